@@ -1,0 +1,50 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
+
+from .models import User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Accounts are managed by superusers only: a role grants access to personal data."""
+
+    list_display = ["username", "last_name", "first_name", "role", "authority", "street", "institution", "is_active"]
+    list_filter = ["role", "authority", "street", "is_active"]
+    autocomplete_fields = ["institution"]
+    filter_horizontal = ["scope_streets", "groups", "user_permissions"]
+    fieldsets = DjangoUserAdmin.fieldsets + (
+        (
+            _("Role and scope"),
+            {"fields": ["role", "authority", "street", "institution", "scope_streets", "scope_kinds"]},
+        ),
+    )
+    add_fieldsets = DjangoUserAdmin.add_fieldsets + (
+        (_("Role and scope"), {"fields": ["role", "authority", "street", "institution"]}),
+    )
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: history rows name their users
+
+
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class ApiTokenAdmin(TokenAdmin):
+    def has_module_permission(self, request):
+        return request.user.is_superuser

@@ -1,0 +1,104 @@
+"""Users and their roles.
+
+Each user has exactly one ``role``. The role, with the field it needs
+(``authority``, ``street`` or ``institution``), decides what the user may see and
+change; that decision itself is made in one place, ``Institution.objects.visible_to``
+and ``registry.permissions``.
+"""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    HEALTH_BUREAU = "health_bureau", _("District health bureau")
+    EDUCATION_BUREAU = "education_bureau", _("District education bureau")
+    REGISTRATION_AUTHORITY = "registration_authority", _("Registration authority")
+    STREET_OFFICE = "street_office", _("Street office or town government")
+    INSTITUTION = "institution", _("Childcare institution")
+    API_CLIENT = "api_client", _("API client (other system)")
+
+
+class Authority(models.TextChoices):
+    MARKET_REGULATION = "market_regulation", _("Market regulation bureau")
+    CIVIL_AFFAIRS = "civil_affairs", _("Civil affairs bureau")
+    ESTABLISHMENT_OFFICE = "establishment_office", _("Establishment office")
+
+
+# Roles whose people work in the Django admin.
+STAFF_ROLES = frozenset({Role.HEALTH_BUREAU, Role.EDUCATION_BUREAU, Role.REGISTRATION_AUTHORITY, Role.STREET_OFFICE})
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, blank=True)
+    authority = models.CharField(
+        _("registration authority"),
+        max_length=32,
+        choices=Authority.choices,
+        blank=True,
+        help_text=_("Only for registration-authority users."),
+    )
+    street = models.ForeignKey(
+        "registry.Street",
+        verbose_name=_("street"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text=_("Only for street-office users."),
+    )
+    institution = models.ForeignKey(
+        "registry.Institution",
+        verbose_name=_("institution"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text=_("Only for institution users."),
+    )
+    # An API client's granted scope; empty means the whole district / every kind.
+    scope_streets = models.ManyToManyField(
+        "registry.Street",
+        verbose_name=_("API scope: streets"),
+        blank=True,
+        related_name="+",
+        help_text=_("API clients only: limit the client to these streets (empty: all streets)."),
+    )
+    scope_kinds = models.JSONField(
+        _("API scope: institution kinds"),
+        default=list,
+        blank=True,
+        help_text=_("API clients only: limit the client to these kinds (empty: all kinds)."),
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if not self.role and not self.is_superuser:
+            errors["role"] = _("Choose a role for this user.")
+        if self.role == Role.REGISTRATION_AUTHORITY and not self.authority:
+            errors["authority"] = _("A registration-authority user needs its authority.")
+        if self.role != Role.REGISTRATION_AUTHORITY and self.authority:
+            errors["authority"] = _("Only registration-authority users have an authority.")
+        if self.role == Role.STREET_OFFICE and not self.street_id:
+            errors["street"] = _("A street-office user needs its street.")
+        if self.role != Role.STREET_OFFICE and self.street_id:
+            errors["street"] = _("Only street-office users have a street.")
+        if self.role == Role.INSTITUTION and not self.institution_id:
+            errors["institution"] = _("An institution user needs its institution.")
+        if self.role != Role.INSTITUTION and self.institution_id:
+            errors["institution"] = _("Only institution users have an institution.")
+        if self.role != Role.API_CLIENT and self.scope_kinds:
+            errors["scope_kinds"] = _("Only API clients have a scope.")
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def sees_everything(self):
+        return self.is_active and (self.is_superuser or self.role == Role.HEALTH_BUREAU)

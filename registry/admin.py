@@ -1,0 +1,238 @@
+"""Django admin for bureau staff. Scoping and write rules come from the registry, not from here."""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from luchen_care.accounts.models import STAFF_ROLES, Role
+
+from .exports import export_filename, institutions_workbook
+from .models import Institution, InstitutionClass, Street, StreetPopulation
+from .permissions import can_change_institution, can_create_institution
+from .services import institution_check_transition, institution_save, institution_stored_status
+
+
+def is_staff_role(user):
+    return user.is_active and user.is_staff and (user.is_superuser or user.role in STAFF_ROLES)
+
+
+def is_bureau_admin(user):
+    return user.is_active and (user.is_superuser or user.role == Role.HEALTH_BUREAU)
+
+
+class InstitutionClassInline(admin.TabularInline):
+    model = InstitutionClass
+    extra = 0
+    fields = ["class_type", "class_count", "capacity"]
+
+    def has_view_permission(self, request, obj=None):
+        return is_staff_role(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return can_change_institution(request.user, obj) if obj else can_create_institution(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return can_change_institution(request.user, obj) if obj else can_create_institution(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+
+class InstitutionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Institution
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        if status:
+            try:
+                institution_check_transition(old_status=institution_stored_status(self.instance), new_status=status)
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
+
+
+@admin.register(Institution)
+class InstitutionAdmin(SimpleHistoryAdmin):
+    form = InstitutionAdminForm
+    change_list_template = "admin/registry/institution/change_list.html"
+    list_display = [
+        "name",
+        "credit_code",
+        "street",
+        "kind",
+        "ownership",
+        "inclusive",
+        "approved_places",
+        "status",
+        "registered_on",
+    ]
+    list_filter = ["street", "kind", "ownership", "inclusive", "status", "for_profit", "demonstration_level"]
+    search_fields = ["name", "credit_code"]
+    list_select_related = ["street"]
+    list_per_page = 50
+    autocomplete_fields = ["head_office"]
+    inlines = [InstitutionClassInline]
+    history_list_display = ["status"]
+    readonly_fields = [
+        "archived",
+        "archived_on",
+        "archived_by",
+        "archived_reason",
+        "created_at",
+        "created_by",
+        "modified_at",
+        "modified_by",
+    ]
+    fieldsets = [
+        (None, {"fields": ["name", "credit_code", "kind", "street", "address"]}),
+        (_("Ownership"), {"fields": ["ownership", "for_profit", "inclusive", "registration_authority"]}),
+        (_("Operator"), {"fields": ["legal_representative", "contact_phone"]}),
+        (
+            _("Capacity and standing"),
+            {"fields": ["approved_places", "head_office", "demonstration_level", "livelihood_project"]},
+        ),
+        (
+            _("Lifecycle"),
+            {"fields": ["status", "registered_on", "filed_on", "operating_since", "suspended_on", "closed_on"]},
+        ),
+        (
+            _("Record"),
+            {
+                "classes": ["collapse"],
+                "fields": readonly_fields,
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return Institution.objects.visible_to(request.user).select_related("street")
+
+    def has_module_permission(self, request):
+        return is_staff_role(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_staff_role(request.user)
+
+    def has_add_permission(self, request):
+        return is_staff_role(request.user) and can_create_institution(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_staff_role(request.user) and can_change_institution(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # institutions are closed and archived, never deleted
+
+    def get_actions(self, request):
+        return {}
+
+    def save_model(self, request, obj, form, change):
+        institution_save(institution=obj, actor=request.user)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        extra = [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="{}_{}_export".format(*info),
+            )
+        ]
+        return extra + super().get_urls()
+
+    def export_view(self, request):
+        """The changelist as filtered and searched, as an Excel file; scoping applies."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        queryset = changelist.get_queryset(request)
+        response = HttpResponse(
+            institutions_workbook(queryset),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{export_filename()}"'
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["export_url"] = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_export")
+        return super().changelist_view(request, extra_context)
+
+
+class StreetPopulationInline(admin.TabularInline):
+    model = StreetPopulation
+    extra = 0
+    fields = ["year", "population", "source"]
+
+    def has_view_permission(self, request, obj=None):
+        return is_staff_role(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return is_bureau_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_bureau_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Street)
+class StreetAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind"]
+    search_fields = ["name", "code"]
+    inlines = [StreetPopulationInline]
+    readonly_fields = ["code", "name", "kind"]
+
+    def has_module_permission(self, request):
+        return is_staff_role(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_staff_role(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        # Streets themselves are fixed; the bureau edits their population rows.
+        return is_bureau_admin(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_formset(self, request, form, formset, change):
+        for instance in formset.save(commit=False):
+            instance.stamp(request.user)
+            instance.full_clean()
+            instance.save()
+
+
+@admin.register(StreetPopulation)
+class StreetPopulationAdmin(SimpleHistoryAdmin):
+    list_display = ["street", "year", "population", "source", "modified_by", "modified_at"]
+    list_filter = ["street", "year"]
+
+    def has_module_permission(self, request):
+        return False  # edited inline on each street; kept registered for its history
+
+    def has_view_permission(self, request, obj=None):
+        return is_staff_role(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_bureau_admin(request.user)
+
+    def has_add_permission(self, request):
+        return is_bureau_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.stamp(request.user)
+        obj.save()

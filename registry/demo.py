@@ -1,0 +1,265 @@
+"""Realistic demo data: institutions of every kind across Lucheng's streets, and one user per role.
+
+Deterministic (a fixed seed) and idempotent: running it again finds what it made and
+changes nothing. The names, codes, people and phone numbers are invented.
+"""
+
+import datetime
+import random
+
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from luchen_care.accounts.models import Authority, Role, User
+
+from .models import (
+    ClassType,
+    DemonstrationLevel,
+    Institution,
+    InstitutionKind,
+    InstitutionStatus,
+    Ownership,
+    Street,
+    StreetPopulation,
+)
+from .services import institution_create
+from .validators import USCC_ALPHABET, uscc_check_character
+
+DEMO_PASSWORD = "Lucheng-demo-2026"
+WUMA = "330302006"
+CHAIN_BRANCHES = (12, 20)
+
+# (username, role, extra fields, display name)
+DEMO_USERS = [
+    ("admin", None, {"is_superuser": True}, "系统管理员"),
+    ("health", Role.HEALTH_BUREAU, {}, "区卫生健康局"),
+    ("education", Role.EDUCATION_BUREAU, {}, "区教育局"),
+    ("market", Role.REGISTRATION_AUTHORITY, {"authority": Authority.MARKET_REGULATION}, "区市场监管局"),
+    ("civil", Role.REGISTRATION_AUTHORITY, {"authority": Authority.CIVIL_AFFAIRS}, "区民政局"),
+    ("establishment", Role.REGISTRATION_AUTHORITY, {"authority": Authority.ESTABLISHMENT_OFFICE}, "区委编办"),
+    ("wuma", Role.STREET_OFFICE, {"street_code": WUMA}, "五马街道办事处"),
+    ("institution", Role.INSTITUTION, {"institution_head": True}, "贝乐托育（连锁总部）"),
+    ("api", Role.API_CLIENT, {}, "区大数据管理中心"),
+]
+
+# Invented demo figures, not official statistics; the bureau enters the real ones.
+DEMO_POPULATION_2021 = {
+    "330302006": 61200,
+    "330302023": 96500,
+    "330302024": 120300,
+    "330302025": 132800,
+    "330302026": 68900,
+    "330302027": 139700,
+    "330302028": 52400,
+    "330302029": 74100,
+    "330302030": 58600,
+    "330302031": 101200,
+    "330302032": 71800,
+    "330302033": 93700,
+    "330302102": 73500,
+    "330302105": 44800,
+}
+
+BRANDS = [
+    "贝乐",
+    "小海豚",
+    "童心",
+    "彩虹树",
+    "启蒙星",
+    "爱贝",
+    "金色摇篮",
+    "禾苗",
+    "蓝天",
+    "小橡树",
+    "乐成",
+    "悦芽",
+    "瓯江",
+    "七色光",
+    "果果",
+    "小蜜蜂",
+    "睿宝",
+    "向日葵",
+    "萌芽",
+    "鹿鸣",
+]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙胡朱高林何郭马罗"
+GIVEN = ["晓燕", "建华", "丽娟", "海峰", "文静", "志强", "雪梅", "国栋", "佳怡", "一鸣", "秀英", "伟"]
+ROADS = [
+    "解放街",
+    "人民路",
+    "府前街",
+    "信河街",
+    "蝉街",
+    "广场路",
+    "车站大道",
+    "学院路",
+    "飞霞南路",
+    "黎明西路",
+    "锦绣路",
+    "会昌路",
+    "勤奋路",
+    "双屿大道",
+    "藤桥中路",
+]
+
+KIND_PLAN = (
+    [InstitutionKind.STANDALONE] * 22
+    + [InstitutionKind.NURSERY_CLASS] * 14
+    + [InstitutionKind.COMMUNITY] * 10
+    + [InstitutionKind.EMPLOYER] * 6
+    + [InstitutionKind.FAMILY] * 8
+)
+
+
+def _credit_code(rng, first, second):
+    body = f"{first}{second}330302" + "".join(rng.choice(USCC_ALPHABET) for _ in range(9))
+    return body + uscc_check_character(body)
+
+
+def _person(rng):
+    return rng.choice(SURNAMES) + rng.choice(GIVEN)
+
+
+def _institution_spec(rng, index, kind, street):
+    brand = BRANDS[index % len(BRANDS)]
+    ownership = Ownership.PUBLIC if kind == InstitutionKind.NURSERY_CLASS and index % 2 == 0 else Ownership.PRIVATE
+    if kind == InstitutionKind.COMMUNITY and index % 3 == 0:
+        ownership = Ownership.PUBLIC
+    for_profit = ownership == Ownership.PRIVATE and kind in (InstitutionKind.STANDALONE, InstitutionKind.FAMILY)
+    if ownership == Ownership.PUBLIC:
+        authority, first, second = Authority.ESTABLISHMENT_OFFICE, "1", "2"
+    elif for_profit:
+        authority, first, second = Authority.MARKET_REGULATION, "9", "1"
+    else:
+        authority, first, second = Authority.CIVIL_AFFAIRS, "5", "2"
+    if kind == InstitutionKind.FAMILY and index % 4 == 1:
+        first, second = "Y", "1"  # a valid code that starts with a letter
+    short = street.name.removesuffix("街道").removesuffix("镇")
+    names = {
+        InstitutionKind.STANDALONE: f"温州市鹿城区{brand}托育有限公司{short}园",
+        InstitutionKind.NURSERY_CLASS: f"温州市鹿城区{short}{brand}幼儿园（托班）",
+        InstitutionKind.COMMUNITY: f"鹿城区{short}{brand}社区嵌入式托育中心",
+        InstitutionKind.EMPLOYER: f"{brand}集团职工托育园（{short}）",
+        InstitutionKind.FAMILY: f"{short}{brand}家庭托育点",
+    }
+    if kind == InstitutionKind.STANDALONE and not for_profit:
+        names[kind] = f"温州市鹿城区{brand}托育服务中心（{short}）"
+    if kind == InstitutionKind.FAMILY:
+        classes = [{"class_type": ClassType.MIXED, "class_count": 1, "capacity": 5}]
+    elif kind == InstitutionKind.NURSERY_CLASS:
+        classes = [{"class_type": ClassType.OLDER, "class_count": rng.randint(1, 3), "capacity": 0}]
+    else:
+        classes = [
+            {"class_type": ClassType.INFANT, "class_count": 1, "capacity": 0},
+            {"class_type": ClassType.TODDLER, "class_count": rng.randint(1, 2), "capacity": 0},
+            {"class_type": ClassType.OLDER, "class_count": rng.randint(1, 3), "capacity": 0},
+        ]
+    per_class = {ClassType.INFANT: 10, ClassType.TODDLER: 15, ClassType.OLDER: 20, ClassType.MIXED: 5}
+    for c in classes:
+        if not c["capacity"]:
+            c["capacity"] = c["class_count"] * per_class[c["class_type"]]
+    places = sum(c["capacity"] for c in classes)
+    registered_on = datetime.date(2021, 3, 1) + datetime.timedelta(days=rng.randint(0, 1900))
+    status = rng.choices(
+        [
+            InstitutionStatus.OPERATING,
+            InstitutionStatus.FILED,
+            InstitutionStatus.REGISTERED,
+            InstitutionStatus.SUSPENDED,
+        ],
+        weights=[70, 12, 12, 6],
+    )[0]
+    fields = {
+        "name": names[kind],
+        "credit_code": _credit_code(rng, first, second),
+        "kind": kind,
+        "ownership": ownership,
+        "for_profit": for_profit,
+        "inclusive": ownership == Ownership.PUBLIC or rng.random() < 0.45,
+        "registration_authority": authority,
+        "street": street,
+        "address": f"温州市鹿城区{street.name}{rng.choice(ROADS)}{rng.randint(1, 399)}号",
+        "legal_representative": _person(rng),
+        "contact_phone": f"1{rng.choice('3589')}{rng.randint(0, 999999999):09d}",
+        "approved_places": places,
+        "demonstration_level": rng.choices(
+            [
+                DemonstrationLevel.NONE,
+                DemonstrationLevel.DISTRICT,
+                DemonstrationLevel.CITY,
+                DemonstrationLevel.PROVINCIAL,
+            ],
+            weights=[80, 10, 7, 3],
+        )[0],
+        "livelihood_project": kind in (InstitutionKind.COMMUNITY, InstitutionKind.STANDALONE) and rng.random() < 0.3,
+        "status": status,
+        "registered_on": registered_on,
+    }
+    if status != InstitutionStatus.REGISTERED:
+        fields["filed_on"] = registered_on + datetime.timedelta(days=rng.randint(5, 40))
+    if status in (InstitutionStatus.OPERATING, InstitutionStatus.SUSPENDED):
+        fields["operating_since"] = fields["filed_on"] + datetime.timedelta(days=rng.randint(10, 60))
+    if status == InstitutionStatus.SUSPENDED:
+        fields["suspended_on"] = fields["operating_since"] + datetime.timedelta(days=rng.randint(100, 400))
+    return fields, classes
+
+
+@transaction.atomic
+def load_demo(*, stdout=None):
+    """Create the demo streets' populations, ~60 institutions and one user per role.
+
+    Returns a dict of what was created. A second run creates nothing and changes nothing.
+    """
+    created = {"institutions": 0, "users": 0, "populations": 0}
+    streets = list(Street.objects.order_by("code"))
+    for street in streets:
+        _obj, made = StreetPopulation.objects.get_or_create(
+            street=street,
+            year=2021,
+            defaults={"population": DEMO_POPULATION_2021[street.code], "source": "演示数据（非官方统计）"},
+        )
+        created["populations"] += made
+
+    rng = random.Random(20201216)
+    specs = []
+    for index, kind in enumerate(KIND_PLAN):
+        # Five institutions in 五马; the rest spread over every street and town.
+        street = streets[0] if index % 12 == 0 else streets[index % len(streets)]
+        specs.append(_institution_spec(rng, index, kind, street))
+
+    head = None  # the chain head office: the first institution; 12 and 20 are its branches
+    for index, (fields, classes) in enumerate(specs):
+        if Institution.objects.filter(credit_code=fields["credit_code"]).exists():
+            institution = Institution.objects.get(credit_code=fields["credit_code"])
+        else:
+            if index in CHAIN_BRANCHES:
+                fields["head_office"] = head
+            institution = institution_create(actor=None, classes=classes, **fields)
+            created["institutions"] += 1
+        if index == 0:
+            head = institution
+
+    for username, role, extra, display in DEMO_USERS:
+        if User.objects.filter(username=username).exists():
+            continue
+        user = User(
+            username=username,
+            first_name=display,
+            role=role or "",
+            is_staff=role
+            in (Role.HEALTH_BUREAU, Role.EDUCATION_BUREAU, Role.REGISTRATION_AUTHORITY, Role.STREET_OFFICE)
+            or extra.get("is_superuser", False),
+        )
+        user.is_superuser = extra.get("is_superuser", False)
+        user.authority = extra.get("authority", "")
+        if "street_code" in extra:
+            user.street = Street.objects.get(code=extra["street_code"])
+        if extra.get("institution_head"):
+            user.institution = head
+        user.set_password(DEMO_PASSWORD)
+        user.full_clean()
+        user.save()
+        if role == Role.API_CLIENT:
+            Token.objects.get_or_create(user=user)
+        created["users"] += 1
+    return created

@@ -1,0 +1,224 @@
+"""The institution registry: streets, childcare institutions and their classes."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from luchen_care.accounts.models import Authority, Role
+from luchen_care.core.models import ArchivableModel, AuditedModel
+
+from .validators import validate_credit_code, validate_phone
+
+
+class Street(models.Model):
+    """One of Lucheng's 12 streets (街道) and 2 towns (镇), keyed by its NBS code."""
+
+    class Kind(models.TextChoices):
+        STREET = "street", _("Street")
+        TOWN = "town", _("Town")
+
+    code = models.CharField(_("NBS code"), max_length=12, unique=True)
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.STREET)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("street or town")
+        verbose_name_plural = _("streets and towns")
+
+    def __str__(self):
+        return self.name
+
+    def current_population(self):
+        latest = self.populations.order_by("-year").first()
+        return latest
+
+
+class StreetPopulation(AuditedModel):
+    """The resident population (常住人口) of a street at the end of a given year."""
+
+    street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="populations")
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000)])
+    population = models.PositiveIntegerField(_("resident population"))
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    history = HistoricalRecords(verbose_name=_("historical street population"))
+
+    class Meta:
+        ordering = ["street__code", "-year"]
+        verbose_name = _("resident population")
+        verbose_name_plural = _("resident populations")
+        constraints = [
+            models.UniqueConstraint(fields=["street", "year"], name="uniq_street_population_year"),
+        ]
+
+    def __str__(self):
+        return f"{self.street} {self.year}: {self.population}"
+
+
+class InstitutionKind(models.TextChoices):
+    STANDALONE = "standalone", _("Stand-alone childcare institution")
+    NURSERY_CLASS = "nursery_class", _("Kindergarten nursery class")
+    EMPLOYER = "employer", _("Employer-run")
+    COMMUNITY = "community", _("Community-embedded")
+    FAMILY = "family", _("Family care point")
+
+
+class Ownership(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    PRIVATE = "private", _("Private (social forces)")
+
+
+class InstitutionStatus(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    FILED = "filed", _("Filed")
+    OPERATING = "operating", _("Operating")
+    SUSPENDED = "suspended", _("Suspended")
+    CLOSED = "closed", _("Closed")
+
+
+class DemonstrationLevel(models.TextChoices):
+    NONE = "", _("None")
+    DISTRICT = "district", _("District demonstration unit")
+    CITY = "city", _("City demonstration unit")
+    PROVINCIAL = "provincial", _("Provincial demonstration unit")
+
+
+class InstitutionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The institutions ``user`` may see. Every view, API, export and page uses this.
+
+        - health bureau and superusers: everything
+        - education bureau: kindergarten nursery classes
+        - registration authority: institutions registered with that authority
+        - street office: its own street
+        - institution: itself, plus its branches if it is a chain head office
+        - API client: its granted scope (streets and kinds; empty means all)
+        - anyone else: nothing
+        """
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser or user.role == Role.HEALTH_BUREAU:
+            return self.all()
+        if user.role == Role.EDUCATION_BUREAU:
+            return self.filter(kind=InstitutionKind.NURSERY_CLASS)
+        if user.role == Role.REGISTRATION_AUTHORITY and user.authority:
+            return self.filter(registration_authority=user.authority)
+        if user.role == Role.STREET_OFFICE and user.street_id:
+            return self.filter(street_id=user.street_id)
+        if user.role == Role.INSTITUTION and user.institution_id:
+            return self.filter(Q(pk=user.institution_id) | Q(head_office_id=user.institution_id))
+        if user.role == Role.API_CLIENT:
+            qs = self.all()
+            street_ids = list(user.scope_streets.values_list("pk", flat=True))
+            if street_ids:
+                qs = qs.filter(street_id__in=street_ids)
+            if user.scope_kinds:
+                qs = qs.filter(kind__in=user.scope_kinds)
+            return qs
+        return self.none()
+
+
+class Institution(AuditedModel, ArchivableModel):
+    """A childcare provider for children under three (托育机构), whatever its kind."""
+
+    name = models.CharField(_("name"), max_length=200)
+    credit_code = models.CharField(
+        _("unified social credit code"),
+        max_length=18,
+        unique=True,
+        validators=[validate_credit_code],
+        help_text=_("18 characters, GB 32100-2015."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=InstitutionKind.choices)
+    ownership = models.CharField(_("ownership"), max_length=10, choices=Ownership.choices)
+    for_profit = models.BooleanField(_("for-profit"), default=False)
+    inclusive = models.BooleanField(_("inclusive (普惠)"), default=False)
+    registration_authority = models.CharField(
+        _("registration authority"), max_length=32, choices=Authority.choices, blank=True
+    )
+    street = models.ForeignKey(
+        Street, verbose_name=_("street or town"), on_delete=models.PROTECT, related_name="institutions"
+    )
+    address = models.CharField(_("address"), max_length=255)
+    legal_representative = models.CharField(_("legal representative"), max_length=50)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, validators=[validate_phone])
+    approved_places = models.PositiveIntegerField(_("approved places"), default=0)
+    head_office = models.ForeignKey(
+        "self",
+        verbose_name=_("chain head office"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="branches",
+    )
+    demonstration_level = models.CharField(
+        _("demonstration level"), max_length=12, choices=DemonstrationLevel.choices, blank=True
+    )
+    livelihood_project = models.BooleanField(_("livelihood project (民生实事)"), default=False)
+
+    status = models.CharField(
+        _("status"), max_length=12, choices=InstitutionStatus.choices, default=InstitutionStatus.REGISTERED
+    )
+    registered_on = models.DateField(_("registered on"), null=True, blank=True)
+    filed_on = models.DateField(_("filed on"), null=True, blank=True)
+    operating_since = models.DateField(_("operating since"), null=True, blank=True)
+    suspended_on = models.DateField(_("suspended on"), null=True, blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+
+    history = HistoricalRecords(
+        verbose_name=_("historical institution"),
+        excluded_fields=["modified_at"],
+        user_model=settings.AUTH_USER_MODEL,
+    )
+
+    objects = InstitutionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["street__code", "name"]
+        verbose_name = _("childcare institution")
+        verbose_name_plural = _("childcare institutions")
+        indexes = [
+            models.Index(fields=["street", "kind"]),
+            models.Index(fields=["status"]),
+            models.Index(fields=["kind"]),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def total_capacity(self):
+        return sum(c.capacity for c in self.classes.all())
+
+
+class ClassType(models.TextChoices):
+    INFANT = "infant", _("Infant class (6–12 months)")
+    TODDLER = "toddler", _("Toddler class (12–24 months)")
+    OLDER = "older", _("Older toddler class (24–36 months)")
+    MIXED = "mixed", _("Mixed-age class (18 months+)")
+
+
+class InstitutionClass(models.Model):
+    """The classes of one type that an institution runs, and how many children they take."""
+
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("institution"), on_delete=models.CASCADE, related_name="classes"
+    )
+    class_type = models.CharField(_("class type"), max_length=10, choices=ClassType.choices)
+    class_count = models.PositiveSmallIntegerField(_("number of classes"), validators=[MinValueValidator(1)])
+    capacity = models.PositiveIntegerField(_("capacity (children)"), validators=[MinValueValidator(1)])
+    history = HistoricalRecords(verbose_name=_("historical institution class"))
+
+    class Meta:
+        ordering = ["institution", "class_type"]
+        verbose_name = _("class")
+        verbose_name_plural = _("classes")
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "class_type"], name="uniq_institution_class_type"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_class_type_display()} × {self.class_count}"

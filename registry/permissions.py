@@ -1,0 +1,33 @@
+"""Who may change which institution: decided here, once.
+
+Seeing is decided by ``Institution.objects.visible_to``; changing is narrower. Only
+the roles that own institution data write it: the health bureau (everything) and the
+education bureau (kindergarten nursery classes). Street offices, registration
+authorities, institutions and API clients read.
+"""
+
+from luchen_care.accounts.models import Role
+
+from .models import InstitutionKind
+
+
+def can_create_institution(user, kind=None) -> bool:
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser or user.role == Role.HEALTH_BUREAU:
+        return True
+    if user.role == Role.EDUCATION_BUREAU:
+        return kind in (None, InstitutionKind.NURSERY_CLASS)
+    return False
+
+
+def can_change_institution(user, institution=None) -> bool:
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if institution is not None and institution.archived:
+        return False  # closed institutions are kept as they were
+    if user.is_superuser or user.role == Role.HEALTH_BUREAU:
+        return True
+    if user.role == Role.EDUCATION_BUREAU:
+        return institution is None or institution.kind == InstitutionKind.NURSERY_CLASS
+    return False

@@ -1,0 +1,37 @@
+import pytest
+
+from luchen_care.accounts.models import Authority, Role
+
+from .factories import UserFactory, street
+
+PASSWORD = "pw-Lucheng-2026"
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def health_user(db):
+    return UserFactory(username="health", role=Role.HEALTH_BUREAU)
+
+
+@pytest.fixture
+def education_user(db):
+    return UserFactory(username="education", role=Role.EDUCATION_BUREAU)
+
+
+@pytest.fixture
+def market_user(db):
+    return UserFactory(username="market", role=Role.REGISTRATION_AUTHORITY, authority=Authority.MARKET_REGULATION)
+
+
+@pytest.fixture
+def wuma_user(db):
+    return UserFactory(username="wuma", role=Role.STREET_OFFICE, street=street("330302006"))
+
+
+@pytest.fixture
+def api_user(db):
+    return UserFactory(username="api", role=Role.API_CLIENT, is_staff=False)
