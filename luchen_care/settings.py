@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "simple_history",
     "luchen_care.core",
     "luchen_care.accounts",
+    "luchen_care.workdays",
+    "luchen_care.exchange",
     "registry",
     "subsidies",
     "inspections",
@@ -175,6 +177,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_BEAT_SCHEDULE = {}
+
+# --- Push of registrations to the health bureau (plan task 20) ---------------
+HEALTH_BUREAU_PUSH_URL = env.str("HEALTH_BUREAU_PUSH_URL", default="")
+HEALTH_BUREAU_PUSH_SECRET = env.str("HEALTH_BUREAU_PUSH_SECRET", default="")
+HEALTH_BUREAU_PUSH_TIMEOUT = env.float("HEALTH_BUREAU_PUSH_TIMEOUT", default=10.0)
+DINGTALK_WEBHOOK_URL = env.str("DINGTALK_WEBHOOK_URL", default="")
+DINGTALK_SECRET = env.str("DINGTALK_SECRET", default="")
 
 # --- Production hardening (on whenever DEBUG is off) ------------------------
 if not DEBUG:

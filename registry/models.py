@@ -222,3 +222,78 @@ class InstitutionClass(models.Model):
 
     def __str__(self):
         return f"{self.get_class_type_display()} × {self.class_count}"
+
+
+class RegistrationKind(models.TextChoices):
+    NEW = "new", _("New registration")
+    CHANGE = "change", _("Change of registration")
+    DEREGISTRATION = "deregistration", _("Deregistration")
+
+
+class RegistrationSource(models.TextChoices):
+    ADMIN = "admin", _("Entered in the admin")
+    API = "api", _("Received through the API")
+    EXCEL = "excel", _("Imported from Excel")
+
+
+class PushStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting push")
+    PUSHED = "pushed", _("Pushed")
+    FAILED = "failed", _("Push failed")
+
+
+class RegistrationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Registrations ``user`` may see: those of the institutions it sees; an authority its own."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser or user.role == Role.HEALTH_BUREAU:
+            return self.all()
+        if user.role == Role.REGISTRATION_AUTHORITY and user.authority:
+            return self.filter(authority=user.authority)
+        return self.filter(institution__in=Institution.objects.visible_to(user))
+
+
+class Registration(AuditedModel):
+    """A registration (登记) at a registration authority, which must reach the health bureau
+    within five working days of ``registered_on`` (plan task 20)."""
+
+    institution = models.ForeignKey(
+        Institution,
+        verbose_name=_("institution"),
+        on_delete=models.PROTECT,
+        related_name="registrations",
+    )
+    authority = models.CharField(_("registration authority"), max_length=32, choices=Authority.choices)
+    registration_number = models.CharField(_("registration number"), max_length=64)
+    registered_on = models.DateField(_("registered on"))
+    kind = models.CharField(_("kind of registration"), max_length=20, choices=RegistrationKind.choices)
+    data = models.JSONField(_("data as registered"), default=dict)
+    source = models.CharField(_("source"), max_length=10, choices=RegistrationSource.choices)
+    push_deadline = models.DateField(_("push deadline"))
+    push_deadline_provisional = models.BooleanField(
+        _("deadline provisional"),
+        default=False,
+        help_text=_("Counted Monday to Friday because the official holiday calendar for that year is not known yet."),
+    )
+    push_status = models.CharField(
+        _("push status"), max_length=10, choices=PushStatus.choices, default=PushStatus.PENDING, db_index=True
+    )
+    pushed_at = models.DateTimeField(_("pushed at"), null=True, blank=True)
+    history = HistoricalRecords(verbose_name=_("historical registration"), excluded_fields=["modified_at"])
+
+    objects = RegistrationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-registered_on", "-id"]
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "registration_number"], name="uniq_registration_authority_number"
+            ),
+        ]
+        indexes = [models.Index(fields=["push_status", "push_deadline"])]
+
+    def __str__(self):
+        return f"{self.get_authority_display()} {self.registration_number}"
