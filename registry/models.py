@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -252,6 +253,11 @@ class RegistrationQuerySet(models.QuerySet):
         if user.role == Role.REGISTRATION_AUTHORITY and user.authority:
             return self.filter(authority=user.authority)
         return self.filter(institution__in=Institution.objects.visible_to(user))
+
+    def overdue(self, today=None):
+        """Not yet pushed although the deadline day (Asia/Shanghai) has ended."""
+        today = today or timezone.localdate()
+        return self.filter(pushed_at__isnull=True, push_deadline__lt=today)
 
 
 class Registration(AuditedModel):
