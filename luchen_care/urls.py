@@ -4,6 +4,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from luchen_care.accounts.api import ObtainTokenView
+from luchen_care.core.views import healthz
 
 admin.site.site_header = "鹿城托育综合监管平台"
 admin.site.site_title = "鹿城托育综合监管平台"
@@ -16,6 +17,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
