@@ -96,6 +96,18 @@ class User(AbstractUser):
             errors["institution"] = _("Only institution users have an institution.")
         if self.role != Role.API_CLIENT and self.scope_kinds:
             errors["scope_kinds"] = _("Only API clients have a scope.")
+        elif self.scope_kinds:
+            from registry.models import InstitutionKind  # noqa: PLC0415  (registry imports accounts)
+
+            unknown = (
+                [k for k in self.scope_kinds if k not in InstitutionKind.values]
+                if isinstance(self.scope_kinds, list)
+                else [self.scope_kinds]
+            )
+            if unknown:
+                errors["scope_kinds"] = _("Give a list of institution kinds, from: %(kinds)s.") % {
+                    "kinds": ", ".join(InstitutionKind.values)
+                }
         if errors:
             raise ValidationError(errors)
 
