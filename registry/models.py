@@ -1,9 +1,12 @@
 """The institution registry: streets, childcare institutions and their classes."""
 
+import zoneinfo
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -145,7 +148,8 @@ class Institution(AuditedModel, ArchivableModel):
     )
     address = models.CharField(_("address"), max_length=255)
     legal_representative = models.CharField(_("legal representative"), max_length=50)
-    contact_phone = models.CharField(_("contact phone"), max_length=20, validators=[validate_phone])
+    # Blank until the institution files: a registration pushed by an authority carries no phone.
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True, validators=[validate_phone])
     approved_places = models.PositiveIntegerField(_("approved places"), default=0)
     head_office = models.ForeignKey(
         "self",
@@ -243,6 +247,11 @@ class PushStatus(models.TextChoices):
     FAILED = "failed", _("Push failed")
 
 
+# Legal deadlines are dates in Lucheng's time zone, whatever the server or user runs in.
+PUSH_TIMEZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
+PUSH_WORKING_DAYS = 5  # plan task 20: pushed within five working days of registration
+
+
 class RegistrationQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Registrations ``user`` may see: those of the institutions it sees; an authority its own."""
@@ -258,6 +267,19 @@ class RegistrationQuerySet(models.QuerySet):
         """Not yet pushed although the deadline day (Asia/Shanghai) has ended."""
         today = today or timezone.localdate()
         return self.filter(pushed_at__isnull=True, push_deadline__lt=today)
+
+    def with_on_time(self):
+        """Annotate ``on_time``: pushed, and pushed on or before the deadline day (Asia/Shanghai)."""
+        pushed_on = TruncDate("pushed_at", tzinfo=PUSH_TIMEZONE)
+        return self.annotate(
+            pushed_on=pushed_on,
+            on_time=Case(
+                When(pushed_at__isnull=True, then=None),
+                When(pushed_on__lte=F("push_deadline"), then=True),
+                default=False,
+                output_field=models.BooleanField(null=True),
+            ),
+        )
 
 
 class Registration(AuditedModel):
@@ -303,3 +325,14 @@ class Registration(AuditedModel):
 
     def __str__(self):
         return f"{self.get_authority_display()} {self.registration_number}"
+
+    @property
+    def pushed_on_time(self):
+        """``True``/``False`` once pushed (pushed_at's Asia/Shanghai date ≤ push_deadline); ``None`` before."""
+        if self.pushed_at is None:
+            return None
+        return self.pushed_at.astimezone(PUSH_TIMEZONE).date() <= self.push_deadline
+
+    @property
+    def is_overdue(self):
+        return self.pushed_at is None and self.push_deadline < timezone.localdate()
