@@ -31,3 +31,18 @@ def can_change_institution(user, institution=None) -> bool:
     if user.role == Role.EDUCATION_BUREAU:
         return institution is None or institution.kind == InstitutionKind.NURSERY_CLASS
     return False
+
+
+def can_record_registration(user, authority=None) -> bool:
+    """Registrations (登记) are recorded by a registration authority for itself, or by the health bureau.
+
+    Recording one may create or update the registered institution: that narrower right is
+    why institution services take ``authorized=True`` from ``registry.registrations``.
+    """
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser or user.role == Role.HEALTH_BUREAU:
+        return True
+    if user.role == Role.REGISTRATION_AUTHORITY and user.authority:
+        return authority in (None, user.authority)
+    return False

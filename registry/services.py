@@ -49,10 +49,12 @@ def institution_stored_status(institution):
 
 
 @transaction.atomic
-def institution_save(*, institution, actor, reason="") -> Institution:
+def institution_save(*, institution, actor, reason="", authorized=False) -> Institution:
     """Validate and save ``institution`` (new or changed) on behalf of ``actor``.
 
-    - Checks that ``actor`` may write it (``registry.permissions``).
+    - Checks that ``actor`` may write it (``registry.permissions``), unless the caller has
+      checked a narrower right itself (``authorized=True``: a registration authority
+      recording a registration).
     - Status changes follow ``TRANSITIONS`` and stamp the date of the new status.
     - Closing archives the institution; a closed institution is read-only. Nothing is
       ever deleted.
@@ -60,7 +62,7 @@ def institution_save(*, institution, actor, reason="") -> Institution:
     """
     adding = institution.pk is None
     old_status = institution_stored_status(institution)
-    if actor is not None:
+    if actor is not None and not authorized:
         allowed = (
             can_create_institution(actor, institution.kind)
             if adding
@@ -99,20 +101,20 @@ def institution_set_classes(*, institution, classes):
 
 
 @transaction.atomic
-def institution_create(*, actor, classes=None, **fields) -> Institution:
+def institution_create(*, actor, classes=None, authorized=False, **fields) -> Institution:
     """Register a new institution, with its classes, on behalf of ``actor``."""
-    institution = institution_save(institution=Institution(**fields), actor=actor)
+    institution = institution_save(institution=Institution(**fields), actor=actor, authorized=authorized)
     if classes is not None:
         institution_set_classes(institution=institution, classes=classes)
     return institution
 
 
 @transaction.atomic
-def institution_update(*, institution, actor, classes=None, reason="", **fields) -> Institution:
+def institution_update(*, institution, actor, classes=None, reason="", authorized=False, **fields) -> Institution:
     """Change the given fields (and, if given, the classes) of an institution."""
     for name, value in fields.items():
         setattr(institution, name, value)
-    institution_save(institution=institution, actor=actor, reason=reason)
+    institution_save(institution=institution, actor=actor, reason=reason, authorized=authorized)
     if classes is not None:
         institution_set_classes(institution=institution, classes=classes)
     return institution
