@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from luchen_care.accounts.models import STAFF_ROLES, Role
 
@@ -22,6 +23,18 @@ def is_staff_role(user):
 
 def is_bureau_admin(user):
     return user.is_active and (user.is_superuser or user.role == Role.HEALTH_BUREAU)
+
+
+class LabelledHistoryHelper(HistoricalRecordContextHelper):
+    """The change history shows choice labels and yes/no, as the form does, not stored values."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if field.choices and value not in (None, ""):
+            return dict(field.flatchoices).get(value, value)
+        if isinstance(value, bool):
+            return _("Yes") if value else _("No")
+        return super().prepare_delta_change_value(change, value)
 
 
 class InstitutionClassInline(admin.TabularInline):
@@ -73,7 +86,16 @@ class InstitutionAdmin(SimpleHistoryAdmin):
         "status",
         "registered_on",
     ]
-    list_filter = ["street", "kind", "ownership", "inclusive", "status", "for_profit", "demonstration_level"]
+    # The street filter offers only the streets in the user's scope (a street office sees its own).
+    list_filter = [
+        ("street", admin.RelatedOnlyFieldListFilter),
+        "kind",
+        "ownership",
+        "inclusive",
+        "status",
+        "for_profit",
+        "demonstration_level",
+    ]
     search_fields = ["name", "credit_code"]
     list_select_related = ["street"]
     list_per_page = 50
@@ -113,6 +135,9 @@ class InstitutionAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return Institution.objects.visible_to(request.user).select_related("street")
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return LabelledHistoryHelper(self.model, historical_record)
 
     def has_module_permission(self, request):
         return is_staff_role(request.user)
