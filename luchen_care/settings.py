@@ -9,6 +9,7 @@ real services; ``DJANGO_DEBUG=false`` turns on the production hardening that
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -176,7 +177,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # Provisional push deadlines are recounted once their year's holiday arrangement is known.
+    "registry-recompute-provisional-push-deadlines": {
+        "task": "registry.recompute_provisional_push_deadlines",
+        "schedule": crontab(hour=1, minute=30),
+    },
+}
 
 # --- Push of registrations to the health bureau (plan task 20) ---------------
 HEALTH_BUREAU_PUSH_URL = env.str("HEALTH_BUREAU_PUSH_URL", default="")

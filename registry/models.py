@@ -3,6 +3,7 @@
 import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Case, F, Q, When
@@ -194,6 +195,22 @@ class Institution(AuditedModel, ArchivableModel):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        super().clean()
+        # Chains are one level deep: a head office and its branches (visible_to relies on it).
+        head = self.head_office
+        if head is not None:
+            if self.pk is not None and head.pk == self.pk:
+                raise ValidationError({"head_office": _("An institution cannot be its own chain head office.")})
+            if head.head_office_id is not None:
+                raise ValidationError(
+                    {"head_office": _("“%(head)s” is itself a branch; choose its head office.") % {"head": head}}
+                )
+            if self.pk is not None and self.branches.exists():
+                raise ValidationError(
+                    {"head_office": _("This institution is a chain head office with branches; it cannot be a branch.")}
+                )
+
     @property
     def total_capacity(self):
         return sum(c.capacity for c in self.classes.all())
@@ -271,8 +288,7 @@ class RegistrationQuerySet(models.QuerySet):
     def with_on_time(self):
         """Annotate ``on_time``: pushed, and pushed on or before the deadline day (Asia/Shanghai)."""
         pushed_on = TruncDate("pushed_at", tzinfo=PUSH_TIMEZONE)
-        return self.annotate(
-            pushed_on=pushed_on,
+        return self.annotate(pushed_on=pushed_on).annotate(
             on_time=Case(
                 When(pushed_at__isnull=True, then=None),
                 When(pushed_on__lte=F("push_deadline"), then=True),

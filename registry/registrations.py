@@ -1,0 +1,441 @@
+"""Registrations (登记): recording them, their push deadlines, and the bureau's SLA report.
+
+Every way in (the admin, ``POST /api/v1/registrations/``, the Excel import) calls
+``registration_record``; the nightly beat job calls ``registration_deadlines_recompute``.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Min, Q
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from luchen_care.accounts.models import Authority
+from luchen_care.exchange.services import registration_push_enqueue
+from luchen_care.workdays.calendar import Calendar, working_day_deadline
+
+from .models import (
+    PUSH_WORKING_DAYS,
+    Institution,
+    InstitutionKind,
+    InstitutionStatus,
+    Ownership,
+    PushStatus,
+    Registration,
+    RegistrationKind,
+    RegistrationSource,
+    Street,
+)
+from .permissions import can_record_registration
+from .services import institution_create, institution_update
+from .validators import normalize_credit_code, validate_credit_code
+
+# The input of a registration, in the order the API, the admin form and the Excel template use.
+REGISTRATION_FIELDS = (
+    "authority",
+    "registration_number",
+    "registered_on",
+    "kind",
+    "credit_code",
+    "institution_name",
+    "street_code",
+    "address",
+    "legal_representative",
+)
+
+# GB 32100-2015: the first character of a credit code names the body that registered it.
+AUTHORITY_CODE_PREFIX = {
+    Authority.ESTABLISHMENT_OFFICE: "1",
+    Authority.CIVIL_AFFAIRS: "5",
+    Authority.MARKET_REGULATION: "9",
+}
+_MAX_LENGTH = {"registration_number": 64, "institution_name": 200, "address": 255, "legal_representative": 50}
+_RETRIES = 3
+
+
+def _as_date(value):
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return parse_date(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def registration_validate(*, actor, **fields) -> dict:
+    """Check a registration's input as ``registration_record`` receives it; return it cleaned.
+
+    Raises ``PermissionDenied`` if ``actor`` may not record registrations at all, and one
+    ``ValidationError`` keyed by input field (``authority``, ``credit_code``, ...) listing
+    every problem found. Writes nothing.
+    """
+    if not can_record_registration(actor):
+        raise PermissionDenied(_("Only registration authorities and the health bureau may record registrations."))
+    errors: dict[str, list] = {}
+    cleaned = {}
+
+    def text(name):
+        value = fields.get(name)
+        value = "" if value is None else str(value).strip()
+        if not value:
+            errors.setdefault(name, []).append(_("This field is required."))
+        elif len(value) > _MAX_LENGTH.get(name, 10_000):
+            errors.setdefault(name, []).append(
+                _("At most %(n)d characters, please; this has %(m)d.") % {"n": _MAX_LENGTH[name], "m": len(value)}
+            )
+        cleaned[name] = value
+        return value
+
+    authority = text("authority")
+    if authority and authority not in Authority.values:
+        errors.setdefault("authority", []).append(
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(Authority.values)}
+        )
+    elif authority and not can_record_registration(actor, authority):
+        errors.setdefault("authority", []).append(
+            _("You may record registrations of your own authority (%(own)s) only.")
+            % {"own": Authority(actor.authority).label}
+        )
+    text("registration_number")
+
+    registered_on = _as_date(fields.get("registered_on"))
+    cleaned["registered_on"] = registered_on
+    if registered_on is None:
+        errors.setdefault("registered_on", []).append(_("Enter the date of registration as YYYY-MM-DD."))
+    elif registered_on > timezone.localdate():
+        errors.setdefault("registered_on", []).append(_("The date of registration cannot be in the future."))
+
+    kind = text("kind")
+    if kind and kind not in RegistrationKind.values:
+        errors.setdefault("kind", []).append(
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(RegistrationKind.values)}
+        )
+
+    credit_code = normalize_credit_code(text("credit_code"))
+    cleaned["credit_code"] = credit_code
+    institution = None
+    if credit_code:
+        try:
+            validate_credit_code(credit_code)
+        except ValidationError as exc:
+            errors.setdefault("credit_code", []).extend(exc.messages)
+        else:
+            prefix = AUTHORITY_CODE_PREFIX.get(authority)
+            if prefix and credit_code[0] != prefix:
+                errors.setdefault("credit_code", []).append(
+                    _("A code registered by the %(authority)s begins with %(prefix)s; this one begins with %(first)s.")
+                    % {"authority": Authority(authority).label, "prefix": prefix, "first": credit_code[0]}
+                )
+            institution = Institution.objects.filter(credit_code=credit_code).first()
+            if kind == RegistrationKind.DEREGISTRATION and institution is None:
+                errors.setdefault("credit_code", []).append(
+                    _("No institution with this credit code is in the registry, so it cannot be deregistered.")
+                )
+            if kind == RegistrationKind.CHANGE and institution is not None and institution.archived:
+                errors.setdefault("credit_code", []).append(
+                    _("This institution is closed and archived; a change cannot be applied to it.")
+                )
+
+    text("institution_name")
+    street_code = text("street_code")
+    street = Street.objects.filter(code=street_code).first() if street_code else None
+    if street_code and street is None:
+        errors.setdefault("street_code", []).append(
+            _("“%(code)s” is not the NBS code of a street or town in Lucheng.") % {"code": street_code}
+        )
+    cleaned["street"] = street
+    text("address")
+    text("legal_representative")
+
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _registered_data(cleaned) -> dict:
+    data = {name: cleaned[name] for name in REGISTRATION_FIELDS if name in cleaned and name != "registered_on"}
+    data["registered_on"] = cleaned["registered_on"].isoformat()
+    data["street_code"] = cleaned["street"].code
+    return data
+
+
+def _institution_for(*, actor, cleaned) -> Institution:
+    """Match the institution by credit code, or register it; apply a change of registration to it."""
+    registered = {
+        "name": cleaned["institution_name"],
+        "street": cleaned["street"],
+        "address": cleaned["address"],
+        "legal_representative": cleaned["legal_representative"],
+        "registration_authority": cleaned["authority"],
+    }
+    institution = Institution.objects.select_for_update().filter(credit_code=cleaned["credit_code"]).first()
+    if institution is None:
+        return institution_create(
+            actor=actor,
+            authorized=True,
+            credit_code=cleaned["credit_code"],
+            kind=InstitutionKind.STANDALONE,
+            ownership=Ownership.PUBLIC if cleaned["authority"] == Authority.ESTABLISHMENT_OFFICE else Ownership.PRIVATE,
+            for_profit=cleaned["authority"] == Authority.MARKET_REGULATION,
+            status=InstitutionStatus.REGISTERED,
+            registered_on=cleaned["registered_on"],
+            **registered,
+        )
+    if cleaned["kind"] == RegistrationKind.CHANGE:
+        changed = {k: v for k, v in registered.items() if getattr(institution, k) != v}
+        if changed:
+            institution = institution_update(
+                institution=institution,
+                actor=actor,
+                authorized=True,
+                reason=_("Change of registration"),
+                **changed,
+            )
+    elif not institution.registration_authority and not institution.archived:
+        institution = institution_update(
+            institution=institution, actor=actor, authorized=True, registration_authority=cleaned["authority"]
+        )
+    return institution
+
+
+def _existing(authority, registration_number):
+    return Registration.objects.filter(authority=authority, registration_number=registration_number).first()
+
+
+@transaction.atomic
+def registration_record(
+    *,
+    actor,
+    source,
+    authority,
+    registration_number,
+    registered_on,
+    kind,
+    credit_code,
+    institution_name,
+    street_code,
+    address,
+    legal_representative,
+) -> tuple[Registration, bool]:
+    """Record a registration once; return ``(registration, created)``.
+
+    What it changes in the world, in one transaction:
+    - the institution is matched by credit code, or registered (status *registered*); a
+      change of registration updates its registered name, street, address and legal
+      representative (a history row names ``actor``);
+    - the registration is saved with the data as registered and its push deadline, the
+      5th working day after ``registered_on`` (provisional if that year's calendar is
+      not known yet);
+    - its push to the health bureau is written to the outbox and enqueued on commit.
+
+    A repeat of the same authority and registration number changes nothing and returns the
+    stored record with ``created=False``; concurrent repeats are settled by the unique
+    constraint. Raises ``PermissionDenied`` or a ``ValidationError`` keyed by input field.
+    """
+    cleaned = registration_validate(
+        actor=actor,
+        authority=authority,
+        registration_number=registration_number,
+        registered_on=registered_on,
+        kind=kind,
+        credit_code=credit_code,
+        institution_name=institution_name,
+        street_code=street_code,
+        address=address,
+        legal_representative=legal_representative,
+    )
+    if source not in RegistrationSource.values:
+        raise ValueError(f"unknown registration source {source!r}")
+    for attempt in range(_RETRIES):
+        existing = _existing(cleaned["authority"], cleaned["registration_number"])
+        if existing is not None:
+            return existing, False
+        try:
+            with transaction.atomic():  # a savepoint: a lost race rolls back only this attempt
+                institution = _institution_for(actor=actor, cleaned=cleaned)
+                deadline = working_day_deadline(cleaned["registered_on"], PUSH_WORKING_DAYS)
+                registration = Registration(
+                    institution=institution,
+                    authority=cleaned["authority"],
+                    registration_number=cleaned["registration_number"],
+                    registered_on=cleaned["registered_on"],
+                    kind=cleaned["kind"],
+                    data=_registered_data(cleaned),
+                    source=source,
+                    push_deadline=deadline.date,
+                    push_deadline_provisional=deadline.provisional,
+                    push_status=PushStatus.PENDING,
+                )
+                registration.stamp(actor)
+                registration.full_clean(validate_constraints=False)
+                registration.save()
+                registration_push_enqueue(registration=registration)
+            return registration, True
+        except IntegrityError:
+            # Another transaction committed the same registration (or the same new
+            # institution) first; the next attempt finds it.
+            if attempt == _RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def registration_deadlines_recompute(*, today=None) -> int:
+    """Recount every provisional push deadline with the calendar as now known; return how many changed.
+
+    Once a year's arrangement is known (the chinesecalendar package, or override rows an
+    administrator entered), a deadline counted Monday to Friday is counted again: its date
+    and provisional flag are updated, with a history row saying why. Deadlines still
+    provisional and unchanged are left alone.
+    """
+    provisional = Registration.objects.select_for_update().filter(push_deadline_provisional=True)
+    first = provisional.aggregate(first=Min("registered_on"))["first"]
+    if first is None:
+        return 0
+    calendar = Calendar(first.year, (today or timezone.localdate()).year + 1)
+    changed = 0
+    for registration in provisional.order_by("pk"):
+        deadline = working_day_deadline(registration.registered_on, PUSH_WORKING_DAYS, calendar=calendar)
+        if (deadline.date, deadline.provisional) == (
+            registration.push_deadline,
+            registration.push_deadline_provisional,
+        ):
+            continue
+        old = registration.push_deadline
+        registration.push_deadline = deadline.date
+        registration.push_deadline_provisional = deadline.provisional
+        registration._change_reason = _(
+            "Push deadline recounted with the official working-day calendar: %(old)s → %(new)s"
+        ) % {"old": old.isoformat(), "new": deadline.date.isoformat()}
+        registration.full_clean(validate_constraints=False)
+        registration.save(update_fields=["push_deadline", "push_deadline_provisional", "modified_at"])
+        changed += 1
+    return changed
+
+
+# --- Reads ------------------------------------------------------------------
+
+
+def registration_list(*, user):
+    """The registrations ``user`` may see, with what a list needs loaded."""
+    return Registration.objects.visible_to(user).select_related("institution", "institution__street")
+
+
+@dataclass
+class SlaRow:
+    """Push figures for one group of registrations.
+
+    ``due`` counts registrations pushed or past their deadline; ``on_time_share`` is
+    ``on_time / due`` (``None`` when nothing is due yet). Registrations still inside their
+    five working days count in ``total`` and ``waiting`` only.
+    """
+
+    authority: str = ""
+    month: datetime.date | None = None
+    total: int = 0
+    on_time: int = 0
+    late: int = 0
+    overdue: int = 0
+    waiting: int = 0
+
+    @property
+    def due(self):
+        return self.on_time + self.late + self.overdue
+
+    @property
+    def on_time_share(self):
+        return round(self.on_time / self.due, 4) if self.due else None
+
+    @property
+    def authority_label(self):
+        return Authority(self.authority).label if self.authority else ""
+
+    def add(self, other):
+        for name in ("total", "on_time", "late", "overdue", "waiting"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self):
+        return {
+            "authority": self.authority or None,
+            "month": self.month.strftime("%Y-%m") if self.month else None,
+            "total": self.total,
+            "due": self.due,
+            "on_time": self.on_time,
+            "late": self.late,
+            "overdue": self.overdue,
+            "waiting": self.waiting,
+            "on_time_share": self.on_time_share,
+        }
+
+
+@dataclass
+class SlaReport:
+    rows: list = field(default_factory=list)  # by authority and month of registration
+    by_authority: list = field(default_factory=list)
+    by_month: list = field(default_factory=list)
+    overall: SlaRow = field(default_factory=SlaRow)
+
+    def as_dict(self):
+        return {
+            "rows": [r.as_dict() for r in self.rows],
+            "by_authority": [r.as_dict() for r in self.by_authority],
+            "by_month": [r.as_dict() for r in self.by_month],
+            "overall": self.overall.as_dict(),
+        }
+
+
+def registration_sla_report(*, user, year=None, authority=None, today=None) -> SlaReport:
+    """The share of registrations pushed on time, by authority and by month of registration.
+
+    On time: ``pushed_at``'s Asia/Shanghai date is on or before ``push_deadline``. Overdue:
+    not pushed and the deadline day has ended. Scoped by ``Registration.objects.visible_to``.
+    """
+    today = today or timezone.localdate()
+    qs = Registration.objects.visible_to(user).with_on_time()
+    if year:
+        qs = qs.filter(registered_on__year=year)
+    if authority:
+        qs = qs.filter(authority=authority)
+    grouped = (
+        qs.annotate(month=TruncMonth("registered_on"))
+        .values("authority", "month")
+        .annotate(
+            total=Count("pk"),
+            on_time=Count("pk", filter=Q(on_time=True)),
+            late=Count("pk", filter=Q(on_time=False)),
+            overdue=Count("pk", filter=Q(pushed_at__isnull=True, push_deadline__lt=today)),
+            waiting=Count("pk", filter=Q(pushed_at__isnull=True, push_deadline__gte=today)),
+        )
+        .order_by("month", "authority")
+    )
+    report = SlaReport()
+    by_authority, by_month = {}, {}
+    for values in grouped:
+        month = values["month"]
+        if isinstance(month, datetime.datetime):
+            month = month.date()
+        row = SlaRow(
+            authority=values["authority"],
+            month=month,
+            total=values["total"],
+            on_time=values["on_time"],
+            late=values["late"],
+            overdue=values["overdue"],
+            waiting=values["waiting"],
+        )
+        report.rows.append(row)
+        by_authority.setdefault(row.authority, SlaRow(authority=row.authority)).add(row)
+        by_month.setdefault(row.month, SlaRow(month=row.month)).add(row)
+        report.overall.add(row)
+    report.by_authority = [by_authority[a] for a in Authority.values if a in by_authority]
+    report.by_month = [by_month[m] for m in sorted(by_month)]
+    return report
