@@ -1,0 +1,60 @@
+"""Working-day overrides: the health bureau enters closures (e.g. typhoon days) and next year's holidays."""
+
+import chinese_calendar
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from luchen_care.accounts.models import STAFF_ROLES, Role
+
+from .calendar import package_knows
+from .models import WorkdayOverride
+from .services import workday_override_save
+
+
+def _is_staff_role(user):
+    return user.is_active and user.is_staff and (user.is_superuser or user.role in STAFF_ROLES)
+
+
+def _edits_calendar(user):
+    return user.is_active and user.is_staff and (user.is_superuser or user.role == Role.HEALTH_BUREAU)
+
+
+@admin.register(WorkdayOverride)
+class WorkdayOverrideAdmin(SimpleHistoryAdmin):
+    list_display = ["date", "weekday", "is_working_day", "reason", "package_says", "modified_by", "modified_at"]
+    list_filter = ["is_working_day"]
+    date_hierarchy = "date"
+    search_fields = ["reason"]
+    fields = ["date", "is_working_day", "reason", "created_at", "created_by", "modified_at", "modified_by"]
+    readonly_fields = ["created_at", "created_by", "modified_at", "modified_by"]
+    history_list_display = ["is_working_day", "reason"]
+
+    @admin.display(description=_("weekday"))
+    def weekday(self, obj):
+        return obj.date.strftime("%a")
+
+    @admin.display(description=_("packaged calendar"))
+    def package_says(self, obj):
+        if not package_knows(obj.date.year):
+            return _("not published yet")
+        return _("working day") if chinese_calendar.is_workday(obj.date) else _("day off")
+
+    def has_module_permission(self, request):
+        return _is_staff_role(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return _is_staff_role(request.user)
+
+    def has_add_permission(self, request):
+        return _edits_calendar(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return _edits_calendar(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        # A row entered by mistake may be removed; the deletion stays in the history.
+        return _edits_calendar(request.user)
+
+    def save_model(self, request, obj, form, change):
+        workday_override_save(override=obj, actor=request.user)
