@@ -1,0 +1,137 @@
+"""``/api/v1/registrations/``: other systems send registrations; the bureau reads them and the SLA report."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from luchen_care.accounts.models import Authority
+
+from ..models import PushStatus, Registration, RegistrationKind, RegistrationSource
+from ..permissions import can_record_registration
+from ..registrations import registration_list, registration_record, registration_sla_report
+
+
+class RegistrationInputSerializer(serializers.Serializer):
+    authority = serializers.ChoiceField(choices=Authority.choices)
+    registration_number = serializers.CharField(max_length=64)
+    registered_on = serializers.DateField()
+    kind = serializers.ChoiceField(choices=RegistrationKind.choices)
+    credit_code = serializers.CharField(max_length=18)
+    institution_name = serializers.CharField(max_length=200)
+    street_code = serializers.CharField(max_length=12, help_text="NBS code of the street or town, e.g. 330302006")
+    address = serializers.CharField(max_length=255)
+    legal_representative = serializers.CharField(max_length=50)
+
+
+class RegistrationSerializer(serializers.ModelSerializer):
+    credit_code = serializers.CharField(source="institution.credit_code", read_only=True)
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+    pushed_on_time = serializers.BooleanField(read_only=True, allow_null=True)
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+
+    class Meta:
+        model = Registration
+        fields = [
+            "id",
+            "authority",
+            "registration_number",
+            "registered_on",
+            "kind",
+            "institution",
+            "institution_name",
+            "credit_code",
+            "data",
+            "source",
+            "push_deadline",
+            "push_deadline_provisional",
+            "push_status",
+            "pushed_at",
+            "pushed_on_time",
+            "overdue",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class RegistrationFilter(django_filters.FilterSet):
+    authority = django_filters.ChoiceFilter(choices=Authority.choices)
+    kind = django_filters.ChoiceFilter(choices=RegistrationKind.choices)
+    push_status = django_filters.ChoiceFilter(choices=PushStatus.choices)
+    registered_from = django_filters.DateFilter(field_name="registered_on", lookup_expr="gte")
+    registered_to = django_filters.DateFilter(field_name="registered_on", lookup_expr="lte")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Not pushed after its deadline day")
+
+    class Meta:
+        model = Registration
+        fields = ["authority", "kind", "push_status", "push_deadline_provisional", "registration_number"]
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = queryset.overdue()
+        return overdue if value else queryset.exclude(pk__in=overdue.values("pk"))
+
+
+class RecordRegistrationPermission(permissions.BasePermission):
+    message = _("Only registration authorities and the health bureau may send registrations.")
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return can_record_registration(request.user)
+
+
+class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Registrations (登记) the caller may see; registration authorities and the bureau send new ones.
+
+    ``POST`` answers 201 with the new record, or 200 with the stored one when the same
+    authority and registration number was sent before; it never makes a duplicate.
+    """
+
+    serializer_class = RegistrationSerializer
+    permission_classes = [permissions.IsAuthenticated, RecordRegistrationPermission]
+    filterset_class = RegistrationFilter
+    search_fields = ["registration_number", "institution__name", "institution__credit_code"]
+    ordering_fields = ["registered_on", "push_deadline", "pushed_at", "id"]
+    ordering = ["-registered_on", "-id"]
+
+    def get_queryset(self):
+        return registration_list(user=self.request.user)
+
+    @extend_schema(
+        request=RegistrationInputSerializer,
+        responses={201: RegistrationSerializer, 200: RegistrationSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        incoming = RegistrationInputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        registration, created = registration_record(
+            actor=request.user, source=RegistrationSource.API, **incoming.validated_data
+        )
+        return Response(
+            RegistrationSerializer(registration, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("year", int, description="Only registrations registered in this year"),
+            OpenApiParameter("authority", str, enum=Authority.values),
+        ],
+        responses={200: dict},
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def sla(self, request):
+        """The share pushed on time (pushed_at's Asia/Shanghai date ≤ push_deadline), by authority and month."""
+        year = request.query_params.get("year")
+        authority = request.query_params.get("authority")
+        errors = {}
+        if year and not (year.isdigit() and 2000 <= int(year) <= 2100):
+            errors["year"] = [_("Enter a year such as 2026.")]
+        if authority and authority not in Authority.values:
+            errors["authority"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Authority.values)}]
+        if errors:
+            raise serializers.ValidationError(errors)
+        report = registration_sla_report(user=request.user, year=int(year) if year else None, authority=authority)
+        return Response(report.as_dict())
