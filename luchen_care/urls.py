@@ -1,14 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from luchen_care.accounts.api import ObtainTokenView
 from luchen_care.core.views import healthz
 
-admin.site.site_header = "鹿城托育综合监管平台"
-admin.site.site_title = "鹿城托育综合监管平台"
-admin.site.index_title = "监管工作台"
+# Titles are translated like everything else: 鹿城托育综合监管平台 / 监管工作台 in Chinese.
+admin.site.site_header = _("Lucheng Childcare Supervision Platform")
+admin.site.site_title = _("Lucheng Childcare Supervision Platform")
+admin.site.index_title = _("Supervision workbench")
+# The institution list is wide; the home page and breadcrumbs are navigation enough.
+admin.site.enable_nav_sidebar = False
 
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
