@@ -176,12 +176,26 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Unacknowledged messages (a worker died mid-task) come back after this many seconds. Keep it
+# above PUSH_RETRY_MAX_SECONDS: a retry waiting for its countdown is unacknowledged too.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+# One queue name per deployment (or per test run, so concurrent runs on one Redis never share work).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE = {
     # Provisional push deadlines are recounted once their year's holiday arrangement is known.
     "registry-recompute-provisional-push-deadlines": {
         "task": "registry.recompute_provisional_push_deadlines",
         "schedule": crontab(hour=1, minute=30),
+    },
+    # The outbox's safety net: re-enqueue pending pushes whose task was lost.
+    "exchange-scan-pending-pushes": {
+        "task": "luchen_care.exchange.tasks.scan_pending_pushes",
+        "schedule": 120.0,
+    },
+    # One digest a day of registrations past their push deadline (Asia/Shanghai, CELERY_TIMEZONE).
+    "exchange-overdue-digest": {
+        "task": "luchen_care.exchange.tasks.overdue_digest",
+        "schedule": crontab(hour=9, minute=0),
     },
 }
 
@@ -191,6 +205,13 @@ HEALTH_BUREAU_PUSH_SECRET = env.str("HEALTH_BUREAU_PUSH_SECRET", default="")
 HEALTH_BUREAU_PUSH_TIMEOUT = env.float("HEALTH_BUREAU_PUSH_TIMEOUT", default=10.0)
 DINGTALK_WEBHOOK_URL = env.str("DINGTALK_WEBHOOK_URL", default="")
 DINGTALK_SECRET = env.str("DINGTALK_SECRET", default="")
+# Retry policy (docs/push.md): base × 2^(n−1) seconds after the n-th failure, capped; then failed.
+PUSH_RETRY_BASE_SECONDS = env.float("PUSH_RETRY_BASE_SECONDS", default=30.0)
+PUSH_RETRY_MAX_SECONDS = env.float("PUSH_RETRY_MAX_SECONDS", default=1800.0)
+PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=15)
+# The beat scan leaves a pending row this long to the message already on its way.
+PUSH_SCAN_GRACE_SECONDS = env.int("PUSH_SCAN_GRACE_SECONDS", default=60)
+PUSH_SCAN_BATCH = env.int("PUSH_SCAN_BATCH", default=500)
 
 # --- Production hardening (on whenever DEBUG is off) ------------------------
 if not DEBUG:

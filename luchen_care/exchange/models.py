@@ -53,3 +53,46 @@ class PushDelivery(models.Model):
 
     def __str__(self):
         return f"{self.registration} → {self.get_channel_display()}"
+
+
+class InboxEntryManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(channel=Channel.INBOX, status=DeliveryStatus.DELIVERED)
+
+
+class InboxEntry(PushDelivery):
+    """A registration that has reached the health bureau's inbox in the platform and awaits
+    the institution's filing (待备案登记). A read-only view of delivered inbox deliveries."""
+
+    objects = InboxEntryManager()
+
+    class Meta:
+        proxy = True
+        ordering = ["-delivered_at"]
+        verbose_name = _("registration awaiting filing")
+        verbose_name_plural = _("registrations awaiting filing")
+
+
+class DigestRun(models.Model):
+    """The daily digest of overdue pushes (逾期推送日报): at most one per day.
+
+    ``registration_ids`` is the overdue list as taken when the day's run began, so a retry
+    sends the same digest; ``channels_done`` lists the channels that have it.
+    """
+
+    date = models.DateField(_("date"), unique=True)
+    idempotency_key = models.UUIDField(_("idempotency key"), default=uuid.uuid4, unique=True, editable=False)
+    registration_ids = models.JSONField(_("overdue registrations"), default=list)
+    channels_done = models.JSONField(_("channels delivered"), default=list)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date"]
+        verbose_name = _("overdue digest")
+        verbose_name_plural = _("overdue digests")
+
+    def __str__(self):
+        return f"{self.date}: {len(self.registration_ids)}"

@@ -1,0 +1,104 @@
+"""What the health bureau receives: the versioned JSON documents of the push, and their text.
+
+The documents are described in ``docs/push.md``. Rules for changing them:
+- adding a field is backwards compatible and keeps the version;
+- removing, renaming or changing the meaning or type of a field makes a new version
+  (``…/v2``), announced to the bureau before it is sent.
+
+A document is built only from stored data (no clock), so every retry of a delivery sends
+the same bytes unless the registration itself was changed in between.
+"""
+
+import json
+
+REGISTRATION_SCHEMA = "lucheng-care.registration-push/v1"
+DIGEST_SCHEMA = "lucheng-care.overdue-digest/v1"
+
+
+def to_bytes(document) -> bytes:
+    """Serialise once; these exact bytes are signed and sent. UTF-8, Chinese unescaped, compact."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+def _date(value):
+    return value.isoformat() if value else None
+
+
+def registration_document(registration) -> dict:
+    """The registration as the bureau sees it, without the envelope."""
+    institution = registration.institution
+    return {
+        "id": registration.pk,
+        "authority": registration.authority,
+        "authority_name": str(registration.get_authority_display()),
+        "registration_number": registration.registration_number,
+        "kind": registration.kind,
+        "registered_on": _date(registration.registered_on),
+        "push_deadline": _date(registration.push_deadline),
+        "push_deadline_provisional": registration.push_deadline_provisional,
+        "institution": {
+            "name": institution.name,
+            "credit_code": institution.credit_code,
+            "street_code": institution.street.code if institution.street_id else None,
+            "address": institution.address,
+            "legal_representative": institution.legal_representative,
+        },
+    }
+
+
+def registration_push_document(delivery) -> dict:
+    """The webhook document for one delivery: ``lucheng-care.registration-push/v1``."""
+    return {
+        "schema": REGISTRATION_SCHEMA,
+        "delivery_id": str(delivery.idempotency_key),
+        "registration": registration_document(delivery.registration),
+    }
+
+
+def overdue_digest_document(run, registrations) -> dict:
+    """The webhook document of a daily digest: ``lucheng-care.overdue-digest/v1``."""
+    return {
+        "schema": DIGEST_SCHEMA,
+        "digest_id": str(run.idempotency_key),
+        "date": _date(run.date),
+        "count": len(registrations),
+        "registrations": [registration_document(r) for r in registrations],
+    }
+
+
+def registration_markdown(registration) -> tuple[str, str]:
+    """(title, markdown text) of the DingTalk notice for one registration."""
+    institution = registration.institution
+    title = f"新登记推送：{institution.name}"
+    provisional = "（暂定）" if registration.push_deadline_provisional else ""
+    text = "\n".join(
+        [
+            f"#### 鹿城托育：{registration.get_kind_display()}",
+            f"- 机构：{institution.name}",
+            f"- 统一社会信用代码：{institution.credit_code}",
+            f"- 登记机关：{registration.get_authority_display()}",
+            f"- 登记编号：{registration.registration_number}",
+            f"- 登记日期：{_date(registration.registered_on)}",
+            f"- 推送期限：{_date(registration.push_deadline)}{provisional}",
+            "",
+            "请在平台“待备案登记”中跟进机构备案。",
+        ]
+    )
+    return title, text
+
+
+DIGEST_MARKDOWN_LIMIT = 30  # DingTalk messages are read on a phone; the full list is in the platform
+
+
+def digest_markdown(run, registrations) -> tuple[str, str]:
+    """(title, markdown text) of the DingTalk daily digest of overdue pushes."""
+    title = f"逾期未推送登记日报 {run.date.isoformat()}"
+    lines = [f"#### {title}", f"截至今日，共 **{len(registrations)}** 条登记超过五个工作日推送期限仍未推送：", ""]
+    for registration in registrations[:DIGEST_MARKDOWN_LIMIT]:
+        lines.append(
+            f"- {registration.institution.name}（{registration.get_authority_display()} "
+            f"{registration.registration_number}），期限 {_date(registration.push_deadline)}"
+        )
+    if len(registrations) > DIGEST_MARKDOWN_LIMIT:
+        lines.append(f"- ……其余 {len(registrations) - DIGEST_MARKDOWN_LIMIT} 条见平台“逾期推送日报”")
+    return title, "\n".join(lines)

@@ -1,0 +1,24 @@
+"""Reads of the push pipeline."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import DeliveryStatus, PushDelivery
+
+
+def deliveries_due(*, now=None):
+    """Pending deliveries whose task may have been lost: due, or new, for more than the scan's grace period.
+
+    Oldest first. The grace period (``PUSH_SCAN_GRACE_SECONDS``) leaves a just-saved row
+    or a scheduled retry to the message that is already on its way.
+    """
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.PUSH_SCAN_GRACE_SECONDS)
+    return (
+        PushDelivery.objects.filter(status=DeliveryStatus.PENDING)
+        .filter(Q(next_attempt_at__lte=cutoff) | Q(next_attempt_at__isnull=True, created_at__lte=cutoff))
+        .order_by(Coalesce("next_attempt_at", "created_at"), "pk")
+    )
