@@ -261,3 +261,7 @@ class StreetPopulationAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         obj.stamp(request.user)
         obj.save()
+
+
+# Registrations have their own module (added here so autodiscovery loads it).
+from . import registration_admin  # noqa: E402, F401

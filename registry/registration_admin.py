@@ -1,0 +1,313 @@
+"""Registrations in the admin: entered by registration authorities, read-only once recorded, with their SLA.
+
+Adding goes through ``registration_record``; the import and the SLA report are pages of
+this admin. Scoping is ``Registration.objects.visible_to``.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminDateWidget
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from luchen_care.accounts.models import Authority, Role
+from luchen_care.exchange.models import PushDelivery
+
+from .admin import is_staff_role
+from .imports import registration_template, registrations_import, template_filename
+from .models import Registration, RegistrationKind, RegistrationSource, Street
+from .permissions import can_record_registration
+from .registrations import REGISTRATION_FIELDS, registration_record, registration_sla_report, registration_validate
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue")), ("no", _("Not overdue"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.overdue()
+        if self.value() == "no":
+            return queryset.exclude(pk__in=queryset.overdue().values("pk"))
+        return queryset
+
+
+class RegistrationAddForm(forms.ModelForm):
+    """The flat fields a registration arrives with; ``registration_record`` does the rest."""
+
+    authority = forms.ChoiceField(label=_("registration authority"), choices=Authority.choices)
+    registration_number = forms.CharField(label=_("registration number"), max_length=64)
+    registered_on = forms.DateField(label=_("registered on"), widget=AdminDateWidget)
+    kind = forms.ChoiceField(label=_("kind of registration"), choices=RegistrationKind.choices)
+    credit_code = forms.CharField(label=_("unified social credit code"), max_length=18)
+    institution_name = forms.CharField(label=_("institution name"), max_length=200)
+    street = forms.ModelChoiceField(label=_("street or town"), queryset=Street.objects.all(), to_field_name="code")
+    address = forms.CharField(label=_("address"), max_length=255)
+    legal_representative = forms.CharField(label=_("legal representative"), max_length=50)
+
+    class Meta:
+        model = Registration
+        fields = []
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        if actor is not None and actor.role == Role.REGISTRATION_AUTHORITY and actor.authority:
+            self.fields["authority"].choices = [(actor.authority, Authority(actor.authority).label)]
+            self.fields["authority"].initial = actor.authority
+
+    def registration_fields(self):
+        data = {name: self.cleaned_data.get(name) for name in REGISTRATION_FIELDS if name != "street_code"}
+        street = self.cleaned_data.get("street")
+        data["street_code"] = street.code if street else ""
+        return data
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            registration_validate(actor=self.actor, **self.registration_fields())
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                name = "street" if name == "street_code" else name
+                self.add_error(name if name in self.fields else None, errors)
+        return cleaned
+
+
+class PushDeliveryInline(admin.TabularInline):
+    model = PushDelivery
+    extra = 0
+    can_delete = False
+    fields = ["channel", "status", "attempts", "last_error", "delivered_at"]
+    readonly_fields = fields
+    verbose_name_plural = _("push deliveries")
+
+    def has_view_permission(self, request, obj=None):
+        return is_staff_role(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RegistrationAdmin(SimpleHistoryAdmin):
+    change_list_template = "admin/registry/registration/change_list.html"
+    list_display = [
+        "registration_number",
+        "authority",
+        "kind",
+        "institution",
+        "registered_on",
+        "deadline",
+        "push_status",
+        "pushed_at",
+        "on_time",
+        "source",
+    ]
+    list_filter = [OverdueFilter, "push_status", "authority", "kind", "source", "push_deadline_provisional"]
+    search_fields = ["registration_number", "institution__name", "institution__credit_code"]
+    list_select_related = ["institution"]
+    date_hierarchy = "registered_on"
+    list_per_page = 50
+    history_list_display = ["push_deadline", "push_deadline_provisional", "push_status"]
+    inlines = [PushDeliveryInline]
+    add_fieldsets = [(None, {"fields": [n if n != "street_code" else "street" for n in REGISTRATION_FIELDS]})]
+    change_fields = [
+        "institution",
+        "authority",
+        "registration_number",
+        "registered_on",
+        "kind",
+        "source",
+        "data",
+        "deadline",
+        "push_status",
+        "pushed_at",
+        "on_time",
+        "created_at",
+        "created_by",
+    ]
+
+    # --- what each row shows ---------------------------------------------------
+
+    @admin.display(description=_("push deadline"), ordering="push_deadline")
+    def deadline(self, obj):
+        if obj.push_deadline_provisional:
+            return format_html(
+                '{} <span class="provisional" title="{}">({})</span>',
+                obj.push_deadline.isoformat(),
+                gettext("Counted Monday to Friday until the official holiday calendar for that year is known."),
+                gettext("provisional"),
+            )
+        return obj.push_deadline.isoformat()
+
+    @admin.display(description=_("pushed on time"), boolean=True)
+    def on_time(self, obj):
+        return obj.pushed_on_time
+
+    # --- who may do what -------------------------------------------------------
+
+    def get_queryset(self, request):
+        return Registration.objects.visible_to(request.user).select_related("institution")
+
+    def has_module_permission(self, request):
+        return is_staff_role(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_staff_role(request.user)
+
+    def has_add_permission(self, request):
+        return is_staff_role(request.user) and can_record_registration(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a registration is recorded as the authority registered it
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        return {}
+
+    # --- adding through the service ----------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        return [(None, {"fields": self.change_fields})]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.change_fields if obj is not None else []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            return super().get_form(request, obj, change=change, **kwargs)
+        base = RegistrationAddForm
+
+        class Form(base):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, actor=request.user, **kw)
+
+        return Form
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def save_form(self, request, form, change):
+        registration, created = registration_record(
+            actor=request.user, source=RegistrationSource.ADMIN, **form.registration_fields()
+        )
+        registration._admin_created = created
+        return registration
+
+    def save_model(self, request, obj, form, change):
+        pass  # saved by registration_record in save_form
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    def log_addition(self, request, obj, message):
+        if getattr(obj, "_admin_created", True):
+            return super().log_addition(request, obj, message)
+        return None
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(obj, "_admin_created", True):
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(
+            request,
+            gettext("This registration was already recorded; nothing was added. Here is the stored record."),
+            messages.WARNING,
+        )
+        return HttpResponseRedirect(reverse("admin:registry_registration_change", args=[obj.pk]))
+
+    # --- extra pages -------------------------------------------------------------
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("import/", wrap(self.import_view), name="registry_registration_import"),
+            path("import/template/", wrap(self.template_view), name="registry_registration_template"),
+            path("sla/", wrap(self.sla_view), name="registry_registration_sla"),
+        ] + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["can_import"] = self.has_add_permission(request)
+        return super().changelist_view(request, extra_context)
+
+    def template_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        response = HttpResponse(
+            registration_template(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{template_filename()}"'
+        return response
+
+    def import_view(self, request):
+        """Upload a filled-in template: every row is recorded, or none and every bad cell is listed."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        result = None
+        if request.method == "POST":
+            upload = request.FILES.get("file")
+            if upload is None:
+                self.message_user(request, gettext("Choose the Excel file to import."), messages.ERROR)
+            else:
+                result = registrations_import(actor=request.user, file=upload)
+                if result.ok:
+                    self.message_user(
+                        request,
+                        gettext("Imported %(created)d registrations; %(existing)d were already recorded.")
+                        % {"created": len(result.created), "existing": len(result.existing)},
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(reverse("admin:registry_registration_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Import registrations from Excel"),
+            "result": result,
+            "template_url": reverse("admin:registry_registration_template"),
+        }
+        return TemplateResponse(request, "admin/registry/registration/import.html", context)
+
+    def sla_view(self, request):
+        """The share of registrations pushed on time, by authority and by month."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        year = request.GET.get("year", "")
+        year = int(year) if year.isdigit() else None
+        years = sorted(
+            {d.year for d in self.get_queryset(request).dates("registered_on", "year")} | {timezone.localdate().year},
+            reverse=True,
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Registrations pushed on time"),
+            "report": registration_sla_report(user=request.user, year=year),
+            "year": year,
+            "years": years,
+        }
+        return TemplateResponse(request, "admin/registry/registration/sla_report.html", context)
+
+
+admin.site.register(Registration, RegistrationAdmin)
