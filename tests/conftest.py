@@ -35,3 +35,13 @@ def wuma_user(db):
 @pytest.fixture
 def api_user(db):
     return UserFactory(username="api", role=Role.API_CLIENT, is_staff=False)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Start every test with an empty cache: API throttle counters live there."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -3,7 +3,15 @@
 import factory
 
 from luchen_care.accounts.models import Authority, Role, User
-from registry.models import Institution, InstitutionKind, InstitutionStatus, Ownership, Street
+from registry.models import (
+    ClassType,
+    Institution,
+    InstitutionClass,
+    InstitutionKind,
+    InstitutionStatus,
+    Ownership,
+    Street,
+)
 from registry.validators import uscc_check_character
 
 
@@ -48,3 +56,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+class InstitutionClassFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InstitutionClass
+
+    institution = factory.SubFactory(InstitutionFactory)
+    class_type = ClassType.TODDLER
+    class_count = 1
+    capacity = 15

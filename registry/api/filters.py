@@ -1,13 +1,22 @@
 import django_filters
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
 
 from ..models import Institution, InstitutionKind, InstitutionStatus, Ownership
 
 
-class InstitutionFilter(django_filters.FilterSet):
-    street = django_filters.CharFilter(field_name="street__code", label="Street NBS code")
+class InstitutionFilter(filters.FilterSet):
+    """Query-string filters of the institutions list.
+
+    The REST flavour of ``FilterSet`` reads booleans as ``true``/``false`` or ``1``/``0``.
+    """
+
+    street = django_filters.CharFilter(field_name="street__code", label=_("Street NBS code"))
     kind = django_filters.MultipleChoiceFilter(choices=InstitutionKind.choices)
     ownership = django_filters.ChoiceFilter(choices=Ownership.choices)
     status = django_filters.MultipleChoiceFilter(choices=InstitutionStatus.choices)
+    # By id, without looking the head office up: an id outside the caller's scope simply matches nothing.
+    head_office = django_filters.NumberFilter(field_name="head_office_id", label=_("Chain head office (id)"))
 
     class Meta:
         model = Institution

@@ -6,18 +6,25 @@ Every error answers ``{"error": {"code": ..., "message": ..., "fields": {...}}}`
 not about a field).
 """
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
 def _flatten(detail):
     if isinstance(detail, dict):
-        return {key: _flatten_list(value) for key, value in detail.items()}
+        return {_field_key(key): _flatten_list(value) for key, value in detail.items()}
     return {}
+
+
+def _field_key(key):
+    # Django's model-level errors arrive under "__all__"; the API has one name for them.
+    return api_settings.NON_FIELD_ERRORS_KEY if key == NON_FIELD_ERRORS else key
 
 
 def _flatten_list(value):
@@ -32,6 +39,19 @@ def _flatten_list(value):
     return [str(value)]
 
 
+def _first_message(value, path=()):
+    """The first human-readable message in a (possibly nested) error structure, and where it is."""
+    if isinstance(value, str):
+        return path, value
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        # A list of messages is one field; only nested serializers (dicts) add to the path.
+        found = _first_message(item, path + (str(key),) if isinstance(value, dict) else path)
+        if found:
+            return found
+    return None
+
+
 def error_body(code, message, fields=None):
     return {"error": {"code": code, "message": str(message), "fields": fields or {}}}
 
@@ -41,7 +61,7 @@ def exception_handler(exc, context):
         if hasattr(exc, "error_dict"):
             exc = exceptions.ValidationError(exc.message_dict)
         else:
-            exc = exceptions.ValidationError({"non_field_errors": exc.messages})
+            exc = exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -54,14 +74,16 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail
         if isinstance(detail, list):
-            detail = {"non_field_errors": detail}
+            detail = {api_settings.NON_FIELD_ERRORS_KEY: detail}
         fields = _flatten(detail)
-        first = next(iter(fields.items()), None)
         message = _("The submitted data is not valid.")
+        first = _first_message(fields)
         if first:
-            name, msgs = first
-            text = msgs[0] if isinstance(msgs, list) and msgs and isinstance(msgs[0], str) else ""
-            message = f"{name}: {text}" if text else message
+            # Field errors name their field ("classes.0.capacity: …"); errors about the whole
+            # request read as they are.
+            path, text = first
+            name = ".".join(p for p in path if p != api_settings.NON_FIELD_ERRORS_KEY)
+            message = f"{name}: {text}" if name else text
         response.data = error_body("invalid", message, fields)
         response.status_code = status.HTTP_400_BAD_REQUEST
         return response
