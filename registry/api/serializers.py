@@ -1,4 +1,5 @@
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..models import Institution, InstitutionClass, Street
@@ -70,7 +71,7 @@ class InstitutionSerializer(serializers.ModelSerializer):
     def validate_classes(self, value):
         types = [c["class_type"] for c in value]
         if len(types) != len(set(types)):
-            raise serializers.ValidationError("每种班型只填一行。 / List each class type once.")
+            raise serializers.ValidationError(_("List each class type once."))
         return value
 
     @transaction.atomic

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, permissions, viewsets
 
 from ..models import Street
@@ -8,13 +9,15 @@ from .serializers import InstitutionSerializer, StreetSerializer
 
 
 class InstitutionWritePermission(permissions.BasePermission):
-    message = "您无权修改机构数据。 / You may not change institution data."
+    message = _("You may not change institution data.")
 
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS:
             return True
         if request.method == "POST":
-            return can_create_institution(request.user, request.data.get("kind"))
+            # A body that is not an object has no kind; the serializer then says what is wrong.
+            kind = request.data.get("kind") if hasattr(request.data, "get") else None
+            return can_create_institution(request.user, kind)
         return can_change_institution(request.user)
 
     def has_object_permission(self, request, view, obj):
