@@ -30,7 +30,9 @@ class LabelledHistoryHelper(HistoricalRecordContextHelper):
 
     def prepare_delta_change_value(self, change, value):
         field = self.model._meta.get_field(change.field)
-        if field.choices and value not in (None, ""):
+        if value is None:
+            return ""  # shown as a dash, not "None"
+        if field.choices and value != "":
             return dict(field.flatchoices).get(value, value)
         if isinstance(value, bool):
             return _("Yes") if value else _("No")
