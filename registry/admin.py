@@ -2,8 +2,9 @@
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -13,8 +14,9 @@ from luchen_care.accounts.models import STAFF_ROLES, Role
 
 from .exports import export_filename, institutions_workbook
 from .models import Institution, InstitutionClass, Street, StreetPopulation
-from .permissions import can_change_institution, can_create_institution
+from .permissions import can_change_institution, can_create_institution, can_write_institution
 from .services import institution_check_transition, institution_save, institution_stored_status
+from .validators import normalize_credit_code
 
 
 def is_staff_role(user):
@@ -58,12 +60,24 @@ class InstitutionClassInline(admin.TabularInline):
 
 
 class InstitutionAdminForm(forms.ModelForm):
+    # The user the form is for; ``InstitutionAdmin.get_form`` sets it.
+    actor = None
+
     class Meta:
         model = Institution
         fields = "__all__"
 
+    def clean_credit_code(self):
+        # Stored in capitals: compare and check uniqueness as it will be stored.
+        return normalize_credit_code(self.cleaned_data.get("credit_code"))
+
     def clean(self):
         cleaned = super().clean()
+        kind = cleaned.get("kind")
+        if self.actor is not None and kind:
+            stored = self.instance if self.instance.pk else None
+            if not can_write_institution(self.actor, kind=kind, stored=stored):
+                self.add_error("kind", _("You may not register or change institutions of this kind."))
         status = cleaned.get("status")
         if status:
             try:
@@ -137,6 +151,35 @@ class InstitutionAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return Institution.objects.visible_to(request.user).select_related("street")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user
+        return form
+
+    def _get_scoped_or_404(self, request, object_id):
+        """The institution if the user may see it; otherwise 404, as if it did not exist."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404(_("No institution with this id is visible to you."))
+        return obj
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Django's admin would redirect to the index; an institution outside the scope is a 404.
+        self._get_scoped_or_404(request, object_id)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        # simple-history falls back to the history rows when the object is not in the
+        # queryset, which would show another street's institution: check the scope first.
+        self._get_scoped_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        obj = self._get_scoped_or_404(request, object_id)
+        if request.method == "POST" and not self.has_change_permission(request, obj):
+            raise PermissionDenied  # reverting is a change; closed institutions stay as they are
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_historical_record_context_helper(self, request, historical_record):
         return LabelledHistoryHelper(self.model, historical_record)

@@ -46,3 +46,15 @@ def can_record_registration(user, authority=None) -> bool:
     if user.role == Role.REGISTRATION_AUTHORITY and user.authority:
         return authority in (None, user.authority)
     return False
+
+
+def can_write_institution(user, *, kind, stored=None) -> bool:
+    """May ``user`` save an institution of ``kind``? ``stored`` is the record as stored; ``None`` when new.
+
+    A change needs both: the right to change the record as it is, and the right to hold
+    one of the (possibly new) kind — the education bureau cannot turn a nursery class
+    into a stand-alone institution.
+    """
+    if stored is None:
+        return can_create_institution(user, kind)
+    return can_change_institution(user, stored) and can_create_institution(user, kind)

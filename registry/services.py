@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Institution, InstitutionClass, InstitutionStatus
-from .permissions import can_change_institution, can_create_institution
+from .permissions import can_write_institution
 from .validators import normalize_credit_code
 
 S = InstitutionStatus
@@ -63,23 +63,26 @@ def institution_save(*, institution, actor, reason="", authorized=False) -> Inst
     adding = institution.pk is None
     old_status = institution_stored_status(institution)
     if actor is not None and not authorized:
-        allowed = (
-            can_create_institution(actor, institution.kind)
-            if adding
-            else can_change_institution(actor, Institution.objects.get(pk=institution.pk))
-            and can_create_institution(actor, institution.kind)
-        )
-        if not allowed:
+        stored = None if adding else Institution.objects.get(pk=institution.pk)
+        if not can_write_institution(actor, kind=institution.kind, stored=stored):
             raise PermissionDenied(_("You may not register or change institutions of this kind."))
     if old_status == S.CLOSED:
         raise ValidationError(_("This institution is closed and archived; it can no longer be changed."))
     institution.credit_code = normalize_credit_code(institution.credit_code)
     institution_check_transition(old_status=old_status, new_status=institution.status)
     date_field = STATUS_DATE_FIELD[S(institution.status)]
+    if old_status is not None and old_status != institution.status:
+        # Entering a status again (suspended a second time) dates it anew, unless the caller
+        # gave the date of this change itself.
+        stored_date = Institution.objects.filter(pk=institution.pk).values_list(date_field, flat=True).first()
+        if getattr(institution, date_field) == stored_date:
+            setattr(institution, date_field, None)
     if getattr(institution, date_field) is None:
         setattr(institution, date_field, timezone.localdate())
     if institution.status == S.CLOSED and not institution.archived:
         institution.archive(user=actor, reason=reason or _("Institution closed"))
+    # Shown as the change reason in the admin's history (a 100-character column there).
+    institution._change_reason = reason[:100] or None
     institution.stamp(actor)
     institution.full_clean()
     institution.save()
