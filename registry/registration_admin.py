@@ -72,6 +72,11 @@ class RegistrationAddForm(forms.ModelForm):
         data["street_code"] = street.code if street else ""
         return data
 
+    def _post_clean(self):
+        # The fields share names with the model's, but the instance stays empty until the
+        # service builds it: the service validates, not ModelForm's instance check.
+        pass
+
     def clean(self):
         cleaned = super().clean()
         if self.errors:

@@ -415,11 +415,11 @@ def registration_sla_report(*, user, year=None, authority=None, today=None) -> S
         qs.annotate(month=TruncMonth("registered_on"))
         .values("authority", "month")
         .annotate(
-            total=Count("pk"),
-            on_time=Count("pk", filter=Q(on_time=True)),
-            late=Count("pk", filter=Q(on_time=False)),
-            overdue=Count("pk", filter=Q(pushed_at__isnull=True, push_deadline__lt=today)),
-            waiting=Count("pk", filter=Q(pushed_at__isnull=True, push_deadline__gte=today)),
+            total_count=Count("pk"),
+            on_time_count=Count("pk", filter=Q(on_time=True)),
+            late_count=Count("pk", filter=Q(on_time=False)),
+            overdue_count=Count("pk", filter=Q(pushed_at__isnull=True, push_deadline__lt=today)),
+            waiting_count=Count("pk", filter=Q(pushed_at__isnull=True, push_deadline__gte=today)),
         )
         .order_by("month", "authority")
     )
@@ -432,11 +432,11 @@ def registration_sla_report(*, user, year=None, authority=None, today=None) -> S
         row = SlaRow(
             authority=values["authority"],
             month=month,
-            total=values["total"],
-            on_time=values["on_time"],
-            late=values["late"],
-            overdue=values["overdue"],
-            waiting=values["waiting"],
+            total=values["total_count"],
+            on_time=values["on_time_count"],
+            late=values["late_count"],
+            overdue=values["overdue_count"],
+            waiting=values["waiting_count"],
         )
         report.rows.append(row)
         by_authority.setdefault(row.authority, SlaRow(authority=row.authority)).add(row)
