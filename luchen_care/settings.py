@@ -157,6 +157,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Institutions and registrations both have a "kind": name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "AuthorityEnum": "luchen_care.accounts.models.Authority",
+        "InstitutionKindEnum": "registry.models.InstitutionKind",
+        "RegistrationKindEnum": "registry.models.RegistrationKind",
+    },
 }
 
 # --- Cache ----------------------------------------------------------------
