@@ -5,6 +5,7 @@ from rest_framework import serializers
 from ..models import Institution, InstitutionClass, Street
 from ..services import institution_create, institution_update
 from ..validators import normalize_credit_code
+from .fast_read import FastReadMixin
 
 
 class StreetSerializer(serializers.ModelSerializer):
@@ -13,13 +14,13 @@ class StreetSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "kind"]
 
 
-class InstitutionClassSerializer(serializers.ModelSerializer):
+class InstitutionClassSerializer(FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = InstitutionClass
         fields = ["class_type", "class_count", "capacity"]
 
 
-class InstitutionSerializer(serializers.ModelSerializer):
+class InstitutionSerializer(FastReadMixin, serializers.ModelSerializer):
     street = serializers.SlugRelatedField(slug_field="code", queryset=Street.objects.all())
     street_name = serializers.CharField(source="street.name", read_only=True)
     classes = InstitutionClassSerializer(many=True, required=False)
