@@ -1,0 +1,289 @@
+"""The push services, one attempt at a time, against a real loopback receiver (no worker)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from luchen_care.exchange import payloads
+from luchen_care.exchange.models import Channel, DeliveryStatus, DigestRun, PushDelivery
+from luchen_care.exchange.selectors import deliveries_due
+from luchen_care.exchange.services import (
+    deliveries_requeue,
+    delivery_attempt,
+    overdue_digest_send,
+    registration_push_enqueue,
+    retry_delay,
+)
+from luchen_care.exchange.signature import verify
+from luchen_care.exchange.tasks import deliver_push
+from registry.models import PushStatus
+
+from .conftest import DINGTALK_SECRET, HOLD, SECRET, make_registration
+
+pytestmark = pytest.mark.django_db
+
+WEBHOOK_PATH = "/exchange/registrations"
+
+
+@pytest.fixture
+def registration(push_settings, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):  # no broker here: attempts are made by hand
+        return make_registration()
+
+
+def webhook(registration):
+    return PushDelivery.objects.get(registration=registration, channel=Channel.WEBHOOK)
+
+
+def test_enqueue_writes_one_row_per_enabled_channel_and_enqueues_on_commit(
+    push_settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        registration = make_registration(enqueue=False)
+        deliveries = registration_push_enqueue(registration=registration)
+    assert sorted(d.channel for d in deliveries) == ["inbox", "webhook"]
+    assert len(callbacks) == 2
+    with django_capture_on_commit_callbacks(execute=False) as again:
+        assert len(registration_push_enqueue(registration=registration)) == 2
+    assert PushDelivery.objects.filter(registration=registration).count() == 2  # never a duplicate
+    assert len(again) == 2  # still pending: enqueued again, harmlessly
+
+
+def test_without_a_webhook_the_inbox_is_the_push(settings, django_capture_on_commit_callbacks):
+    settings.HEALTH_BUREAU_PUSH_URL = ""
+    settings.DINGTALK_WEBHOOK_URL = ""
+    with django_capture_on_commit_callbacks(execute=False):
+        registration = make_registration()
+    [inbox] = PushDelivery.objects.filter(registration=registration)
+    assert inbox.channel == Channel.INBOX
+    assert delivery_attempt(delivery_id=inbox.pk).outcome == "delivered"
+    registration.refresh_from_db()
+    inbox.refresh_from_db()
+    assert registration.push_status == PushStatus.PUSHED and registration.pushed_at == inbox.delivered_at
+
+
+def test_with_a_webhook_the_inbox_alone_does_not_count_as_pushed(registration, receiver):
+    inbox = PushDelivery.objects.get(registration=registration, channel=Channel.INBOX)
+    assert delivery_attempt(delivery_id=inbox.pk).outcome == "delivered"
+    registration.refresh_from_db()
+    assert registration.push_status == PushStatus.PENDING and registration.pushed_at is None
+
+
+def test_delivered_once_then_skipped(registration, receiver):
+    row = webhook(registration)
+    assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
+    assert delivery_attempt(delivery_id=row.pk).outcome == "skipped"
+    [request] = receiver.received(WEBHOOK_PATH)
+    assert verify(request.body, request.headers["x-signature"], SECRET)
+    assert request.headers["idempotency-key"] == str(row.idempotency_key)
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.DELIVERED and row.attempts == 1 and row.last_response_status == 200
+    registration.refresh_from_db()
+    assert registration.push_status == PushStatus.PUSHED and registration.pushed_at == row.delivered_at
+
+
+def test_body_is_the_documented_document(registration, receiver):
+    row = webhook(registration)
+    delivery_attempt(delivery_id=row.pk)
+    [request] = receiver.received(WEBHOOK_PATH)
+    assert request.body == payloads.to_bytes(payloads.registration_push_document(row))
+    document = request.json()
+    assert set(document) == {"schema", "delivery_id", "registration"}
+    assert set(document["registration"]) == {
+        "id", "authority", "authority_name", "registration_number", "kind", "registered_on", "push_deadline",
+        "push_deadline_provisional", "institution",
+    }  # fmt: skip
+    assert set(document["registration"]["institution"]) == {
+        "name", "credit_code", "street_code", "address", "legal_representative",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 408, 429])
+def test_server_error_schedules_a_retry_with_backoff(registration, receiver, push_settings, status):
+    receiver.answer(WEBHOOK_PATH, (status, b"try later"))
+    row = webhook(registration)
+    before = timezone.now()
+    attempt = delivery_attempt(delivery_id=row.pk)
+    assert attempt.outcome == "retry" and attempt.retry_in == pytest.approx(0.2)
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.PENDING and row.attempts == 1
+    assert row.last_response_status == status and row.last_response_body == "try later"
+    assert str(status) in row.last_error
+    assert before + timedelta(seconds=0.2) <= row.next_attempt_at <= timezone.now() + timedelta(seconds=0.2)
+
+
+def test_a_retry_that_is_not_due_yet_is_left_alone(registration, receiver, push_settings):
+    push_settings.PUSH_RETRY_BASE_SECONDS, push_settings.PUSH_RETRY_MAX_SECONDS = 60, 600
+    receiver.answer(WEBHOOK_PATH, (500, b""))
+    row = webhook(registration)
+    assert delivery_attempt(delivery_id=row.pk).outcome == "retry"
+    assert delivery_attempt(delivery_id=row.pk).outcome == "skipped"  # e.g. the beat scan's duplicate
+    assert len(receiver.received()) == 1
+    PushDelivery.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+    assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
+
+
+def test_client_error_fails_at_once_and_keeps_the_answer(registration, receiver):
+    receiver.answer(WEBHOOK_PATH, (400, b'{"error": "schema not supported"}'))
+    row = webhook(registration)
+    attempt = delivery_attempt(delivery_id=row.pk)
+    assert attempt.outcome == "failed" and attempt.retry_in is None
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.FAILED and row.next_attempt_at is None
+    assert row.last_response_status == 400 and "schema not supported" in row.last_response_body
+    registration.refresh_from_db()
+    assert registration.push_status == PushStatus.FAILED
+    assert delivery_attempt(delivery_id=row.pk).outcome == "skipped"
+
+
+def test_gives_up_after_the_maximum_attempts(registration, receiver, push_settings):
+    push_settings.PUSH_MAX_ATTEMPTS = 3
+    receiver.answer(WEBHOOK_PATH, *[(503, b"")] * 3)
+    row = webhook(registration)
+    outcomes = []
+    for _ in range(3):
+        PushDelivery.objects.filter(pk=row.pk).update(next_attempt_at=None)
+        outcomes.append(delivery_attempt(delivery_id=row.pk).outcome)
+    assert outcomes == ["retry", "retry", "failed"]
+    row.refresh_from_db()
+    assert row.attempts == 3 and row.status == DeliveryStatus.FAILED
+
+
+def test_network_errors_are_retried(registration, push_settings):
+    push_settings.HEALTH_BUREAU_PUSH_URL = "http://127.0.0.1:9/nothing-listens-here"
+    row = webhook(registration)
+    attempt = delivery_attempt(delivery_id=row.pk)
+    assert attempt.outcome == "retry"
+    row.refresh_from_db()
+    assert "ConnectionError" in row.last_error and row.last_response_status is None
+
+
+def test_a_timeout_is_retried(registration, receiver, push_settings):
+    push_settings.HEALTH_BUREAU_PUSH_TIMEOUT = 0.3
+    receiver.answer(WEBHOOK_PATH, HOLD)
+    row = webhook(registration)
+    assert delivery_attempt(delivery_id=row.pk).outcome == "retry"
+    row.refresh_from_db()
+    assert "Timeout" in row.last_error
+
+
+def test_no_secret_means_nothing_is_sent(registration, receiver, push_settings):
+    push_settings.HEALTH_BUREAU_PUSH_SECRET = ""
+    assert delivery_attempt(delivery_id=webhook(registration).pk).outcome == "failed"
+    assert receiver.received() == []
+
+
+def test_retry_schedule_doubles_and_is_capped(settings):
+    settings.PUSH_RETRY_BASE_SECONDS, settings.PUSH_RETRY_MAX_SECONDS = 30, 1800
+    assert [retry_delay(n) for n in range(1, 9)] == [30, 60, 120, 240, 480, 960, 1800, 1800]
+
+
+def test_the_eager_task_does_not_retry_inline(registration, receiver):
+    receiver.answer(WEBHOOK_PATH, (500, b""))
+    result = deliver_push.apply(args=[webhook(registration).pk])
+    assert result.get() == "retry"
+    assert len(receiver.received()) == 1  # left to the beat scan
+
+
+def test_dingtalk_errcode_is_an_error(push_settings, receiver, django_capture_on_commit_callbacks):
+    push_settings.DINGTALK_WEBHOOK_URL = f"{receiver.url}/robot/send?access_token=t"
+    push_settings.DINGTALK_SECRET = DINGTALK_SECRET
+    receiver.default = (200, b'{"errcode": 0, "errmsg": "ok"}')
+    receiver.answer("/robot/send", (200, b'{"errcode": 310000, "errmsg": "sign not match"}'))
+    with django_capture_on_commit_callbacks(execute=False):
+        registration = make_registration()
+    row = PushDelivery.objects.get(registration=registration, channel=Channel.DINGTALK)
+    assert delivery_attempt(delivery_id=row.pk).outcome == "retry"
+    row.refresh_from_db()
+    assert "310000" in row.last_error
+    PushDelivery.objects.filter(pk=row.pk).update(next_attempt_at=None)
+    assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
+    registration.refresh_from_db()
+    assert registration.push_status == PushStatus.PENDING  # a notification is not the push
+
+
+def test_requeue_gives_failed_deliveries_new_attempts_with_the_same_key(
+    registration, receiver, health_user, django_capture_on_commit_callbacks
+):
+    receiver.answer(WEBHOOK_PATH, (404, b"no such endpoint"))
+    row = webhook(registration)
+    delivery_attempt(delivery_id=row.pk)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        count = deliveries_requeue(delivery_ids=[row.pk, webhook(registration).pk], actor=health_user)
+    assert count == 1 and len(callbacks) == 1
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.PENDING and row.attempts == 0
+    assert "re-queued by health after 1 attempts" in row.last_error and "404" in row.last_error
+    registration.refresh_from_db()
+    assert registration.push_status == PushStatus.PENDING
+    assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
+    keys = {r.headers["idempotency-key"] for r in receiver.received()}
+    assert keys == {str(row.idempotency_key)}
+
+
+def test_scan_finds_rows_whose_task_may_be_lost(push_settings, django_capture_on_commit_callbacks):
+    push_settings.PUSH_SCAN_GRACE_SECONDS = 60
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=False):
+        regs = [make_registration() for _ in range(4)]
+    rows = [webhook(r) for r in regs]
+    PushDelivery.objects.filter(pk=rows[0].pk).update(created_at=now - timedelta(minutes=5))  # new, lost
+    PushDelivery.objects.filter(pk=rows[1].pk).update(next_attempt_at=now - timedelta(minutes=2))  # retry, lost
+    PushDelivery.objects.filter(pk=rows[2].pk).update(next_attempt_at=now + timedelta(minutes=2))  # not due
+    # rows[3]: just created, its message is on its way
+    PushDelivery.objects.filter(channel=Channel.INBOX).update(status=DeliveryStatus.DELIVERED)
+    assert list(deliveries_due(now=now).values_list("pk", flat=True)) == [rows[0].pk, rows[1].pk]
+
+
+# --- The daily digest --------------------------------------------------------------------
+
+
+@pytest.fixture
+def overdue(push_settings, django_capture_on_commit_callbacks):
+    today = timezone.localdate()
+    return [
+        make_registration(
+            registered_on=today - timedelta(days=30), push_deadline=today - timedelta(days=n), enqueue=False
+        )
+        for n in (1, 10)
+    ]
+
+
+def test_digest_is_sent_once_a_day(overdue, receiver):
+    assert overdue_digest_send().outcome == "delivered"
+    assert overdue_digest_send().outcome == "skipped"
+    [request] = receiver.received(WEBHOOK_PATH)
+    assert verify(request.body, request.headers["x-signature"], SECRET)
+    document = request.json()
+    assert document["schema"] == payloads.DIGEST_SCHEMA and document["count"] == 2
+    assert [r["id"] for r in document["registrations"]] == [overdue[1].pk, overdue[0].pk]
+    run = DigestRun.objects.get()
+    assert run.sent_at and request.headers["idempotency-key"] == str(run.idempotency_key)
+
+
+def test_digest_retries_only_the_channels_that_failed(overdue, receiver, push_settings):
+    push_settings.DINGTALK_WEBHOOK_URL = f"{receiver.url}/robot/send?access_token=t"
+    receiver.default = (200, b'{"errcode": 0}')
+    receiver.answer("/robot/send", (502, b""))
+    first = overdue_digest_send()
+    assert first.outcome == "retry" and first.retry_in
+    assert overdue_digest_send().outcome == "delivered"
+    assert len(receiver.received(WEBHOOK_PATH)) == 1
+    robot = receiver.received("/robot/send")
+    assert len(robot) == 2 and "逾期未推送登记日报" in robot[1].json()["markdown"]["title"]
+    assert sorted(DigestRun.objects.get().channels_done) == ["dingtalk", "inbox", "webhook"]
+
+
+def test_nothing_overdue_sends_nothing(push_settings, receiver):
+    assert overdue_digest_send().outcome == "delivered"
+    assert receiver.received() == []
+    assert DigestRun.objects.get().registration_ids == []
+
+
+def test_a_pushed_registration_is_not_overdue(overdue, receiver):
+    from registry.models import Registration
+
+    Registration.objects.filter(pk=overdue[0].pk).update(pushed_at=timezone.now(), push_status=PushStatus.PUSHED)
+    overdue_digest_send()
+    assert receiver.received(WEBHOOK_PATH)[0].json()["count"] == 1
