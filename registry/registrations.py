@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from luchen_care.accounts.models import Authority
 from luchen_care.exchange.services import registration_push_enqueue
 from luchen_care.workdays.calendar import Calendar, working_day_deadline
+from luchen_care.workdays.models import WorkdayOverride
 
 from .models import (
     PUSH_WORKING_DAYS,
@@ -294,20 +295,26 @@ def _other_fields(names):
 
 @transaction.atomic
 def registration_deadlines_recompute(*, today=None) -> int:
-    """Recount every provisional push deadline with the calendar as now known; return how many changed.
+    """Recount push deadlines with the calendar as now known; return how many changed.
 
-    Once a year's arrangement is known (the chinesecalendar package, or override rows an
-    administrator entered), a deadline counted Monday to Friday is counted again: its date
-    and provisional flag are updated, with a history row saying why. Deadlines still
-    provisional and unchanged are left alone.
+    Recounted: every provisional deadline (once a year's arrangement is known, from the
+    chinesecalendar package or override rows, a deadline counted Monday to Friday is
+    counted again), and every deadline whose counting window holds an override day (a
+    typhoon closure entered after the registration moves its deadline). A changed date or
+    provisional flag is saved with a history row saying why; anything else is left alone.
     """
-    provisional = Registration.objects.select_for_update().filter(push_deadline_provisional=True)
-    first = provisional.aggregate(first=Min("registered_on"))["first"]
+    override_in_window = WorkdayOverride.objects.filter(
+        date__gt=OuterRef("registered_on"), date__lte=OuterRef("push_deadline")
+    )
+    candidates = Registration.objects.select_for_update().filter(
+        Q(push_deadline_provisional=True) | Q(Exists(override_in_window))
+    )
+    first = candidates.aggregate(first=Min("registered_on"))["first"]
     if first is None:
         return 0
-    calendar = Calendar(first.year, (today or timezone.localdate()).year + 1)
+    calendar = Calendar(first.year, max(first.year, (today or timezone.localdate()).year) + 1)
     changed = 0
-    for registration in provisional.order_by("pk"):
+    for registration in candidates.order_by("pk"):
         deadline = working_day_deadline(registration.registered_on, PUSH_WORKING_DAYS, calendar=calendar)
         if (deadline.date, deadline.provisional) == (
             registration.push_deadline,

@@ -7,5 +7,5 @@ from .registrations import registration_deadlines_recompute
 
 @shared_task(name="registry.recompute_provisional_push_deadlines")
 def recompute_provisional_push_deadlines():
-    """Recount provisional push deadlines once their year's calendar is known (see the service)."""
+    """Recount push deadlines the calendar as now known counts differently (provisional ones, override days)."""
     return registration_deadlines_recompute()

@@ -143,3 +143,21 @@ def test_override_admin_health_bureau_edits_others_only_view(db, client, health_
     history = client.get(f"/admin/workdays/workdayoverride/{override.pk}/history/")
     assert history.status_code == 200
     assert "health" in history.content.decode()
+
+
+def test_beat_job_moves_a_stored_deadline_when_a_closure_is_entered_afterwards(db):
+    registration = Registration.objects.create(
+        institution=InstitutionFactory(),
+        authority=Authority.MARKET_REGULATION,
+        registration_number="R-2026-0213-T",
+        registered_on=D(2026, 2, 13),
+        kind=RegistrationKind.NEW,
+        source=RegistrationSource.ADMIN,
+        push_deadline=D(2026, 2, 27),
+    )
+    WorkdayOverride.objects.create(date=D(2026, 2, 25), is_working_day=False, reason="台风停工")
+    assert recompute_provisional_push_deadlines.delay().get() == 1
+    registration.refresh_from_db()
+    assert (registration.push_deadline, registration.push_deadline_provisional) == (D(2026, 2, 28), False)
+    assert "2026-02-27 → 2026-02-28" in registration.history.first().history_change_reason
+    assert recompute_provisional_push_deadlines.delay().get() == 0
