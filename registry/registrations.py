@@ -242,6 +242,13 @@ def registration_record(
     stored record with ``created=False``; concurrent repeats are settled by the unique
     constraint. Raises ``PermissionDenied`` or a ``ValidationError`` keyed by input field.
     """
+    # A repeat is answered with the stored record even if today's checks would now refuse
+    # its data (say, the institution has closed since): it was valid when it was recorded.
+    number = "" if registration_number is None else str(registration_number).strip()
+    if number and can_record_registration(actor, authority):
+        existing = _existing(authority, number)
+        if existing is not None:
+            return existing, False
     cleaned = registration_validate(
         actor=actor,
         authority=authority,

@@ -29,6 +29,7 @@ from registry.models import (
     RegistrationSource,
 )
 from registry.registrations import registration_record, registration_sla_report
+from registry.services import institution_close
 from tests.factories import InstitutionFactory, UserFactory, make_credit_code
 
 D = datetime.date
@@ -111,6 +112,17 @@ def test_repeat_returns_the_stored_record_and_duplicates_nothing(market_user, dj
     assert Institution.objects.count() == 1
     assert PushDelivery.objects.count() == deliveries
     assert callbacks == []
+
+
+def test_repeat_is_answered_even_when_todays_checks_would_refuse_it(market_user, health_user):
+    first, _ = record(market_user)
+    change, _ = record(market_user, registration_number="330302600888888", kind=RegistrationKind.CHANGE)
+    institution_close(institution=first.institution, actor=health_user, reason="停止办托")
+    again, created = record(market_user, registration_number="330302600888888", kind=RegistrationKind.CHANGE)
+    assert (again.pk, created) == (change.pk, False)
+    with pytest.raises(ValidationError) as excinfo:  # a new change to a closed institution is refused
+        record(market_user, registration_number="330302600777777", kind=RegistrationKind.CHANGE)
+    assert list(excinfo.value.message_dict) == ["credit_code"]
 
 
 def test_matches_an_existing_institution_by_credit_code(market_user):
