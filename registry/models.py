@@ -190,6 +190,9 @@ class Institution(AuditedModel, ArchivableModel):
             models.Index(fields=["street", "kind"]),
             models.Index(fields=["status"]),
             models.Index(fields=["kind"]),
+            # Lists ordered by name: the whole district, and one street (a street office's list).
+            models.Index(fields=["name"], name="registry_inst_name_idx"),
+            models.Index(fields=["street", "name"], name="registry_inst_street_name_idx"),
         ]
 
     def __str__(self):
