@@ -12,7 +12,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -140,7 +140,7 @@ class RegistrationAdmin(SimpleHistoryAdmin):
         "registered_on",
         "kind",
         "source",
-        "data",
+        "registered_data",
         "deadline",
         "push_status",
         "pushed_at",
@@ -161,6 +161,17 @@ class RegistrationAdmin(SimpleHistoryAdmin):
                 gettext("provisional"),
             )
         return obj.push_deadline.isoformat()
+
+    @admin.display(description=_("data as registered"))
+    def registered_data(self, obj):
+        labels = {name: field.label for name, field in RegistrationAddForm.base_fields.items()}
+        labels["street_code"] = labels["street"]
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td></tr>",
+            ((labels[key], obj.data[key]) for key in REGISTRATION_FIELDS if key in obj.data),
+        )
+        return format_html('<table class="registered-data">{}</table>', rows)
 
     @admin.display(description=_("pushed on time"), boolean=True)
     def on_time(self, obj):

@@ -2,6 +2,7 @@
 
 import chinese_calendar
 from django.contrib import admin
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -32,7 +33,7 @@ class WorkdayOverrideAdmin(SimpleHistoryAdmin):
 
     @admin.display(description=_("weekday"))
     def weekday(self, obj):
-        return obj.date.strftime("%a")
+        return date_format(obj.date, "l")
 
     @admin.display(description=_("packaged calendar"))
     def package_says(self, obj):
