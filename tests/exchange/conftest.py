@@ -99,6 +99,7 @@ class Receiver:
 def _handler_for(receiver):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # as any production server does; else 40 ms delayed-ACK stalls
 
         def log_message(self, *args):  # keep the test output clean
             pass
