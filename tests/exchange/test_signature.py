@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import hmac
+import json
 import os
 import subprocess
 import sys
@@ -11,13 +12,13 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
 
+from luchen_care.exchange import payloads
 from luchen_care.exchange.signature import dingtalk_signature, dingtalk_signed_url, sign, verify
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 BODY = '{"schema":"lucheng-care.registration-push/v1","registration":{"institution":{"name":"鹿城托育"}}}'.encode()
 SECRET = "s3cr3t"
-# The worked example of docs/push.md.
-DOC_BODY = b'{"hello":"world"}'
+DOCS = BASE_DIR / "docs" / "push.md"
 
 
 def test_sign_is_hex_hmac_sha256_of_the_raw_body():
@@ -27,10 +28,21 @@ def test_sign_is_hex_hmac_sha256_of_the_raw_body():
 
 
 def test_the_worked_example_in_the_docs_holds():
-    text = (BASE_DIR / "docs" / "push.md").read_text()
-    header = sign(DOC_BODY, SECRET)
-    assert header in text, "docs/push.md must show the signature of its worked example"
-    assert verify(DOC_BODY, header, SECRET)
+    """docs/push.md's worked example: its body (the line after "Secret `s3cr3t`; body"), signed, gives its header."""
+    lines = DOCS.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Secret `s3cr3t`; body"))
+    body = next(line for line in lines[start + 1 :] if line.startswith("{")).encode()
+    header = sign(body, SECRET)
+    assert f"X-Signature: {header}" in lines
+    assert f"the signature matches the {len(body)}-byte body" in DOCS.read_text()
+    assert body == payloads.to_bytes(json.loads(body))  # it is what the platform sends
+
+
+def test_the_dingtalk_example_in_the_docs_holds():
+    url = dingtalk_signed_url(
+        "https://oapi.dingtalk.com/robot/send?access_token=abc", "SEC0123456789abcdef", 1700000000000
+    )
+    assert url.split("&")[-1] in DOCS.read_text()
 
 
 def test_sign_refuses_text():
