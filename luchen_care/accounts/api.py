@@ -3,11 +3,14 @@ from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.throttling import AnonRateThrottle
 
+from luchen_care.core.api.schema import AutoSchema
+
 
 class ObtainTokenView(ObtainAuthToken):
     """Exchange a username and password for an API token (``Authorization: Token …``)."""
 
     throttle_classes = [AnonRateThrottle]
+    schema = AutoSchema()
 
     @extend_schema(
         request=inline_serializer(

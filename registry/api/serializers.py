@@ -15,12 +15,16 @@ class StreetSerializer(serializers.ModelSerializer):
 
 
 class InstitutionClassSerializer(FastReadMixin, serializers.ModelSerializer):
+    """The classes of one type an institution runs, and how many children they take."""
+
     class Meta:
         model = InstitutionClass
         fields = ["class_type", "class_count", "capacity"]
 
 
 class InstitutionSerializer(FastReadMixin, serializers.ModelSerializer):
+    """A childcare institution for children under three (托育机构), with its classes."""
+
     street = serializers.SlugRelatedField(slug_field="code", queryset=Street.objects.all())
     street_name = serializers.CharField(source="street.name", read_only=True)
     classes = InstitutionClassSerializer(many=True, required=False)

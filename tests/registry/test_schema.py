@@ -1,0 +1,79 @@
+"""/api/schema/ is a valid OpenAPI 3 document that describes the institutions API and its errors."""
+
+import pytest
+import yaml
+from openapi_spec_validator import validate
+
+pytestmark = pytest.mark.django_db
+
+INSTITUTIONS = "/api/v1/institutions/"
+INSTITUTION = "/api/v1/institutions/{id}/"
+
+
+@pytest.fixture
+def schema(client):
+    response = client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    return response.json()
+
+
+def test_the_schema_is_valid_openapi_3(schema):
+    assert schema["openapi"].startswith("3.")
+    validate(schema)  # raises on any violation of the OpenAPI 3 specification
+
+
+def test_the_yaml_form_is_the_same_document(client, schema):
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    assert yaml.safe_load(response.content) == schema
+
+
+def test_the_institutions_endpoints_are_documented(schema):
+    paths = schema["paths"]
+    assert set(paths[INSTITUTIONS]) == {"get", "post"}
+    assert set(paths[INSTITUTION]) == {"get", "put", "patch"}  # no delete: institutions are closed, not deleted
+    assert "post" in paths["/api/v1/auth/token/"]
+
+    parameters = {p["name"] for p in paths[INSTITUTIONS]["get"]["parameters"]}
+    assert {"street", "kind", "ownership", "inclusive", "status", "search", "ordering", "page", "page_size"} <= (
+        parameters
+    )
+
+    fields = schema["components"]["schemas"]["Institution"]["properties"]
+    assert {"name", "credit_code", "kind", "ownership", "inclusive", "street", "status", "classes"} <= set(fields)
+
+
+def test_token_authentication_is_documented(schema):
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["tokenAuth"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": 'Token-based authentication with required prefix "Token"',
+    }
+    assert {"tokenAuth": []} in schema["paths"][INSTITUTIONS]["get"]["security"]
+    assert "/api/v1/auth/token/" in schema["info"]["description"]
+
+
+def test_the_error_format_is_documented_on_each_operation(schema):
+    error = {"$ref": "#/components/schemas/Error"}
+    detail = schema["components"]["schemas"]["ErrorDetail"]
+    assert set(detail["properties"]) == {"code", "message", "fields"}
+
+    def error_schema(path, method, status):
+        return schema["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+
+    for status in ("400", "401", "403", "404", "429"):
+        assert error_schema(INSTITUTIONS, "get", status) == error
+    for status in ("400", "401", "403", "404", "429"):
+        assert error_schema(INSTITUTION, "patch", status) == error
+    assert error_schema("/api/v1/auth/token/", "post", "400") == error
+
+
+def test_the_interactive_docs_are_served_without_a_cdn(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "swagger-ui" in page
+    assert "cdn.jsdelivr.net" not in page and "unpkg.com" not in page
