@@ -1,0 +1,139 @@
+"""`manage.py demo`: realistic data for every street, kind and role, and a second run changes nothing."""
+
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from luchen_care.accounts.models import Authority, Role, User
+from registry.demo import DEMO_PASSWORD
+from registry.models import Institution, InstitutionClass, InstitutionKind, Street, StreetPopulation
+from registry.validators import validate_credit_code
+
+pytestmark = pytest.mark.django_db
+
+WUMA = "330302006"
+
+
+def run_demo():
+    out = StringIO()
+    call_command("demo", stdout=out)
+    return out.getvalue()
+
+
+def snapshot():
+    """Everything the demo touches, as counts and as stored values."""
+    models = [
+        Street,
+        StreetPopulation,
+        StreetPopulation.history.model,
+        Institution,
+        Institution.history.model,
+        InstitutionClass,
+        InstitutionClass.history.model,
+        User,
+        Token,
+    ]
+    return {
+        "counts": {m.__name__: m.objects.count() for m in models},
+        "institutions": list(Institution.objects.order_by("credit_code").values()),
+        "classes": list(InstitutionClass.objects.order_by("pk").values()),
+        "users": list(User.objects.order_by("username").values("username", "password", "role", "institution")),
+        "tokens": sorted(Token.objects.values_list("key", flat=True)),
+    }
+
+
+@pytest.fixture
+def demo(db):
+    return run_demo()
+
+
+def test_all_fourteen_streets_with_a_population(demo):
+    assert Street.objects.count() == 14
+    assert Counter(Street.objects.values_list("kind", flat=True)) == {"street": 12, "town": 2}
+    assert Street.objects.get(code=WUMA).name == "五马街道"
+    for s in Street.objects.all():
+        assert s.current_population().population > 0
+
+
+def test_about_sixty_institutions_of_every_kind_across_the_streets(demo):
+    institutions = list(Institution.objects.select_related("street"))
+
+    assert 55 <= len(institutions) <= 65
+    kinds = Counter(i.kind for i in institutions)
+    assert set(kinds) == set(InstitutionKind.values)
+    assert all(count >= 5 for count in kinds.values())
+    streets = Counter(i.street.code for i in institutions)
+    assert len(streets) == 14  # every street and town has some
+    assert streets[WUMA] >= 5
+    for kind in InstitutionKind.values:
+        assert len({i.street_id for i in institutions if i.kind == kind}) >= 4  # each kind spread out
+
+
+def test_demo_institutions_are_valid_records(demo):
+    institutions = list(Institution.objects.all())
+    codes = [i.credit_code for i in institutions]
+    assert len(set(codes)) == len(codes)
+    for inst in institutions:
+        validate_credit_code(inst.credit_code)
+        inst.full_clean()
+        assert inst.classes.exists()
+        assert inst.approved_places == inst.total_capacity
+    assert any(code.startswith("Y") for code in codes)  # a code starting with a letter
+    assert {c[0] for c in codes} >= {"1", "5", "9"}
+    assert Institution.objects.filter(inclusive=True).exists() and Institution.objects.filter(inclusive=False).exists()
+    assert Institution.objects.exclude(head_office=None).exists()  # a chain with branches
+
+
+def test_one_demo_user_per_role_who_can_log_in(demo):
+    for role in Role.values:
+        assert User.objects.filter(role=role).exists(), role
+    assert User.objects.filter(is_superuser=True).exists()
+    assert set(User.objects.filter(role=Role.REGISTRATION_AUTHORITY).values_list("authority", flat=True)) == set(
+        Authority.values
+    )
+    for user in User.objects.all():
+        user.full_clean()
+        assert authenticate(username=user.username, password=DEMO_PASSWORD) == user
+
+    wuma = User.objects.get(role=Role.STREET_OFFICE)
+    assert wuma.street.code == WUMA and wuma.is_staff
+    head = User.objects.get(role=Role.INSTITUTION).institution
+    assert head.branches.exists()
+    assert Token.objects.filter(user__role=Role.API_CLIENT).exists()
+
+
+def test_the_demo_prints_the_logins(demo):
+    assert DEMO_PASSWORD in demo
+    for username in User.objects.values_list("username", flat=True):
+        assert username in demo
+    assert Token.objects.get(user__role=Role.API_CLIENT).key in demo
+
+
+def test_the_wuma_demo_login_sees_exactly_wuma_through_the_api(demo):
+    client = APIClient()
+    token = client.post("/api/v1/auth/token/", {"username": "wuma", "password": DEMO_PASSWORD}, format="json")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.json()['token']}")
+
+    rows = client.get("/api/v1/institutions/", {"page_size": 100}).json()["results"]
+
+    assert {r["id"] for r in rows} == set(Institution.objects.filter(street__code=WUMA).values_list("pk", flat=True))
+
+
+def test_running_it_twice_changes_nothing(demo):
+    before = snapshot()
+
+    second = run_demo()
+
+    assert snapshot() == before
+    assert "0 institutions, 0 users, 0 population rows created" in second
+
+
+def test_it_works_without_migrating_too(demo):
+    before = snapshot()
+    call_command("demo", "--no-migrate", stdout=StringIO())
+    assert snapshot() == before
