@@ -1,0 +1,134 @@
+"""Settings from the environment: a laptop default, real services by URL, and a production that passes
+``check --deploy``. Each case runs in a fresh interpreter, because settings are read once at start-up."""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Anything that could steer the settings; each test states what it sets.
+STEERING = ("DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_SETTINGS_MODULE")
+
+PRINT_SETTINGS = """
+import json, django
+django.setup()
+from django.conf import settings
+from luchen_care.celery import app
+print(json.dumps({
+    "debug": settings.DEBUG,
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "db_name": str(settings.DATABASES["default"]["NAME"]),
+    "cache": settings.CACHES["default"]["BACKEND"],
+    "eager": app.conf.task_always_eager,
+    "broker": app.conf.broker_url,
+    "language": settings.LANGUAGE_CODE,
+    "languages": [code for code, _name in settings.LANGUAGES],
+    "time_zone": settings.TIME_ZONE,
+    "celery_time_zone": app.conf.timezone,
+    "session_cookie_secure": settings.SESSION_COOKIE_SECURE,
+    "csrf_cookie_secure": settings.CSRF_COOKIE_SECURE,
+    "hsts": settings.SECURE_HSTS_SECONDS,
+    "static_storage": settings.STORAGES["staticfiles"]["BACKEND"],
+}))
+"""
+
+
+def clean_env(**values):
+    env = {k: v for k, v in os.environ.items() if k not in STEERING and not k.startswith("DJANGO_")}
+    env["DJANGO_SETTINGS_MODULE"] = "luchen_care.settings"
+    env.update(values)
+    return env
+
+
+def run(args, **env):
+    return subprocess.run(
+        [sys.executable, *args], cwd=BASE_DIR, env=clean_env(**env), capture_output=True, text=True, timeout=120
+    )
+
+
+def settings_with(**env):
+    result = run(["-c", PRINT_SETTINGS], **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def production_env():
+    return {
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "DJANGO_ALLOWED_HOSTS": "care.example.gov.cn",
+    }
+
+
+def test_with_nothing_set_a_laptop_gets_sqlite_and_in_process_tasks():
+    values = settings_with()
+
+    assert values["debug"] is True
+    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["db_name"] == str(BASE_DIR / "db.sqlite3")
+    assert values["eager"] is True
+    assert values["broker"] == "memory://"
+    assert values["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def test_chinese_first_english_available_in_shanghai_time():
+    values = settings_with()
+    assert values["language"] == "zh-hans"
+    assert values["languages"] == ["zh-hans", "en"]
+    assert values["time_zone"] == values["celery_time_zone"] == "Asia/Shanghai"
+    # And the suite itself runs with the same choices.
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert settings.TIME_ZONE == "Asia/Shanghai"
+    assert settings.USE_TZ is True
+
+
+def test_urls_switch_to_postgresql_and_redis():
+    values = settings_with(
+        DATABASE_URL="postgres://care:secret@db.internal:5432/luchen_care", REDIS_URL="redis://cache.internal:6379/0"
+    )
+
+    assert values["engine"] == "django.db.backends.postgresql"
+    assert values["db_name"] == "luchen_care"
+    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["eager"] is False
+    assert values["broker"] == "redis://cache.internal:6379/0"
+
+
+def test_production_passes_the_deploy_check_without_warnings():
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **production_env())
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_is_hardened():
+    values = settings_with(**production_env())
+    assert values["debug"] is False
+    assert values["session_cookie_secure"] and values["csrf_cookie_secure"]
+    assert values["hsts"] >= 31536000
+    assert values["static_storage"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = production_env()
+    del env["DJANGO_SECRET_KEY"]
+    result = run(["manage.py", "check"], **env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_the_deploy_check_does_fail_on_an_insecure_configuration():
+    # The check above is meaningful: the same command flags a production without HTTPS redirects.
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        **production_env(),
+        DJANGO_SECURE_SSL_REDIRECT="false",
+    )
+    assert result.returncode != 0
+    assert "security.W008" in result.stdout + result.stderr
