@@ -6,3 +6,6 @@ class ExchangeConfig(AppConfig):
     name = "luchen_care.exchange"
     label = "exchange"
     verbose_name = _("Data exchange")
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers the configuration checks)

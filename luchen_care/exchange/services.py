@@ -44,8 +44,10 @@ def enabled_channels():
 def _enqueue_on_commit(delivery_ids):
     from .tasks import deliver_push  # noqa: PLC0415  (tasks import services)
 
+    # robust: a broker that is down must not turn a committed registration into an error
+    # answer; the row is pending and the beat scan enqueues it later.
     for pk in delivery_ids:
-        transaction.on_commit(lambda pk=pk: deliver_push.delay(pk))
+        transaction.on_commit(lambda pk=pk: deliver_push.delay(pk), robust=True)
 
 
 def registration_push_enqueue(*, registration):
