@@ -230,6 +230,32 @@ def test_concurrent_repeats_make_one_registration(market_user):
     assert PushDelivery.objects.filter(channel=Channel.INBOX).count() == 1
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_registrations_of_one_new_institution_share_it(market_user):
+    """Two registrations of the same unknown institution at once: one institution, both registrations."""
+    barrier = threading.Barrier(2)
+    results, failures = [], []
+
+    def send(n):
+        try:
+            barrier.wait()
+            results.append(record(market_user, n, credit_code=make_credit_code(777))[0].pk)
+        except Exception as exc:  # noqa: BLE001 — reported below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert Registration.objects.count() == 2
+    assert Institution.objects.count() == 1
+    assert set(Registration.objects.values_list("institution", flat=True)) == {Institution.objects.get().pk}
+
+
 # --- the API -------------------------------------------------------------------------------
 
 
