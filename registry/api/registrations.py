@@ -56,6 +56,27 @@ class RegistrationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class SlaRowSerializer(serializers.Serializer):
+    """Figures for one group; ``due`` = on time + late + overdue; ``on_time_share`` = on_time / due."""
+
+    authority = serializers.ChoiceField(choices=Authority.choices, allow_null=True)
+    month = serializers.CharField(allow_null=True, help_text="YYYY-MM, month of registration")
+    total = serializers.IntegerField()
+    due = serializers.IntegerField(help_text="pushed, or not pushed and past the deadline day")
+    on_time = serializers.IntegerField(help_text="pushed_at's Asia/Shanghai date ≤ push_deadline")
+    late = serializers.IntegerField()
+    overdue = serializers.IntegerField(help_text="not pushed and the deadline day has ended")
+    waiting = serializers.IntegerField(help_text="not pushed, deadline not yet passed")
+    on_time_share = serializers.FloatField(allow_null=True, help_text="null when nothing is due")
+
+
+class SlaReportSerializer(serializers.Serializer):
+    rows = SlaRowSerializer(many=True, help_text="by authority and month")
+    by_authority = SlaRowSerializer(many=True)
+    by_month = SlaRowSerializer(many=True)
+    overall = SlaRowSerializer()
+
+
 class RegistrationFilter(django_filters.FilterSet):
     authority = django_filters.ChoiceFilter(choices=Authority.choices)
     kind = django_filters.ChoiceFilter(choices=RegistrationKind.choices)
@@ -119,7 +140,7 @@ class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             OpenApiParameter("year", int, description="Only registrations registered in this year"),
             OpenApiParameter("authority", str, enum=Authority.values),
         ],
-        responses={200: dict},
+        responses={200: SlaReportSerializer},
     )
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def sla(self, request):
