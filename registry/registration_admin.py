@@ -123,6 +123,7 @@ class RegistrationAdmin(SimpleHistoryAdmin):
         "push_status",
         "pushed_at",
         "on_time",
+        "overdue",
         "source",
     ]
     list_filter = [OverdueFilter, "push_status", "authority", "kind", "source", "push_deadline_provisional"]
@@ -176,6 +177,12 @@ class RegistrationAdmin(SimpleHistoryAdmin):
     @admin.display(description=_("pushed on time"), boolean=True)
     def on_time(self, obj):
         return obj.pushed_on_time
+
+    @admin.display(description=_("overdue"))
+    def overdue(self, obj):
+        if obj.is_overdue:
+            return format_html('<strong class="overdue" style="color: var(--error-fg)">{}</strong>', gettext("Overdue"))
+        return ""
 
     # --- who may do what -------------------------------------------------------
 

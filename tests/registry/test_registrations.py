@@ -498,6 +498,7 @@ def test_admin_overdue_filter(client, sla_data, health_user):
     response = client.get(ADMIN, {"overdue": "yes"})
     shown = list(response.context["cl"].result_list)
     assert shown == [sla_data["overdue"]]
+    assert response.content.decode().count('class="overdue"') == 1
     not_overdue = client.get(ADMIN, {"overdue": "no"}).context["cl"].result_list
     assert sla_data["overdue"] not in list(not_overdue) and len(not_overdue) == 4
 
