@@ -232,7 +232,9 @@ def registration_record(
     What it changes in the world, in one transaction:
     - the institution is matched by credit code, or registered (status *registered*); a
       change of registration updates its registered name, street, address and legal
-      representative (a history row names ``actor``);
+      representative (a history row names ``actor``); a deregistration needs a known
+      institution and leaves it as it is: closing its filing is the bureau's step, after the
+      children are placed safely;
     - the registration is saved with the data as registered and its push deadline, the
       5th working day after ``registered_on`` (provisional if that year's calendar is
       not known yet);
