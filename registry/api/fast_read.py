@@ -15,14 +15,23 @@ does any row where a direct read fails (a missing related object, a ``None`` alo
 dotted source), so DRF keeps deciding defaults, ``SkipField`` and errors.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from operator import attrgetter
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.utils import timezone
 from rest_framework import ISO_8601
-from rest_framework.fields import DateTimeField, SkipField
+from rest_framework.fields import (
+    BooleanField,
+    CharField,
+    ChoiceField,
+    DateField,
+    DateTimeField,
+    Field,
+    IntegerField,
+    SkipField,
+)
 from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField, RelatedField
 from rest_framework.serializers import ListSerializer
 from rest_framework.settings import api_settings
@@ -30,6 +39,9 @@ from rest_framework.settings import api_settings
 _DIRECT = object()  # plan marker: read with a getter, then field.to_representation
 _PK = object()  # plan marker: read the foreign key column, no conversion
 _DATETIME = object()  # plan marker: an aware datetime in ISO 8601, in the current time zone
+_GENERIC = object()  # plan marker: DRF's own Field.get_attribute and to_representation
+# Fields whose get_attribute is one of these read exactly what attrgetter(source) reads.
+_PLAIN_GET_ATTRIBUTE = (Field.get_attribute, RelatedField.get_attribute)
 
 
 def _generic(field, instance, ret):
@@ -40,6 +52,24 @@ def _generic(field, instance, ret):
         return
     check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
     ret[field.field_name] = None if check_for_none is None else field.to_representation(attribute)
+
+
+def _converter(field):
+    """``field.to_representation``, or a shortcut that gives the same result for the values a model row holds."""
+    kind = type(field)
+    if kind is CharField:
+        return str  # CharField.to_representation is str(value)
+    if kind is IntegerField:
+        return int  # IntegerField.to_representation is int(value)
+    represent = field.to_representation
+    if kind is BooleanField:
+        return lambda value: value if value is True or value is False else represent(value)
+    if kind is ChoiceField:
+        choices = field.choice_strings_to_values
+        return lambda value: (choices.get(value, value) if value else value) if type(value) is str else represent(value)
+    if kind is DateField and str(getattr(field, "format", api_settings.DATE_FORMAT)).lower() == ISO_8601:
+        return lambda value: value.isoformat() if type(value) is date else represent(value)
+    return represent
 
 
 def _model_path(model, source_attrs):
@@ -63,19 +93,20 @@ class FastReadMixin:
     """Mix into a ``ModelSerializer`` to serialize its model's instances without per-row overhead."""
 
     def _read_plan(self):
+        """One ``(how, name, get, field, convert)`` per readable field, built once per serializer."""
         plan = self.__dict__.get("_fast_read_plan")
         if plan is not None:
             return plan
         plan = []
         model = self.Meta.model
         for field in self._readable_fields:
+            name = field.field_name
             path = _model_path(model, field.source_attrs) if field.source_attrs else None
-            if not path:
-                plan.append((None, None, field))
-                continue
-            last = path[-1]
-            if type(field) is PrimaryKeyRelatedField and field.pk_field is None and len(path) == 1 and last.concrete:
-                plan.append((_PK, attrgetter(last.attname), field))
+            last = path[-1] if path else None
+            if not path or type(field).get_attribute not in _PLAIN_GET_ATTRIBUTE:
+                plan.append((_GENERIC, name, None, field, None))
+            elif type(field) is PrimaryKeyRelatedField and field.pk_field is None and len(path) == 1 and last.concrete:
+                plan.append((_PK, name, attrgetter(last.attname), field, None))
             elif (
                 type(field) is DateTimeField
                 and not hasattr(field, "timezone")
@@ -83,15 +114,15 @@ class FastReadMixin:
                 and settings.USE_TZ
                 and len(path) == 1
             ):
-                plan.append((_DATETIME, attrgetter(last.attname), field))
+                plan.append((_DATETIME, name, attrgetter(last.attname), field, field.to_representation))
             elif isinstance(field, RelatedField) and field.use_pk_only_optimization():
-                plan.append((None, None, field))  # e.g. hyperlinks: DRF hands them a pk-only object
+                plan.append((_GENERIC, name, None, field, None))  # e.g. hyperlinks: DRF hands them a pk-only object
             elif any(f.many_to_many or f.one_to_many for f in path[:-1]):
-                plan.append((None, None, field))
+                plan.append((_GENERIC, name, None, field, None))
             elif (last.many_to_many or last.one_to_many) and not isinstance(field, ListSerializer):
-                plan.append((None, None, field))
+                plan.append((_GENERIC, name, None, field, None))
             else:
-                plan.append((_DIRECT, attrgetter(".".join(field.source_attrs)), field))
+                plan.append((_DIRECT, name, attrgetter(".".join(field.source_attrs)), field, _converter(field)))
         self._fast_read_plan = plan
         return plan
 
@@ -104,25 +135,25 @@ class FastReadMixin:
         tz = self.__dict__.get("_fast_read_tz")
         if tz is None:
             tz = self._fast_read_tz = timezone.get_current_timezone()
-        for how, get, field in plan:
+        for how, name, get, field, convert in plan:
             if how is _DIRECT:
                 try:
                     value = get(instance)
                 except (AttributeError, ObjectDoesNotExist):
                     _generic(field, instance, ret)
                     continue
-                ret[field.field_name] = None if value is None else field.to_representation(value)
+                ret[name] = None if value is None else convert(value)
             elif how is _PK:
-                ret[field.field_name] = get(instance)
+                ret[name] = get(instance)
             elif how is _DATETIME:
                 value = get(instance)
                 if value is None:
-                    ret[field.field_name] = None
-                elif not isinstance(value, datetime) or value.utcoffset() is None:  # let DRF decide
-                    ret[field.field_name] = field.to_representation(value)
+                    ret[name] = None
+                elif type(value) is not datetime or value.utcoffset() is None:  # let DRF decide
+                    ret[name] = convert(value)
                 else:
                     value = value.astimezone(tz).isoformat()
-                    ret[field.field_name] = value[:-6] + "Z" if value.endswith("+00:00") else value
+                    ret[name] = value[:-6] + "Z" if value.endswith("+00:00") else value
             else:
                 _generic(field, instance, ret)
         return ret

@@ -1,0 +1,62 @@
+"""The API's fast read path (registry/api/fast_read.py) answers exactly what DRF's own path answers."""
+
+import datetime as dt
+
+import pytest
+from django.test import RequestFactory
+from django.utils import timezone
+from rest_framework import serializers
+
+from registry.api.fast_read import FastReadMixin
+from registry.api.serializers import InstitutionClassSerializer, InstitutionSerializer
+from registry.models import ClassType, DemonstrationLevel, InstitutionKind, InstitutionStatus
+from registry.selectors import institution_list
+from tests.factories import InstitutionClassFactory, InstitutionFactory, street
+
+
+def drf_generic(self, instance):
+    return serializers.Serializer.to_representation(self, instance)
+
+
+@pytest.fixture
+def institutions(db):
+    head = InstitutionFactory(demonstration_level=DemonstrationLevel.CITY, inclusive=True)
+    branch = InstitutionFactory(
+        head_office=head,
+        kind=InstitutionKind.COMMUNITY,
+        street=street("330302023"),
+        registered_on=dt.date(2024, 3, 1),
+        filed_on=dt.date(2024, 4, 2),
+        operating_since=dt.date(2024, 5, 3),
+        livelihood_project=True,
+        registration_authority="",
+    )
+    closed = InstitutionFactory(status=InstitutionStatus.CLOSED, closed_on=dt.date(2025, 1, 1), archived=True)
+    InstitutionClassFactory(institution=head, class_type=ClassType.TODDLER, class_count=2, capacity=30)
+    InstitutionClassFactory(institution=head, class_type=ClassType.INFANT, class_count=1, capacity=10)
+    InstitutionClassFactory(institution=branch, class_type=ClassType.MIXED, class_count=1, capacity=18)
+    # A timestamp on the hour in UTC (isoformat drops zero microseconds) and one with microseconds.
+    type(head).objects.filter(pk=head.pk).update(created_at=dt.datetime(2025, 6, 1, 0, 0, tzinfo=dt.UTC))
+    return [head, branch, closed]
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "UTC"])
+def test_a_list_page_is_the_same_through_the_fast_path_and_drfs(institutions, health_user, monkeypatch, zone):
+    request = RequestFactory().get("/api/v1/institutions/")
+    request.user = health_user
+    rows = list(institution_list(user=health_user).order_by("id"))
+    with timezone.override(zone):
+        fast = InstitutionSerializer(rows, many=True, context={"request": request}).data
+        monkeypatch.setattr(FastReadMixin, "to_representation", drf_generic)
+        generic = InstitutionSerializer(rows, many=True, context={"request": request}).data
+    assert fast == generic
+    assert [c["class_type"] for c in fast[0]["classes"]] == ["infant", "toddler"]
+    assert fast[1]["head_office"] == institutions[0].pk
+    assert fast[0]["head_office"] is None
+    if zone == "UTC":
+        assert fast[0]["created_at"] == "2025-06-01T00:00:00Z"
+
+
+def test_the_fast_path_leaves_anything_but_model_rows_to_drf(db):
+    data = {"class_type": "infant", "class_count": 1, "capacity": 10}
+    assert InstitutionClassSerializer().to_representation(data) == data
