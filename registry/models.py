@@ -193,6 +193,8 @@ class Institution(AuditedModel, ArchivableModel):
             # Lists ordered by name: the whole district, and one street (a street office's list).
             models.Index(fields=["name"], name="registry_inst_name_idx"),
             models.Index(fields=["street", "name"], name="registry_inst_street_name_idx"),
+            # A street office's list filtered by status, and its COUNT(*) from the index alone.
+            models.Index(fields=["street", "status"], name="registry_inst_street_stat_idx"),
         ]
 
     def __str__(self):
