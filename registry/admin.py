@@ -2,9 +2,11 @@
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -220,7 +222,11 @@ class InstitutionAdmin(SimpleHistoryAdmin):
         """The changelist as filtered and searched, as an Excel file; scoping applies."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            # As the changelist does: back to it, which says that the filter was not understood.
+            return HttpResponseRedirect(f"{reverse('admin:registry_institution_changelist')}?{ERROR_FLAG}=1")
         queryset = changelist.get_queryset(request)
         response = HttpResponse(
             institutions_workbook(queryset),

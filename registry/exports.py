@@ -44,6 +44,11 @@ def institutions_workbook(queryset) -> bytes:
         ws.column_dimensions[get_column_letter(index)].width = width
     for inst in queryset.select_related("street", "head_office").iterator(chunk_size=2000):
         ws.append([get(inst) for _title, get, _w in columns])
+        for cell in ws[ws.max_row]:
+            # openpyxl writes a text that starts with "=" as a formula. Names and addresses come from
+            # outside (the API, registrations): keep them text, so that opening the file runs nothing.
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
     ws.freeze_panes = "A2"
     buffer = BytesIO()
     wb.save(buffer)

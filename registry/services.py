@@ -41,11 +41,18 @@ def institution_check_transition(*, old_status, new_status):
         )
 
 
-def institution_stored_status(institution):
-    """The status as stored, before any unsaved change; ``None`` for a new record."""
+def institution_stored_status(institution, *, lock=False):
+    """The status as stored, before any unsaved change; ``None`` for a new record.
+
+    ``lock=True`` (inside a transaction) holds the row until commit, so that two
+    concurrent changes cannot both pass the transition check from the same status.
+    """
     if institution.pk is None:
         return None
-    return Institution.objects.filter(pk=institution.pk).values_list("status", flat=True).first()
+    rows = Institution.objects.filter(pk=institution.pk).order_by()  # no join to the street for ordering
+    if lock:
+        rows = rows.select_for_update()
+    return rows.values_list("status", flat=True).first()
 
 
 @transaction.atomic
@@ -61,7 +68,7 @@ def institution_save(*, institution, actor, reason="", authorized=False) -> Inst
     - Writes a history row naming ``actor``.
     """
     adding = institution.pk is None
-    old_status = institution_stored_status(institution)
+    old_status = institution_stored_status(institution, lock=True)
     if actor is not None and not authorized:
         stored = None if adding else Institution.objects.get(pk=institution.pk)
         if not can_write_institution(actor, kind=institution.kind, stored=stored):

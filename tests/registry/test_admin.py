@@ -331,3 +331,20 @@ def test_a_valid_transition_stamps_its_date(admin_client_for, health_user):
     assert inst.status == InstitutionStatus.SUSPENDED
     assert inst.suspended_on == timezone.localdate()
     assert inst.operating_since == datetime.date(2024, 5, 6)
+
+
+def test_a_filter_the_admin_does_not_understand_leads_back_to_the_list(admin_client_for, health_user, mix):
+    response = admin_client_for(health_user).get(EXPORT, {"no_such_field__exact": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{CHANGELIST}?e=1"
+
+
+def test_exported_text_never_becomes_a_formula(admin_client_for, health_user):
+    InstitutionFactory(name='=HYPERLINK("http://example.invalid","点我")', address="=1+1")
+
+    response = admin_client_for(health_user).get(EXPORT)
+
+    sheet = load_workbook(BytesIO(response.content)).active
+    name, address = sheet["A2"], sheet["L2"]
+    assert (name.value, name.data_type) == ('=HYPERLINK("http://example.invalid","点我")', "s")
+    assert (address.value, address.data_type) == ("=1+1", "s")

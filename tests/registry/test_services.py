@@ -2,9 +2,11 @@
 
 import datetime
 import itertools
+import threading
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
 from django.utils import timezone
 
 from luchen_care.accounts.models import Role
@@ -272,3 +274,36 @@ def test_a_long_closing_reason_is_kept_whole_on_the_record(health_user):
     inst.refresh_from_db()
     assert inst.archived_reason == reason
     assert reason.startswith(inst.history.latest().history_change_reason)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_concurrent_change_cannot_reopen_an_institution_being_closed(health_user):
+    """One officer closes a registered institution while another files it. The filing waits for the
+    closure and is then refused; without the row lock it would overwrite the closure."""
+    inst = InstitutionFactory(status=S.REGISTERED)
+    started, finished = threading.Event(), threading.Event()
+    outcome = {}
+
+    def file_meanwhile():
+        try:
+            started.wait(10)
+            institution_update(institution=Institution.objects.get(pk=inst.pk), actor=health_user, status=S.FILED)
+            outcome["filed"] = True
+        except (ValidationError, PermissionDenied) as exc:
+            outcome["filed"] = exc
+        finally:
+            connection.close()
+            finished.set()
+
+    worker = threading.Thread(target=file_meanwhile)
+    worker.start()
+    with transaction.atomic():
+        institution_close(institution=inst, actor=health_user, reason="注销")
+        started.set()
+        assert not finished.wait(1)  # the filing waits for the closure to commit
+    worker.join(10)
+
+    assert isinstance(outcome["filed"], ValidationError | PermissionDenied)  # refused: it is closed now
+    inst.refresh_from_db()
+    assert (inst.status, inst.archived) == (S.CLOSED, True)
+    assert [r.status for r in inst.history.order_by("history_date")] == ["registered", "closed"]
