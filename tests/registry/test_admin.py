@@ -231,6 +231,7 @@ def exported(client, query):
         ({"kind__exact": "nursery_class"}, {"五马幼儿园托班"}),
         ({"inclusive__exact": "1"}, {"五马幼儿园托班", "七都普惠托育中心"}),
         ({"status__exact": "filed"}, {"七都普惠托育中心"}),
+        ({"ownership__exact": "public"}, {"五马幼儿园托班"}),
         ({"q": "七都"}, {"七都普惠托育中心", "七都家庭托育点"}),
         ({"q": "托育", "street__id__exact": "QIDU"}, {"七都普惠托育中心", "七都家庭托育点"}),
     ],

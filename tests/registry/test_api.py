@@ -402,6 +402,13 @@ def test_filters(health, spread, query, expected):
     assert names(health.get(LIST, query)) == expected
 
 
+def test_filter_by_chain_head_office(health, spread):
+    head = spread["wuma_private"]
+    InstitutionFactory(name="七都贝乐分园", street=street(QIDU), head_office=head)
+    assert names(health.get(LIST, {"head_office": head.pk})) == {"七都贝乐分园"}
+    assert names(health.get(LIST, {"head_office": 999999})) == set()
+
+
 def test_search_finds_a_credit_code(health, spread):
     code = spread["binjiang_community"].credit_code
     assert names(health.get(LIST, {"search": code})) == {"滨江社区嵌入式托育中心"}
