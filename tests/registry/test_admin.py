@@ -349,3 +349,31 @@ def test_exported_text_never_becomes_a_formula(admin_client_for, health_user):
     name, address = sheet["A2"], sheet["L2"]
     assert (name.value, name.data_type) == ('=HYPERLINK("http://example.invalid","点我")', "s")
     assert (address.value, address.data_type) == ("=1+1", "s")
+
+
+# --- streets and their populations ----------------------------------------------------------
+
+
+def test_the_bureau_enters_a_streets_population_by_year(admin_client_for, health_user, wuma_user):
+    from registry.models import StreetPopulation
+
+    wuma = street()
+    StreetPopulation.objects.create(street=wuma, year=2021, population=61200)
+    url = reverse("admin:registry_street_change", args=[wuma.pk])
+    client = admin_client_for(health_user)
+
+    data = form_data(client, url)
+    data.update({"populations-TOTAL_FORMS": "2", "populations-1-year": "2021", "populations-1-population": "1"})
+    refused = client.post(url, data)
+    assert refused.status_code == 200  # one figure per street and year
+    assert StreetPopulation.objects.count() == 1
+
+    data.update({"populations-1-year": "2024", "populations-1-population": "63500", "populations-1-source": "统计年鉴"})
+    assert client.post(url, data).status_code == 302
+    latest = wuma.current_population()
+    assert (latest.year, latest.population, latest.modified_by) == (2024, 63500, health_user)
+    assert latest.history.get().history_user == health_user
+
+    office = admin_client_for(wuma_user)
+    assert office.get(url).status_code == 200
+    assert office.post(url, data).status_code == 403

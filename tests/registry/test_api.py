@@ -107,6 +107,15 @@ def test_a_missing_password_is_named(health_user):
     assert_error(response, 400, "invalid", fields={"password"})
 
 
+def test_messages_follow_the_callers_language(health_user):
+    chinese = APIClient().post(TOKEN, {"username": "health"}, format="json").json()["error"]
+    english = APIClient().post(TOKEN, {"username": "health"}, format="json", headers={"accept-language": "en"})
+    (message,) = chinese["fields"]["password"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in message)  # Chinese unless asked otherwise
+    assert english.json()["error"]["fields"]["password"] == ["This field is required."]
+    assert english.json()["error"]["message"] == "password: This field is required."
+
+
 def test_an_inactive_user_gets_no_token(health_user, password):
     health_user.is_active = False
     health_user.save()
