@@ -154,6 +154,12 @@ class InstitutionAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request):
         return Institution.objects.visible_to(request.user).select_related("street")
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "head_office":
+            # A chain head office is chosen among the institutions the user may see, even in a hand-made POST.
+            kwargs["queryset"] = Institution.objects.visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.actor = request.user

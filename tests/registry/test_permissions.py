@@ -327,3 +327,25 @@ def test_reverting_from_history_needs_the_right_to_change(client, world, wuma_us
     assert client.post(url, data).status_code == 403
     own.refresh_from_db()
     assert own.name == "五马贝乐托育"
+
+
+def test_a_head_office_outside_the_scope_cannot_be_chosen_in_the_admin(client, world, education_user):
+    client.force_login(education_user)
+    data = new_institution(InstitutionKind.NURSERY_CLASS, 6)
+    data.update({"street": street(WUMA).pk, "status": "registered", "approved_places": 20, "classes-TOTAL_FORMS": 0})
+    data.update({"classes-INITIAL_FORMS": 0, "classes-MIN_NUM_FORMS": 0, "classes-MAX_NUM_FORMS": 1000})
+    data["head_office"] = world["head"].pk  # a community institution: not the education bureau's
+
+    response = client.post(reverse("admin:registry_institution_add"), data)
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["head_office"]
+    assert not Institution.objects.filter(name="新登记机构6").exists()
+
+
+def test_a_head_office_outside_the_scope_cannot_be_chosen_in_the_api(world, education_user):
+    client = api_client_for(education_user)
+    data = {**new_institution(InstitutionKind.NURSERY_CLASS, 7), "head_office": world["head"].pk}
+    response = client.post(API, data, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["head_office"]
