@@ -17,6 +17,7 @@ from registry.validators import validate_credit_code
 pytestmark = pytest.mark.django_db
 
 WUMA = "330302006"
+USER_FIELDS = ("username", "password", "role", "authority", "street", "institution", "is_staff", "is_superuser")
 
 
 def run_demo():
@@ -42,7 +43,7 @@ def snapshot():
         "counts": {m.__name__: m.objects.count() for m in models},
         "institutions": list(Institution.objects.order_by("credit_code").values()),
         "classes": list(InstitutionClass.objects.order_by("pk").values()),
-        "users": list(User.objects.order_by("username").values("username", "password", "role", "institution")),
+        "users": list(User.objects.order_by("username").values(*USER_FIELDS)),
         "tokens": sorted(Token.objects.values_list("key", flat=True)),
     }
 
