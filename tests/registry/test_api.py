@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from luchen_care.accounts.models import Role
-from registry.models import ClassType, Institution, InstitutionKind, InstitutionStatus, Ownership
+from registry.models import ClassType, Institution, InstitutionClass, InstitutionKind, InstitutionStatus, Ownership
 from registry.validators import uscc_check_character
 from tests.factories import InstitutionClassFactory, InstitutionFactory, UserFactory, make_credit_code, street
 
@@ -192,6 +192,8 @@ def test_the_health_bureau_registers_an_institution_with_its_classes(health, hea
     assert inst.registered_on is not None  # the date of the status is stamped
     assert sorted((c.class_type, c.capacity) for c in inst.classes.all()) == [("older", 20), ("toddler", 15)]
     assert inst.history.get().history_user == health_user
+    class_history = InstitutionClass.history.filter(institution_id=inst.pk)
+    assert {r.history_user for r in class_history} == {health_user}  # the token's user, for the classes too
     assert response.json()["classes"] == [
         {"class_type": "older", "class_count": 1, "capacity": 20},
         {"class_type": "toddler", "class_count": 1, "capacity": 15},
