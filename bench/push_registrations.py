@@ -305,6 +305,7 @@ def run(args):
     from luchen_care.exchange.tasks import deliver_push
 
     call_command("migrate", verbosity=0, interactive=False)
+    load_before = os.getloadavg()
     t0 = time.perf_counter()
     delivery_ids = fill(args.registrations)
     print(f"{db_name}: {args.registrations:,} registrations, {len(delivery_ids):,} outbox rows "
@@ -338,6 +339,7 @@ def run(args):
         webhook_rows = PushDelivery.objects.filter(channel=Channel.WEBHOOK)
         deadline = t_start + args.timeout
         done = last_print = 0
+        progress_at, progress = time.perf_counter(), -1
         while True:
             done = PushDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count()
             if done >= len(delivery_ids):
@@ -345,6 +347,14 @@ def run(args):
             now = time.perf_counter()
             if now > deadline:
                 raise SystemExit(f"timed out after {args.timeout}s with {done:,}/{len(delivery_ids):,} delivered")
+            if done != progress:
+                progress_at, progress = now, done
+            elif now - progress_at > 60:
+                queued = app.connection_for_read().default_channel.client.llen(queue)
+                raise SystemExit(
+                    f"stalled at {done:,}/{len(delivery_ids):,} for 60 s with {queued} messages queued "
+                    "(did something FLUSHDB this Redis database? use a database of your own)"
+                )
             if now - last_print >= 5:
                 print(f"  {done:,}/{len(delivery_ids):,} delivered after {now - t_start:.0f}s")
                 last_print = now
@@ -377,6 +387,8 @@ def run(args):
             "python": platform.python_version(),
             "platform": platform.platform(),
             "postgresql": server_version,
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
         },
         "settings": {
             "registrations": args.registrations,
@@ -409,6 +421,7 @@ def run(args):
     print(f"  worker peak RSS (sum)    {result['worker_peak_rss_total_mib']:8.1f} MiB; "
           f"VmHWM per process {result['worker_vmhwm_mib']} MiB")  # fmt: skip
     print(f"  receiver VmHWM           {result['receiver_vmhwm_mib']:8.1f} MiB")
+    print(f"  load average             before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f} (1 min)")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = OUT_DIR / "push_registrations.json"
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")

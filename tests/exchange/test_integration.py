@@ -5,8 +5,11 @@ Each test starts its own worker(s) on a queue of its own, against the test datab
 every request; the signature is checked with the shipped helper.
 """
 
+import os
+import signal
 import time
 from datetime import date, timedelta
+from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
@@ -146,6 +149,24 @@ def test_worker_killed_mid_push_loses_nothing(workers, receiver):
     registration.refresh_from_db()
     assert registration.push_status == PushStatus.PUSHED
     assert delivery(registration, Channel.INBOX).status == DeliveryStatus.DELIVERED
+
+
+def test_prefork_child_killed_mid_push_is_redelivered_at_once(workers, receiver):
+    """(d, a child only) SIGKILL the prefork child holding the push: the parent rejects the
+    message back to the queue (reject_on_worker_lost) and a fresh child delivers it, same key."""
+    receiver.answer(WEBHOOK_PATH, HOLD)
+    worker = workers.start(pool="prefork", concurrency=1, HEALTH_BUREAU_PUSH_TIMEOUT=30)
+    registration = make_registration()
+    [in_flight] = receiver.wait_for(1, WEBHOOK_PATH)
+    children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
+    assert len(children) == 1
+    os.kill(int(children[0]), signal.SIGKILL)
+
+    wait_status(registration, DeliveryStatus.DELIVERED, timeout=30, workers=workers)
+    requests = receiver.received(WEBHOOK_PATH)
+    assert len(requests) == 2
+    assert requests[1].headers["idempotency-key"] == in_flight.headers["idempotency-key"]
+    assert delivery(registration).attempts == 1  # the killed attempt left no trace but the request
 
 
 def test_worker_killed_mid_push_the_beat_scan_recovers_it(workers, receiver):
