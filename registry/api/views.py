@@ -46,7 +46,8 @@ class InstitutionViewSet(
     ordering = ["id"]
 
     def get_queryset(self):
-        return institution_list(user=self.request.user)
+        # A list page reads its classes in one query of plain rows (InstitutionListSerializer), not prefetched.
+        return institution_list(user=self.request.user, with_classes=self.action != "list")
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

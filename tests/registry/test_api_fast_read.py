@@ -60,3 +60,12 @@ def test_a_list_page_is_the_same_through_the_fast_path_and_drfs(institutions, he
 def test_the_fast_path_leaves_anything_but_model_rows_to_drf(db):
     data = {"class_type": "infant", "class_count": 1, "capacity": 10}
     assert InstitutionClassSerializer().to_representation(data) == data
+
+
+def test_a_page_not_prefetched_reads_its_classes_in_one_query(institutions, health_user, django_assert_num_queries):
+    prefetched = list(institution_list(user=health_user).order_by("id"))
+    plain = list(institution_list(user=health_user, with_classes=False).order_by("id"))
+    expected = InstitutionSerializer(prefetched, many=True).data
+    with django_assert_num_queries(1):
+        assert InstitutionSerializer(plain, many=True).data == expected
+    assert [len(row["classes"]) for row in expected] == [2, 1, 0]
