@@ -13,6 +13,9 @@ output is the same by construction. For a primary-key relation it reads the
 properties, ``source="*"``, mappings, custom fields) takes DRF's generic path, and so
 does any row where a direct read fails (a missing related object, a ``None`` along a
 dotted source), so DRF keeps deciding defaults, ``SkipField`` and errors.
+
+Plain ``dict`` rows (e.g. a list page's classes, read as values) get the same treatment:
+``row[key]`` for a one-key source, then the field's ``to_representation``.
 """
 
 from datetime import date, datetime
@@ -126,7 +129,39 @@ class FastReadMixin:
         self._fast_read_plan = plan
         return plan
 
+    def _dict_plan(self):
+        """For plain dict rows: ``(name, key, field, convert)``, or ``(name, None, field, None)`` for DRF's path."""
+        plan = self.__dict__.get("_fast_dict_plan")
+        if plan is None:
+            plan = self._fast_dict_plan = [
+                (field.field_name, field.source_attrs[0], field, _converter(field))
+                if len(field.source_attrs) == 1 and type(field).get_attribute is Field.get_attribute
+                else (field.field_name, None, field, None)
+                for field in self._readable_fields
+            ]
+        return plan
+
+    def _dict_representation(self, row):
+        """What DRF makes of a dict: ``row[key]``, then the field's ``to_representation``."""
+        ret = {}
+        for name, key, field, convert in self._dict_plan():
+            if key is None:
+                _generic(field, row, ret)
+                continue
+            try:
+                value = row[key]
+            except KeyError:
+                _generic(field, row, ret)  # DRF decides: default, skip or error
+                continue
+            if callable(value):  # DRF calls simple callables; leave that to it
+                _generic(field, row, ret)
+            else:
+                ret[name] = None if value is None else convert(value)
+        return ret
+
     def to_representation(self, instance):
+        if type(instance) is dict:
+            return self._dict_representation(instance)
         if not isinstance(instance, self.Meta.model):
             return super().to_representation(instance)
         ret = {}

@@ -57,9 +57,13 @@ def test_a_list_page_is_the_same_through_the_fast_path_and_drfs(institutions, he
         assert fast[0]["created_at"] == "2025-06-01T00:00:00Z"
 
 
-def test_the_fast_path_leaves_anything_but_model_rows_to_drf(db):
-    data = {"class_type": "infant", "class_count": 1, "capacity": 10}
-    assert InstitutionClassSerializer().to_representation(data) == data
+def test_dict_rows_and_other_data_give_drfs_answer(db, monkeypatch):
+    row = {"class_type": "infant", "class_count": 1, "capacity": 10}
+    other = [("class_type", "older"), ("class_count", 2), ("capacity", 40)]
+    fast = [InstitutionClassSerializer().to_representation(data) for data in (row, dict(other))]
+    monkeypatch.setattr(FastReadMixin, "to_representation", drf_generic)
+    assert fast == [InstitutionClassSerializer().to_representation(data) for data in (row, dict(other))]
+    assert fast[0] == row
 
 
 def test_a_page_not_prefetched_reads_its_classes_in_one_query(institutions, health_user, django_assert_num_queries):
