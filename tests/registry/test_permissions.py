@@ -349,3 +349,23 @@ def test_a_head_office_outside_the_scope_cannot_be_chosen_in_the_api(world, educ
     response = client.post(API, data, format="json")
     assert response.status_code == 400
     assert list(response.json()["error"]["fields"]) == ["head_office"]
+
+
+@pytest.mark.parametrize(
+    "role, extra",
+    [
+        (Role.HEALTH_BUREAU, {}),
+        (Role.EDUCATION_BUREAU, {}),
+        (Role.REGISTRATION_AUTHORITY, {"authority": Authority.MARKET_REGULATION}),
+        (Role.STREET_OFFICE, {"street_code": WUMA}),
+    ],
+)
+def test_bureau_staff_find_the_institutions_on_the_admin_index(client, world, role, extra):
+    if "street_code" in extra:
+        extra = {"street": street(extra["street_code"])}
+    client.force_login(UserFactory(role=role, **extra))
+
+    response = client.get(reverse("admin:index"))
+
+    assert response.status_code == 200
+    assert CHANGELIST in response.content.decode()
