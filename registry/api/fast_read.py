@@ -18,6 +18,7 @@ Plain ``dict`` rows (e.g. a list page's classes, read as values) get the same tr
 ``row[key]`` for a one-key source, then the field's ``to_representation``.
 """
 
+import copy
 from datetime import date, datetime
 from operator import attrgetter
 
@@ -94,6 +95,23 @@ def _model_path(model, source_attrs):
 
 class FastReadMixin:
     """Mix into a ``ModelSerializer`` to serialize its model's instances without per-row overhead."""
+
+    def get_fields(self):
+        """``ModelSerializer.get_fields()``, built from the model once per class and copied after that.
+
+        DRF rebuilds every model field, introspecting the model, for each serializer instance,
+        which is to say each request. The copies are what DRF itself makes of declared fields
+        (``copy.deepcopy``: fresh, unbound instances from the same arguments), so a subclass may
+        still adjust its own copy, e.g. a queryset that depends on the request. This assumes, as
+        ``ModelSerializer`` does by default, that building the fields does not depend on the
+        instance (its context, its data).
+        """
+        cls = type(self)
+        prototype = cls.__dict__.get("_fast_fields_prototype")
+        if prototype is None:
+            prototype = super().get_fields()
+            cls._fast_fields_prototype = prototype
+        return copy.deepcopy(prototype)
 
     def _read_plan(self):
         """One ``(how, name, get, field, convert)`` per readable field, built once per serializer."""

@@ -73,3 +73,18 @@ def test_a_page_not_prefetched_reads_its_classes_in_one_query(institutions, heal
     with django_assert_num_queries(1):
         assert InstitutionSerializer(plain, many=True).data == expected
     assert [len(row["classes"]) for row in expected] == [2, 1, 0]
+
+
+def test_fields_built_once_per_class_are_fresh_copies_for_each_serializer(institutions, health_user, wuma_user):
+    def head_office_choices(user):
+        request = RequestFactory().get("/")
+        request.user = user
+        serializer = InstitutionSerializer(context={"request": request})
+        return serializer, set(serializer.fields["head_office"].queryset.values_list("pk", flat=True))
+
+    wuma_serializer, wuma = head_office_choices(wuma_user)
+    health_serializer, health = head_office_choices(health_user)
+    assert wuma == {i.pk for i in institutions if i.street.code == "330302006"}
+    assert health == {i.pk for i in institutions}
+    assert wuma_serializer.fields["name"] is not health_serializer.fields["name"]
+    assert wuma_serializer.fields["name"].parent is wuma_serializer
