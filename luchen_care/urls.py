@@ -19,6 +19,9 @@ api_v1 = [
     path("", include("registry.api.urls")),
 ]
 
+handler404 = "luchen_care.core.views.not_found"
+handler500 = "luchen_care.core.views.server_error"
+
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("healthz", healthz, name="healthz"),
