@@ -1,9 +1,9 @@
 """Fixtures of the browser journeys: Debian's Chromium driven by Playwright's sync API
 against pytest-django's ``live_server``.
 
-Playwright's sync API keeps an asyncio event loop in this thread, which Django would take for
-async code and refuse database access from; the tests are plain synchronous code, so that
-check is switched off for them.
+Playwright's sync API keeps an asyncio event loop running in this thread, which Django would
+take for async code and refuse database access from; the tests are plain synchronous code, so
+that check is switched off for them. The loop lives only as long as one test (see ``browser``).
 
 There is no skipping: without ``/usr/bin/chromium`` every browser test fails and says why.
 Set ``BROWSER_SCREENSHOT_DIR`` to keep the screenshots the journeys take (otherwise they go
@@ -29,12 +29,17 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """The headless Chromium of the session, or the reason there is none.
+@pytest.fixture
+def browser(transactional_db, live_server):
+    """A headless Chromium for one test, or the reason there is none.
 
-    A missing browser is reported by each test itself (``NoBrowser``), so the tests show as
-    FAILED with the reason rather than as setup errors, and never as skipped.
+    It starts after the test database is ready and stops before it is flushed: while
+    Playwright's event loop runs, Django hands this thread separate database connections
+    (asgiref treats the thread as async), so the loop must not outlive the test. Those
+    connections are closed here.
+
+    A missing browser is reported by the test itself (``NoBrowser``): it shows as FAILED
+    with the reason, never as skipped.
     """
     if not os.path.exists(CHROMIUM):
         yield NoBrowser(
@@ -42,18 +47,23 @@ def browser():
             "(apt-get install chromium; fonts-noto-cjk to render Chinese)."
         )
         return
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
     try:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    except Exception as exc:
+        try:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        except Exception as exc:
+            yield NoBrowser(f"Chromium at {CHROMIUM} did not start: {exc}")
+            return
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    finally:
+        connections.close_all()
         playwright.stop()
-        yield NoBrowser(f"Chromium at {CHROMIUM} did not start: {exc}")
-        return
-    yield chromium
-    chromium.close()
-    playwright.stop()
 
 
 class NoBrowser:
