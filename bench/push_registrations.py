@@ -98,6 +98,19 @@ def serve(port_file):
 # --- Memory ---------------------------------------------------------------------------------
 
 
+def cpu_seconds(pids):
+    """User + system CPU time of ``pids`` (from /proc/<pid>/stat), in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def proc_status(pid):
     """VmRSS and VmHWM of ``pid`` in KiB (0 when it is gone)."""
     try:
@@ -328,6 +341,7 @@ def run(args):
         worker = start_worker(env, args.concurrency, queue, tmp / "worker.log")
         sampler = MemorySampler(worker.pid)
         sampler.start()
+        worker_cpu_at_start = cpu_seconds(process_tree(worker.pid))  # start-up is not the pipeline's cost
 
         t_start = time.perf_counter()
         with app.producer_or_acquire() as producer:
@@ -369,6 +383,8 @@ def run(args):
         attempts = sum(PushDelivery.objects.values_list("attempts", flat=True))
         _, receiver_hwm = proc_status(receiver.pid)
         worker_hwm = dict(sampler.hwm_kib)
+        worker_cpu = cpu_seconds(process_tree(worker.pid)) - worker_cpu_at_start
+        receiver_cpu = cpu_seconds([receiver.pid])
     finally:
         if worker is not None:
             stop(worker, group=True)
@@ -409,6 +425,9 @@ def run(args):
         "worker_peak_rss_total_mib": round(sampler.peak_rss_kib / 1024, 1),
         "worker_vmhwm_mib": sorted((round(v / 1024, 1) for v in worker_hwm.values()), reverse=True),
         "receiver_vmhwm_mib": round(receiver_hwm / 1024, 1),
+        "worker_cpu_seconds": round(worker_cpu, 1),
+        "worker_cpu_ms_per_delivery": round(worker_cpu * 1000 / len(delivery_ids), 2),
+        "receiver_cpu_seconds": round(receiver_cpu, 1),
     }
     print()
     print(f"{args.registrations:,} registrations ({len(delivery_ids):,} deliveries: webhook + inbox), "
@@ -421,6 +440,9 @@ def run(args):
     print(f"  worker peak RSS (sum)    {result['worker_peak_rss_total_mib']:8.1f} MiB; "
           f"VmHWM per process {result['worker_vmhwm_mib']} MiB")  # fmt: skip
     print(f"  receiver VmHWM           {result['receiver_vmhwm_mib']:8.1f} MiB")
+    per_delivery = result["worker_cpu_ms_per_delivery"]
+    print(f"  worker CPU               {worker_cpu:8.1f} s ({per_delivery:.2f} ms per delivery; "
+          f"receiver {receiver_cpu:.1f} s)")  # fmt: skip
     print(f"  load average             before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f} (1 min)")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = OUT_DIR / "push_registrations.json"
