@@ -30,3 +30,9 @@ lint: install
 check: install
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+bench-api: install  ## the institutions API against a raw-SQL view on 100,000 institutions (PostgreSQL)
+	$(BIN)/python bench/institutions_api.py
+
+bench-push: install  ## 10,000 registrations through a real Celery worker to a loopback receiver
+	$(BIN)/python bench/push_registrations.py
