@@ -101,12 +101,12 @@ def test_beat_job_recounts_stored_provisional_deadlines_once_the_year_is_known(d
     )
 
     # Nothing known yet: the job changes nothing.
-    assert recompute_provisional_push_deadlines.delay().get() == 0
+    assert recompute_provisional_push_deadlines.apply().get() == 0
     registration.refresh_from_db()
     assert (registration.push_deadline, registration.push_deadline_provisional) == (D(2027, 10, 7), True)
 
     _national_day_2027()
-    assert recompute_provisional_push_deadlines.delay().get() == 1
+    assert recompute_provisional_push_deadlines.apply().get() == 1
 
     registration.refresh_from_db()
     assert registration.push_deadline == D(2027, 10, 14)
@@ -115,7 +115,7 @@ def test_beat_job_recounts_stored_provisional_deadlines_once_the_year_is_known(d
     assert "2027-10-07 → 2027-10-14" in latest.history_change_reason
     assert latest.prev_record.push_deadline == D(2027, 10, 7)
     assert settled.history.count() == 1  # a settled deadline is left alone
-    assert recompute_provisional_push_deadlines.delay().get() == 0
+    assert recompute_provisional_push_deadlines.apply().get() == 0
 
 
 def test_beat_job_is_scheduled():
@@ -156,8 +156,8 @@ def test_beat_job_moves_a_stored_deadline_when_a_closure_is_entered_afterwards(d
         push_deadline=D(2026, 2, 27),
     )
     WorkdayOverride.objects.create(date=D(2026, 2, 25), is_working_day=False, reason="台风停工")
-    assert recompute_provisional_push_deadlines.delay().get() == 1
+    assert recompute_provisional_push_deadlines.apply().get() == 1
     registration.refresh_from_db()
     assert (registration.push_deadline, registration.push_deadline_provisional) == (D(2026, 2, 28), False)
     assert "2026-02-27 → 2026-02-28" in registration.history.first().history_change_reason
-    assert recompute_provisional_push_deadlines.delay().get() == 0
+    assert recompute_provisional_push_deadlines.apply().get() == 0
