@@ -96,11 +96,14 @@ def _registration_follow(delivery):
         return
     registration = Registration.objects.select_for_update().get(pk=delivery.registration_id)
     if delivery.status == DeliveryStatus.DELIVERED:
-        registration.push_status, registration.pushed_at = PushStatus.PUSHED, delivery.delivered_at
+        wanted = (PushStatus.PUSHED, delivery.delivered_at)
     elif delivery.status == DeliveryStatus.FAILED:
-        registration.push_status = PushStatus.FAILED
+        wanted = (PushStatus.FAILED, registration.pushed_at)
     else:
-        registration.push_status = PushStatus.PENDING
+        wanted = (PushStatus.PENDING, registration.pushed_at)
+    if (registration.push_status, registration.pushed_at) == wanted:
+        return  # a retry that changes nothing writes no history row
+    registration.push_status, registration.pushed_at = wanted
     registration.save(update_fields=["push_status", "pushed_at", "modified_at"])
 
 

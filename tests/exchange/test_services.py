@@ -287,3 +287,17 @@ def test_a_pushed_registration_is_not_overdue(overdue, receiver):
     Registration.objects.filter(pk=overdue[0].pk).update(pushed_at=timezone.now(), push_status=PushStatus.PUSHED)
     overdue_digest_send()
     assert receiver.received(WEBHOOK_PATH)[0].json()["count"] == 1
+
+
+def test_retries_write_no_registration_history_until_the_outcome(registration, receiver):
+    receiver.answer(WEBHOOK_PATH, (500, b""), (500, b""))
+    row = webhook(registration)
+    before = registration.history.count()
+    for _ in range(2):
+        PushDelivery.objects.filter(pk=row.pk).update(next_attempt_at=None)
+        assert delivery_attempt(delivery_id=row.pk).outcome == "retry"
+    assert registration.history.count() == before
+    PushDelivery.objects.filter(pk=row.pk).update(next_attempt_at=None)
+    assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
+    assert registration.history.count() == before + 1
+    assert registration.history.first().push_status == PushStatus.PUSHED
