@@ -34,5 +34,6 @@ check: install
 bench-api: install  ## the institutions API against a raw-SQL view on 100,000 institutions (PostgreSQL)
 	$(BIN)/python bench/institutions_api.py
 
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/12
 bench-push: install  ## 10,000 registrations through a real Celery worker to a loopback receiver
-	$(BIN)/python bench/push_registrations.py
+	REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python bench/push_registrations.py $(BENCH_ARGS)

@@ -7,6 +7,7 @@ real services; ``DJANGO_DEBUG=false`` turns on the production hardening that
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from celery.schedules import crontab
@@ -167,8 +168,19 @@ SPECTACULAR_SETTINGS = {
 
 # --- Cache ----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+
+
+def _neighbour_redis_db(url):
+    """The same Redis server, the next database: the cache must never share the queue's
+    database, since clearing a cache empties its whole database (FLUSHDB)."""
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{db + 1 if db < 15 else db - 1}"))
+
+
+REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", default=_neighbour_redis_db(REDIS_URL) if REDIS_URL else "")
+if REDIS_CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -13,7 +13,7 @@ from django.conf import settings
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Anything that could steer the settings; each test states what it sets.
-STEERING = ("DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_SETTINGS_MODULE")
+STEERING = ("DATABASE_URL", "REDIS_URL", "REDIS_CACHE_URL", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_SETTINGS_MODULE")
 
 PRINT_SETTINGS = """
 import json, django
@@ -25,6 +25,7 @@ print(json.dumps({
     "engine": settings.DATABASES["default"]["ENGINE"],
     "db_name": str(settings.DATABASES["default"]["NAME"]),
     "cache": settings.CACHES["default"]["BACKEND"],
+    "cache_location": settings.CACHES["default"].get("LOCATION", ""),
     "eager": app.conf.task_always_eager,
     "broker": app.conf.broker_url,
     "language": settings.LANGUAGE_CODE,
@@ -98,6 +99,15 @@ def test_urls_switch_to_postgresql_and_redis():
     assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert values["eager"] is False
     assert values["broker"] == "redis://cache.internal:6379/0"
+    # Clearing the cache empties its Redis database: it must never be the queue's.
+    assert values["cache_location"] == "redis://cache.internal:6379/1"
+
+
+def test_the_cache_database_can_be_named():
+    values = settings_with(REDIS_URL="redis://127.0.0.1:6379/15", REDIS_CACHE_URL="redis://127.0.0.1:6379/3")
+
+    assert values["broker"] == "redis://127.0.0.1:6379/15"
+    assert values["cache_location"] == "redis://127.0.0.1:6379/3"
 
 
 def test_production_passes_the_deploy_check_without_warnings():
