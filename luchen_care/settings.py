@@ -129,7 +129,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "luchen_care.core.api.filters.StrictOrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "luchen_care.core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,

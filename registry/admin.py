@@ -235,7 +235,7 @@ class InstitutionAdmin(SimpleHistoryAdmin):
             return HttpResponseRedirect(f"{reverse('admin:registry_institution_changelist')}?{ERROR_FLAG}=1")
         queryset = changelist.get_queryset(request)
         response = HttpResponse(
-            institutions_workbook(queryset),
+            institutions_workbook(queryset, user=request.user),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         response["Content-Disposition"] = f'attachment; filename="{export_filename()}"'

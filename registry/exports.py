@@ -8,8 +8,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from .models import Institution
 
-def _columns():
+
+def _columns(visible_heads):
     return [
         (_("name"), lambda i: i.name, 36),
         (_("unified social credit code"), lambda i: i.credit_code, 22),
@@ -25,18 +27,24 @@ def _columns():
         (_("address"), lambda i: i.address, 40),
         (_("legal representative"), lambda i: i.legal_representative, 12),
         (_("contact phone"), lambda i: i.contact_phone, 16),
-        (_("chain head office"), lambda i: i.head_office.name if i.head_office_id else "", 30),
+        (_("chain head office"), lambda i: i.head_office.name if i.head_office_id in visible_heads else "", 30),
         (_("demonstration level"), lambda i: i.get_demonstration_level_display() if i.demonstration_level else "", 14),
         (_("livelihood project (民生实事)"), lambda i: _("Yes") if i.livelihood_project else _("No"), 10),
     ]
 
 
-def institutions_workbook(queryset) -> bytes:
-    """An .xlsx of ``queryset``, one row an institution, headed in the user's language."""
+def institutions_workbook(queryset, *, user) -> bytes:
+    """An .xlsx of ``queryset`` (already scoped to ``user``), one row an institution, headed in the
+    user's language. A chain head office is named only if ``user`` may see it too."""
+    visible_heads = set(
+        Institution.objects.visible_to(user)
+        .filter(pk__in=queryset.order_by().values("head_office_id"))
+        .values_list("pk", flat=True)
+    )
     wb = Workbook()
     ws = wb.active
     ws.title = _("Institutions")[:31]
-    columns = _columns()
+    columns = _columns(visible_heads)
     ws.append([title for title, _get, _w in columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)

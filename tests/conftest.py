@@ -7,6 +7,17 @@ from .factories import UserFactory, street
 PASSWORD = "pw-Lucheng-2026"
 
 
+def pytest_configure(config):
+    """The suite runs on PostgreSQL and Redis, as production does: refuse to run quietly on SQLite."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql" or not settings.REDIS_URL:
+        raise pytest.UsageError(
+            "The test suite needs PostgreSQL and Redis: run `make test`, or set DATABASE_URL=postgres://… "
+            "and REDIS_URL=redis://… (see README)."
+        )
+
+
 @pytest.fixture
 def password():
     return PASSWORD

@@ -1,5 +1,4 @@
 import django_filters
-from django.db.models import Subquery
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
@@ -12,10 +11,14 @@ class InstitutionFilter(filters.FilterSet):
     The REST flavour of ``FilterSet`` reads booleans as ``true``/``false`` or ``1``/``0``.
     """
 
-    street = django_filters.CharFilter(method="filter_street", label=_("Street NBS code"))
-    kind = django_filters.MultipleChoiceFilter(choices=InstitutionKind.choices)
+    # By code; an unknown code is a 400 naming ``street``. Filtering on the street's id avoids a join.
+    street = django_filters.ModelChoiceFilter(
+        queryset=Street.objects.all(), to_field_name="code", label=_("Street NBS code")
+    )
+    # No DISTINCT: rows cannot repeat without a to-many join, and DISTINCT makes PostgreSQL sort them all.
+    kind = django_filters.MultipleChoiceFilter(choices=InstitutionKind.choices, distinct=False)
     ownership = django_filters.ChoiceFilter(choices=Ownership.choices)
-    status = django_filters.MultipleChoiceFilter(choices=InstitutionStatus.choices)
+    status = django_filters.MultipleChoiceFilter(choices=InstitutionStatus.choices, distinct=False)
     # By id, without looking the head office up: an id outside the caller's scope simply matches nothing.
     head_office = django_filters.NumberFilter(field_name="head_office_id", label=_("Chain head office (id)"))
 
@@ -32,7 +35,3 @@ class InstitutionFilter(filters.FilterSet):
             "livelihood_project",
             "head_office",
         ]
-
-    def filter_street(self, queryset, name, value):
-        # A scalar subquery rather than a join: PostgreSQL then plans for one street's share of the rows.
-        return queryset.filter(street_id=Subquery(Street.objects.filter(code=value).values("pk")[:1]))

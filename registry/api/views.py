@@ -49,19 +49,6 @@ class InstitutionViewSet(
         # A list page reads its classes in one query of plain rows (InstitutionListSerializer), not prefetched.
         return institution_list(user=self.request.user, with_classes=self.action != "list")
 
-    def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
-        # django-filter's MultipleChoiceFilter (kind, status) asks for DISTINCT by default. Rows can only
-        # repeat through a to-many join; without one, DISTINCT changes nothing but makes PostgreSQL sort
-        # every matching row, whole, for the page and again for its COUNT(*).
-        query = queryset.query
-        if query.distinct and not query.distinct_fields:
-            joins = (getattr(join, "join_field", None) for join in query.alias_map.values())
-            if not any(field is not None and (field.one_to_many or field.many_to_many) for field in joins):
-                queryset = queryset.all()
-                queryset.query.distinct = False
-        return queryset
-
 
 class StreetViewSet(viewsets.ReadOnlyModelViewSet):
     """Lucheng's 12 streets and 2 towns, by NBS code."""

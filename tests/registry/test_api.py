@@ -482,3 +482,28 @@ def test_token_clients_are_throttled_per_user(api_user):
     # Another client is not held back by the first one's traffic.
     other = token_client(UserFactory(role=Role.API_CLIENT, is_staff=False))
     assert other.get(LIST).status_code == 200
+
+
+# --- malformed query parameters are refused, not ignored ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("page_size=abc", "page_size"),
+        ("page_size=0", "page_size"),
+        ("page_size=100000", "page_size"),
+        ("ordering=bogus", "ordering"),
+        ("ordering=name,-nonsense", "ordering"),
+        ("street=330302999", "street"),
+        ("kind=castle", "kind"),
+    ],
+)
+def test_a_malformed_query_parameter_is_a_400_naming_it(query, field, health_user):
+    client = APIClient()
+    client.force_authenticate(health_user)
+
+    response = client.get(f"/api/v1/institutions/?{query}")
+
+    assert response.status_code == 400, response.content
+    assert field in response.json()["error"]["fields"]

@@ -369,3 +369,21 @@ def test_bureau_staff_find_the_institutions_on_the_admin_index(client, world, ro
 
     assert response.status_code == 200
     assert CHANGELIST in response.content.decode()
+
+
+def export_head_offices(client, user):
+    client.force_login(user)
+    sheet = load_workbook(BytesIO(client.get(EXPORT).content)).active
+    header = [cell.value for cell in sheet[1]]
+    column = header.index("连锁总部")
+    return {row[0]: row[column] for row in sheet.iter_rows(min_row=2, values_only=True)}
+
+
+def test_the_export_names_a_head_office_only_to_those_who_may_see_it(client, world):
+    songtai_office = UserFactory(role=Role.STREET_OFFICE, street=street(SONGTAI))
+    health = UserFactory(role=Role.HEALTH_BUREAU)
+    branch, head = world["branch"].name, world["head"].name
+
+    # 松台 sees its branch, but the head office lies in 滨江: its name is not disclosed.
+    assert export_head_offices(client, songtai_office) == {branch: None}
+    assert export_head_offices(client, health)[branch] == head
