@@ -5,7 +5,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -18,6 +18,12 @@ pytestmark = pytest.mark.django_db
 
 WUMA = "330302006"
 USER_FIELDS = ("username", "password", "role", "authority", "street", "institution", "is_staff", "is_superuser")
+
+
+@pytest.fixture(autouse=True)
+def _on_a_laptop(settings):
+    """The demo is for a development configuration (DEBUG on); the test runner turns DEBUG off."""
+    settings.DEBUG = True
 
 
 def run_demo():
@@ -138,3 +144,26 @@ def test_it_works_without_migrating_too(demo):
     before = snapshot()
     call_command("demo", "--no-migrate", stdout=StringIO())
     assert snapshot() == before
+
+
+def test_it_refuses_a_production_configuration(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError) as refused:
+        call_command("demo", stdout=StringIO())
+
+    assert "--allow-production" in str(refused.value)
+    assert "admin" in str(refused.value)
+    assert not User.objects.exists()  # no published password on a production database
+    assert not Institution.objects.exists()
+
+
+def test_a_production_configuration_runs_it_only_when_told_to(settings):
+    settings.DEBUG = False
+
+    out = StringIO()
+    call_command("demo", "--allow-production", stdout=out)
+
+    assert User.objects.filter(username="admin", is_superuser=True).exists()
+    assert Institution.objects.exists()
+    assert "demo data ready" in out.getvalue()

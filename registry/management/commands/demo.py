@@ -1,5 +1,6 @@
+from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from rest_framework.authtoken.models import Token
 
 from registry.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
@@ -10,8 +11,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--no-migrate", action="store_true", help="Do not run migrations first.")
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Run even with DEBUG off. The demo creates a superuser 'admin' whose password is published.",
+        )
 
     def handle(self, *args, **options):
+        # The demo accounts, the superuser included, share a password printed in the README:
+        # on a production database they would be an open door.
+        if not settings.DEBUG and not options["allow_production"]:
+            raise CommandError(
+                "拒绝运行：DEBUG 已关闭（生产配置），演示数据会创建使用公开密码的超级用户 admin。\n"
+                "Refusing to run with DEBUG off (a production configuration): the demo creates the superuser "
+                "'admin' and other accounts with the password published in the README. "
+                "Pass --allow-production only for a throwaway demonstration server."
+            )
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
         created = load_demo()
