@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from luchen_care.accounts.models import Authority
 from luchen_care.exchange.services import registration_push_enqueue
-from luchen_care.workdays.calendar import Calendar, working_day_deadline
+from luchen_care.workdays.calendar import Calendar, package_knows, working_day_deadline
 from luchen_care.workdays.models import WorkdayOverride
 
 from .models import (
@@ -55,6 +55,9 @@ AUTHORITY_CODE_PREFIX = {
     Authority.CIVIL_AFFAIRS: "5",
     Authority.MARKET_REGULATION: "9",
 }
+# Registration and filing of childcare institutions (托育机构登记和备案办法) dates from 2019: an
+# earlier date is a typing error, and would count its deadline in a calendar nobody publishes.
+EARLIEST_REGISTERED_ON = datetime.date(2019, 1, 1)
 _MAX_LENGTH = {"registration_number": 64, "institution_name": 200, "address": 255, "legal_representative": 50}
 _RETRIES = 3
 
@@ -114,6 +117,14 @@ def registration_validate(*, actor, **fields) -> dict:
         errors.setdefault("registered_on", []).append(_("Enter the date of registration as YYYY-MM-DD."))
     elif registered_on > timezone.localdate():
         errors.setdefault("registered_on", []).append(_("The date of registration cannot be in the future."))
+    elif registered_on < EARLIEST_REGISTERED_ON:
+        errors.setdefault("registered_on", []).append(
+            _(
+                "The date of registration cannot be before %(earliest)s, when the national registration "
+                "and filing rules for childcare institutions took effect."
+            )
+            % {"earliest": EARLIEST_REGISTERED_ON.isoformat()}
+        )
 
     kind = text("kind")
     if kind and kind not in RegistrationKind.values:
@@ -302,22 +313,48 @@ def _other_fields(names):
     return [f.name for f in Registration._meta.concrete_fields if f.name not in names]
 
 
+def _windows_touching(days):
+    """Registrations whose counting window [registered_on, push_deadline] may hold one of ``days``.
+
+    A day in a year the package does not cover also changes whether that year is known (its
+    first or last override row), so every window reaching into such a year is included.
+    """
+    condition = Q(pk__in=[])
+    for day in days:
+        condition |= Q(registered_on__lte=day, push_deadline__gte=day)
+        if not package_knows(day.year):
+            condition |= Q(
+                registered_on__lte=datetime.date(day.year, 12, 31),
+                push_deadline__gte=datetime.date(day.year, 1, 1),
+            )
+    return condition
+
+
 @transaction.atomic
-def registration_deadlines_recompute(*, today=None) -> int:
+def registration_deadlines_recompute(*, today=None, days=None, cause="", actor=None) -> int:
     """Recount push deadlines with the calendar as now known; return how many changed.
 
-    Recounted: every provisional deadline (once a year's arrangement is known, from the
-    chinesecalendar package or override rows, a deadline counted Monday to Friday is
-    counted again), and every deadline whose counting window holds an override day (a
-    typhoon closure entered after the registration moves its deadline). A changed date or
-    provisional flag is saved with a history row saying why; anything else is left alone.
+    Without ``days`` (the nightly beat job), recounted: every provisional deadline (once a
+    year's arrangement is known, from the chinesecalendar package or override rows, a
+    deadline counted Monday to Friday is counted again), and every deadline whose counting
+    window holds an override day (a typhoon closure entered after the registration moves
+    its deadline).
+
+    With ``days`` (an override row saved, moved or deleted: its old and new dates), recounted
+    at once: every registration whose window [registered_on, push_deadline] holds one of
+    them, so removing a closure brings its deadlines back, which the nightly job cannot see.
+
+    A changed date or provisional flag is saved with a history row saying why (``cause``,
+    and ``actor`` as the user, when given); anything else is left alone.
     """
-    override_in_window = WorkdayOverride.objects.filter(
-        date__gt=OuterRef("registered_on"), date__lte=OuterRef("push_deadline")
-    )
-    candidates = Registration.objects.select_for_update().filter(
-        Q(push_deadline_provisional=True) | Q(Exists(override_in_window))
-    )
+    if days is None:
+        override_in_window = WorkdayOverride.objects.filter(
+            date__gt=OuterRef("registered_on"), date__lte=OuterRef("push_deadline")
+        )
+        candidates = Registration.objects.filter(Q(push_deadline_provisional=True) | Q(Exists(override_in_window)))
+    else:
+        candidates = Registration.objects.filter(_windows_touching(days))
+    candidates = candidates.select_for_update()
     first = candidates.aggregate(first=Min("registered_on"))["first"]
     if first is None:
         return 0
@@ -333,10 +370,16 @@ def registration_deadlines_recompute(*, today=None) -> int:
         old = registration.push_deadline
         registration.push_deadline = deadline.date
         registration.push_deadline_provisional = deadline.provisional
-        registration._change_reason = _(
-            "Push deadline recounted with the official working-day calendar: %(old)s → %(new)s"
-        ) % {"old": old.isoformat(), "new": deadline.date.isoformat()}
+        dates = {"old": old.isoformat(), "new": deadline.date.isoformat()}
+        if cause:
+            reason = _("Push deadline %(old)s → %(new)s: %(cause)s") % {**dates, "cause": cause}
+        else:
+            reason = _("Push deadline recounted with the official working-day calendar: %(old)s → %(new)s") % dates
+        registration._change_reason = reason[:100]  # the history's reason column holds 100 characters
         changed_fields = ["push_deadline", "push_deadline_provisional"]
+        if actor is not None:
+            registration.stamp(actor)
+            changed_fields.append("modified_by")
         # Validate only what the job changes: one old row's other fields must not stop the night's run.
         registration.full_clean(exclude=_other_fields(changed_fields), validate_constraints=False)
         registration.save(update_fields=[*changed_fields, "modified_at"])

@@ -10,7 +10,7 @@ from luchen_care.accounts.models import STAFF_ROLES, Role
 
 from .calendar import package_knows
 from .models import WorkdayOverride
-from .services import workday_override_save
+from .services import workday_override_delete, workday_override_save, workday_overrides_delete
 
 
 def _is_staff_role(user):
@@ -57,5 +57,12 @@ class WorkdayOverrideAdmin(SimpleHistoryAdmin):
         # A row entered by mistake may be removed; the deletion stays in the history.
         return _edits_calendar(request.user)
 
+    # Saving and deleting go through the services: they recount the deadlines the day moves.
     def save_model(self, request, obj, form, change):
         workday_override_save(override=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        workday_override_delete(override=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        workday_overrides_delete(overrides=list(queryset), actor=request.user)

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -24,4 +25,4 @@ class WorkdayOverride(AuditedModel):
         verbose_name_plural = _("working-day overrides")
 
     def __str__(self):
-        return f"{self.date:%Y-%m-%d} {'workday' if self.is_working_day else 'day off'}"
+        return f"{self.date:%Y-%m-%d} {gettext('working day') if self.is_working_day else gettext('day off')}"

@@ -306,6 +306,22 @@ def test_post_errors_are_keyed_by_field(api, market_user):
     assert Registration.objects.count() == 0
 
 
+@pytest.mark.parametrize("registered_on", ["1901-01-01", "2018-12-31"])
+def test_post_refuses_a_date_before_registration_and_filing_began(api, market_user, registered_on):
+    api.force_authenticate(market_user)
+    response = api.post(URL, fields(registered_on=registered_on), format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["registered_on"]
+    message = response.json()["error"]["fields"]["registered_on"][0]
+    assert "2019-01-01" in message and "登记" in message  # in the user's language, saying what to fix
+    assert not Registration.objects.exists()
+    assert not Institution.objects.exists()
+
+    first_day = api.post(URL, fields(registered_on="2019-01-01"), format="json")
+    assert first_day.status_code == 201, first_day.json()
+
+
 def test_who_may_post(api, market_user, wuma_user, api_user, health_user):
     for user in (wuma_user, api_user):
         api.force_authenticate(user)
