@@ -1,15 +1,18 @@
 """Admin pages of the push pipeline, for the health bureau: read-only records, one action.
 
 - 推送记录 (push deliveries): every channel's delivery with its attempts, last error and the
-  kept response; failed ones can be re-queued.
+  kept response; failed ones can be re-queued. Its history lists every attempt and who
+  re-queued it, when.
 - 待备案登记 (registrations awaiting filing): the bureau's inbox, built from delivered
   inbox deliveries.
 - 逾期推送日报 (overdue digests): one row per day.
 """
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
 
 from luchen_care.accounts.models import Role
 
@@ -41,7 +44,7 @@ class BureauReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(PushDelivery)
-class PushDeliveryAdmin(BureauReadOnlyAdmin):
+class PushDeliveryAdmin(SimpleHistoryAdmin, BureauReadOnlyAdmin):
     list_display = [
         "registration",
         "institution_name",
@@ -78,9 +81,17 @@ class PushDeliveryAdmin(BureauReadOnlyAdmin):
         "updated_at",
     ]
 
+    history_list_display = ["status", "attempts", "last_error"]
+
     @admin.display(description=_("institution"), ordering="registration__institution__name")
     def institution_name(self, obj):
         return obj.registration.institution.name
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history saves a POST here (a revert) without asking for change permission.
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def has_requeue_permission(self, request):
         return is_bureau(request.user)

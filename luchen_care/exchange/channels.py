@@ -2,21 +2,42 @@
 
 Each sender either returns (the other side has the message) or raises:
 - ``TransientError``: worth trying again later (network error, timeout, 5xx, 408, 429,
-  a DingTalk ``errcode`` other than 0);
-- ``PermanentError``: trying again will not help (any other 3xx or 4xx); a person must look.
+  a DingTalk ``errcode`` other than 0 that is not in ``DINGTALK_PERMANENT_ERRCODES``);
+- ``PermanentError``: trying again will not help (any other 3xx or 4xx, a DingTalk robot
+  that refuses us for good); a person must look.
 Both carry the response status and body, when there was a response, for the record.
+
+Messages are English msgids, rendered when raised in the active language: the services
+make attempts with ``settings.LANGUAGE_CODE`` active, so the stored ``last_error`` is
+Chinese whoever triggered the attempt.
 """
 
 import json
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from .signature import dingtalk_signed_url, sign
 
 USER_AGENT = "lucheng-care-push/1"
 KEPT_BODY_CHARS = 4000
 RETRIED_CLIENT_STATUSES = frozenset({408, 429})  # "try again later", even though they are 4xx
+
+# DingTalk errcodes that no retry can fix: the robot refuses this platform until a person
+# changes its settings or ours. Anything else (130101 "send too fast", system busy, codes
+# not listed here) is retried with the backoff.
+DINGTALK_PERMANENT_ERRCODES = frozenset(
+    {
+        300001,  # access_token invalid
+        310000,  # keyword not in the message, sign not match, or IP not in the whitelist
+        400013,  # the group has been dissolved
+        400101,  # access_token does not exist
+        400102,  # the robot is disabled
+        400105,  # message type not supported
+        400106,  # the robot does not exist
+    }
+)
 
 
 class DeliveryError(Exception):
@@ -50,7 +71,7 @@ def _post(url, *, body: bytes, headers: dict, timeout: float):
     try:
         return http().post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
     except requests.RequestException as exc:
-        raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+        raise TransientError(_("Network error: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}) from exc
 
 
 def webhook_post(*, body: bytes, idempotency_key: str, url=None, secret=None, timeout=None):
@@ -61,9 +82,9 @@ def webhook_post(*, body: bytes, idempotency_key: str, url=None, secret=None, ti
     url = url or settings.HEALTH_BUREAU_PUSH_URL
     secret = secret if secret is not None else settings.HEALTH_BUREAU_PUSH_SECRET
     if not url:
-        raise PermanentError("HEALTH_BUREAU_PUSH_URL is not configured")
+        raise PermanentError(_("HEALTH_BUREAU_PUSH_URL is not configured."))
     if not secret:
-        raise PermanentError("HEALTH_BUREAU_PUSH_SECRET is not configured: refusing to send unsigned data")
+        raise PermanentError(_("HEALTH_BUREAU_PUSH_SECRET is not configured: refusing to send unsigned data."))
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "X-Signature": sign(body, secret),
@@ -73,7 +94,7 @@ def webhook_post(*, body: bytes, idempotency_key: str, url=None, secret=None, ti
     status = response.status_code
     if 200 <= status < 300:
         return response
-    message = f"HTTP {status} from the health bureau endpoint"
+    message = _("HTTP %(status)s from the health bureau endpoint") % {"status": status}
     if status >= 500 or status in RETRIED_CLIENT_STATUSES:
         raise TransientError(message, status=status, body=response.text)
     raise PermanentError(message, status=status, body=response.text)
@@ -83,12 +104,13 @@ def dingtalk_post(*, title: str, text: str, url=None, secret=None, timeout=None)
     """Send a markdown message through the DingTalk custom robot; signed when a secret is set.
 
     DingTalk answers HTTP 200 with ``{"errcode": 0}`` on success; any other errcode is an
-    error (rate limit, keyword or signature mismatch…) and is retried like a 5xx.
+    error: one in ``DINGTALK_PERMANENT_ERRCODES`` (keyword or signature mismatch, robot
+    disabled or gone…) fails at once, the others (rate limit…) are retried like a 5xx.
     """
     url = url or settings.DINGTALK_WEBHOOK_URL
     secret = secret if secret is not None else settings.DINGTALK_SECRET
     if not url:
-        raise PermanentError("DINGTALK_WEBHOOK_URL is not configured")
+        raise PermanentError(_("DINGTALK_WEBHOOK_URL is not configured."))
     if secret:
         url = dingtalk_signed_url(url, secret)
     body = json.dumps({"msgtype": "markdown", "markdown": {"title": title, "text": text}}, ensure_ascii=False)
@@ -98,15 +120,17 @@ def dingtalk_post(*, title: str, text: str, url=None, secret=None, timeout=None)
     )
     status = response.status_code
     if status >= 500 or status in RETRIED_CLIENT_STATUSES:
-        raise TransientError(f"HTTP {status} from DingTalk", status=status, body=response.text)
+        raise TransientError(_("HTTP %(status)s from DingTalk") % {"status": status}, status=status, body=response.text)
     if not 200 <= status < 300:
-        raise PermanentError(f"HTTP {status} from DingTalk", status=status, body=response.text)
+        raise PermanentError(_("HTTP %(status)s from DingTalk") % {"status": status}, status=status, body=response.text)
     try:
         answer = response.json()
     except ValueError:
-        raise TransientError("DingTalk answered without JSON", status=status, body=response.text) from None
+        raise TransientError(_("DingTalk answered without JSON."), status=status, body=response.text) from None
     errcode = answer.get("errcode") if isinstance(answer, dict) else None
     if errcode != 0:
         errmsg = answer.get("errmsg", "") if isinstance(answer, dict) else ""
-        raise TransientError(f"DingTalk errcode {errcode}: {errmsg}", status=status, body=response.text)
+        message = _("DingTalk errcode %(errcode)s: %(errmsg)s") % {"errcode": errcode, "errmsg": errmsg}
+        error = PermanentError if errcode in DINGTALK_PERMANENT_ERRCODES else TransientError
+        raise error(message, status=status, body=response.text)
     return response

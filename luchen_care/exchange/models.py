@@ -6,8 +6,10 @@ registration is never saved without its pushes; Celery tasks then deliver them.
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class Channel(models.TextChoices):
@@ -42,6 +44,12 @@ class PushDelivery(models.Model):
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Every attempt and every re-queue (with who did it): ``last_error`` only holds the latest.
+    history = HistoricalRecords(
+        verbose_name=_("historical push delivery"),
+        excluded_fields=["updated_at"],
+        user_model=settings.AUTH_USER_MODEL,
+    )
 
     class Meta:
         ordering = ["-created_at"]

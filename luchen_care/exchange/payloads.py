@@ -5,8 +5,11 @@ The documents are described in ``docs/push.md``. Rules for changing them:
 - removing, renaming or changing the meaning or type of a field makes a new version
   (``…/v2``), announced to the bureau before it is sent.
 
-A document is built only from stored data (no clock), so every retry of a delivery sends
-the same bytes unless the registration itself was changed in between.
+A document is built from the registration as registered (``Registration.data``, written
+once by ``registry.registrations.registration_record`` and never changed), not from the
+live ``Institution`` row, and without a clock: every retry of a delivery sends the same
+bytes, whatever later registrations or edits do to the institution. It carries only what
+the bureau needs to follow up a registration (PIPL: no legal representative, no address).
 """
 
 import json
@@ -24,9 +27,32 @@ def _date(value):
     return value.isoformat() if value else None
 
 
+def registered_institution(registration) -> dict:
+    """The institution as this registration registered it (``Registration.data``).
+
+    A row written without its data (outside ``registration_record``: the benchmark's bulk
+    rows, rows made by hand) falls back to the institution's stored values; its body is
+    then only as stable as that row.
+    """
+    data = registration.data or {}
+    if "institution_name" in data:
+        return {
+            "id": registration.institution_id,
+            "name": data["institution_name"],
+            "credit_code": data.get("credit_code"),
+            "street_code": data.get("street_code"),
+        }
+    institution = registration.institution
+    return {
+        "id": institution.pk,
+        "name": institution.name,
+        "credit_code": institution.credit_code,
+        "street_code": institution.street.code if institution.street_id else None,
+    }
+
+
 def registration_document(registration) -> dict:
     """The registration as the bureau sees it, without the envelope."""
-    institution = registration.institution
     return {
         "id": registration.pk,
         "authority": registration.authority,
@@ -36,13 +62,7 @@ def registration_document(registration) -> dict:
         "registered_on": _date(registration.registered_on),
         "push_deadline": _date(registration.push_deadline),
         "push_deadline_provisional": registration.push_deadline_provisional,
-        "institution": {
-            "name": institution.name,
-            "credit_code": institution.credit_code,
-            "street_code": institution.street.code if institution.street_id else None,
-            "address": institution.address,
-            "legal_representative": institution.legal_representative,
-        },
+        "institution": registered_institution(registration),
     }
 
 
@@ -68,14 +88,14 @@ def overdue_digest_document(run, registrations) -> dict:
 
 def registration_markdown(registration) -> tuple[str, str]:
     """(title, markdown text) of the DingTalk notice for one registration."""
-    institution = registration.institution
-    title = f"新登记推送：{institution.name}"
+    institution = registered_institution(registration)
+    title = f"登记推送：{institution['name']}"
     provisional = "（暂定）" if registration.push_deadline_provisional else ""
     text = "\n".join(
         [
             f"#### 鹿城托育：{registration.get_kind_display()}",
-            f"- 机构：{institution.name}",
-            f"- 统一社会信用代码：{institution.credit_code}",
+            f"- 机构：{institution['name']}",
+            f"- 统一社会信用代码：{institution['credit_code']}",
             f"- 登记机关：{registration.get_authority_display()}",
             f"- 登记编号：{registration.registration_number}",
             f"- 登记日期：{_date(registration.registered_on)}",
@@ -96,7 +116,7 @@ def digest_markdown(run, registrations) -> tuple[str, str]:
     lines = [f"#### {title}", f"截至今日，共 **{len(registrations)}** 条登记超过五个工作日推送期限仍未推送：", ""]
     for registration in registrations[:DIGEST_MARKDOWN_LIMIT]:
         lines.append(
-            f"- {registration.institution.name}（{registration.get_authority_display()} "
+            f"- {registered_institution(registration)['name']}（{registration.get_authority_display()} "
             f"{registration.registration_number}），期限 {_date(registration.push_deadline)}"
         )
     if len(registrations) > DIGEST_MARKDOWN_LIMIT:

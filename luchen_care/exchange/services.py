@@ -11,17 +11,24 @@ webhook delivery (``HEALTH_BUREAU_PUSH_URL`` was configured when it was saved),
 otherwise the inbox delivery. DingTalk is a notification, not the push.
 
 Retry policy (see ``docs/push.md``): network errors, timeouts, 5xx, 408, 429 and DingTalk
-errcodes are retried after ``PUSH_RETRY_BASE_SECONDS * 2**(attempts-1)`` seconds, capped
-at ``PUSH_RETRY_MAX_SECONDS``, until ``PUSH_MAX_ATTEMPTS``; other 3xx/4xx fail at once,
-with the response kept for a person to see.
+errcodes other than the permanent ones are retried after
+``PUSH_RETRY_BASE_SECONDS * 2**(attempts-1)`` seconds, capped at
+``PUSH_RETRY_MAX_SECONDS``, until ``PUSH_MAX_ATTEMPTS``; other 3xx/4xx, and DingTalk
+errcodes that no retry can fix, fail at once, with the response kept for a person to see.
+
+Texts stored for people (``last_error``, history change reasons) are rendered in
+``settings.LANGUAGE_CODE`` when written, whoever triggers the write: a worker, an admin
+user whose browser asks for English, a test.
 """
 
 import dataclasses
+import functools
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from registry.models import PushStatus, Registration
 
@@ -30,6 +37,19 @@ from .models import Channel, DeliveryStatus, DigestRun, PushDelivery
 
 # A retry message may run a moment before the ``next_attempt_at`` its own attempt wrote.
 CLOCK_TOLERANCE = timedelta(seconds=1)
+
+
+def _in_default_language(func):
+    """Run ``func`` with ``settings.LANGUAGE_CODE`` active: the texts it stores are read in the
+    Chinese admin, and the documents it sends (``authority_name``) must not depend on who
+    triggered the attempt."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with translation.override(settings.LANGUAGE_CODE):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def enabled_channels():
@@ -90,20 +110,33 @@ def _is_push_channel(delivery) -> bool:
     return False
 
 
-def _registration_follow(delivery):
-    """Carry the push channel's outcome over to its registration (push status, ``pushed_at``)."""
+def _registration_follow(delivery, *, actor=None, reason=""):
+    """Carry the push channel's outcome over to its registration (push status, ``pushed_at``).
+
+    A change writes one registration history row, by ``actor`` (none for the worker), with
+    the reason: the delivery's outcome, or ``reason`` when given.
+    """
     if not _is_push_channel(delivery):
         return
     registration = Registration.objects.select_for_update().get(pk=delivery.registration_id)
+    channel = delivery.get_channel_display()
     if delivery.status == DeliveryStatus.DELIVERED:
         wanted = (PushStatus.PUSHED, delivery.delivered_at)
+        outcome = _("%(channel)s: delivered (Idempotency-Key %(key)s)") % {
+            "channel": channel,
+            "key": delivery.idempotency_key,
+        }
     elif delivery.status == DeliveryStatus.FAILED:
         wanted = (PushStatus.FAILED, registration.pushed_at)
+        outcome = _("%(channel)s: failed: %(error)s") % {"channel": channel, "error": delivery.last_error}
     else:
         wanted = (PushStatus.PENDING, registration.pushed_at)
+        outcome = _("%(channel)s: pending") % {"channel": channel}
     if (registration.push_status, registration.pushed_at) == wanted:
         return  # a retry that changes nothing writes no history row
     registration.push_status, registration.pushed_at = wanted
+    registration._change_reason = (reason or outcome)[:100]  # simple-history's column is 100 characters
+    registration._history_user = actor
     registration.save(update_fields=["push_status", "pushed_at", "modified_at"])
 
 
@@ -120,6 +153,7 @@ def _send(delivery):
     raise channels.PermanentError(f"unknown channel {delivery.channel!r}")
 
 
+@_in_default_language
 def delivery_attempt(*, delivery_id) -> Attempt:
     """Make one delivery attempt for outbox row ``delivery_id``, if it is due.
 
@@ -127,7 +161,8 @@ def delivery_attempt(*, delivery_id) -> Attempt:
     message; the inbox needs none), and on the row: ``attempts`` + 1, then either
     ``delivered`` with ``delivered_at``, or ``last_error`` (and the response status and body)
     with ``next_attempt_at`` for a retry, or ``failed``. The push channel's outcome is
-    copied to the registration (``push_status``, ``pushed_at``).
+    copied to the registration (``push_status``, ``pushed_at``). Each attempt leaves a
+    history row of the delivery (``PushDelivery.history``), so earlier errors are kept.
 
     Idempotent and safe to run concurrently: the row is locked for the attempt
     (``SELECT … FOR UPDATE SKIP LOCKED``); a row that is locked by another worker,
@@ -187,24 +222,30 @@ def delivery_attempt(*, delivery_id) -> Attempt:
     return Attempt("retry", retry_in=retry_in, detail=delivery.last_error)
 
 
+@_in_default_language
 @transaction.atomic
 def deliveries_requeue(*, delivery_ids, actor=None) -> int:
     """Give failed deliveries a fresh set of attempts and enqueue them on commit.
 
     Changes in the world: each failed row goes back to ``pending`` with ``attempts`` 0
     (its last error is kept, prefixed with who re-queued it), its registration's push
-    status back to pending, and a delivery task is enqueued. The Idempotency-Key stays
-    the same. Rows that are not failed are left alone. Returns how many were re-queued.
+    status back to pending, and a delivery task is enqueued. Who re-queued it and when
+    stays in the history of the delivery and of the registration (``actor`` as the
+    history user, with the reason), after later attempts have overwritten
+    ``last_error``. The Idempotency-Key stays the same. Rows that are not failed are
+    left alone. Returns how many were re-queued.
     """
     rows = list(
         PushDelivery.objects.select_for_update().filter(pk__in=list(delivery_ids), status=DeliveryStatus.FAILED)
     )
-    who = getattr(actor, "username", None) or "system"
+    who = getattr(actor, "username", None) or _("system")
     for delivery in rows:
-        delivery.last_error = f"[re-queued by {who} after {delivery.attempts} attempts] {delivery.last_error}"
+        reason = _("Re-queued by %(user)s after %(attempts)d attempts") % {"user": who, "attempts": delivery.attempts}
+        delivery.last_error = f"[{reason}] {delivery.last_error}"
         delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.PENDING, 0, None
+        delivery._history_user, delivery._change_reason = actor, reason[:100]
         delivery.save()
-        _registration_follow(delivery)
+        _registration_follow(delivery, actor=actor, reason=reason)
     _enqueue_on_commit([d.pk for d in rows])
     return len(rows)
 
@@ -249,6 +290,7 @@ def _digest_send(channel, run, registrations):
     channels.dingtalk_post(title=title, text=text)
 
 
+@_in_default_language
 def overdue_digest_send(*, today=None) -> Attempt:
     """Send today's digest of overdue registrations, once, through every configured channel.
 

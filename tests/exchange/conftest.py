@@ -190,21 +190,36 @@ def registration_fields(**overrides):
 
 
 def make_registration(*, registered_on=None, push_deadline=None, enqueue=True, **extra):
-    """A registration written through the model, with its outbox rows when ``enqueue``."""
+    """A registration written through the model, with its outbox rows when ``enqueue``.
+
+    Its ``data`` (the data as registered) is the institution's, as ``registration_record``
+    would have stored it."""
     from luchen_care.exchange.services import registration_push_enqueue
     from registry.models import Registration
 
     registered_on = registered_on or date.today()
+    number = f"REG-{uuid.uuid4().hex[:12]}"
     with transaction.atomic():
         institution = InstitutionFactory()
         registration = Registration.objects.create(
             institution=institution,
             authority=Authority.MARKET_REGULATION,
-            registration_number=f"REG-{uuid.uuid4().hex[:12]}",
+            registration_number=number,
             registered_on=registered_on,
             kind="new",
             source="admin",
             push_deadline=push_deadline or registered_on,
+            data={
+                "authority": Authority.MARKET_REGULATION,
+                "registration_number": number,
+                "registered_on": registered_on.isoformat(),
+                "kind": "new",
+                "credit_code": institution.credit_code,
+                "institution_name": institution.name,
+                "street_code": institution.street.code,
+                "address": institution.address,
+                "legal_representative": institution.legal_representative,
+            },
             **extra,
         )
         if enqueue:
@@ -232,13 +247,18 @@ def _forget_routing(app):
     app.amqp._rtable = None
 
 
+def require_redis(settings):
+    """Fail, never skip, without Redis: a skipped integration test would hide that nothing was checked."""
+    if not settings.REDIS_URL:
+        pytest.fail("integration tests need Redis: run `make test` or set REDIS_URL")
+
+
 @pytest.fixture
 def broker_queue(settings):
     """A queue of this test's own; this process publishes to it, the workers consume it."""
     from luchen_care.celery import app
 
-    if not settings.REDIS_URL:
-        pytest.skip("integration tests need REDIS_URL (make test sets it)")
+    require_redis(settings)
     name = f"lc-test-{uuid.uuid4().hex[:10]}"
     previous = app.conf.task_default_queue, app.conf.task_always_eager
     app.conf.task_default_queue, app.conf.task_always_eager = name, False

@@ -67,3 +67,19 @@ def test_requeue_action(client, health_user, registration, receiver, django_capt
     assert response.status_code == 200
     row.refresh_from_db()
     assert row.status == DeliveryStatus.PENDING and len(callbacks) == 1
+    [requeued] = row.history.filter(history_user=health_user)
+    assert requeued.status == DeliveryStatus.PENDING and "health" in requeued.history_change_reason
+    history = client.get(reverse("admin:exchange_pushdelivery_history", args=[row.pk]))
+    assert history.status_code == 200 and "由 health 在 1 次尝试后重新排队" in history.content.decode()
+
+
+def test_a_delivery_cannot_be_reverted_from_its_history(client, health_user, registration):
+    row = PushDelivery.objects.get(registration=registration, channel=Channel.WEBHOOK)
+    delivery_attempt(delivery_id=row.pk)
+    first = row.history.order_by("history_date").first()
+    client.force_login(health_user)
+    url = reverse("admin:exchange_pushdelivery_simple_history", args=[row.pk, first.history_id])
+    assert client.get(url).status_code == 200
+    assert client.post(url, {}).status_code == 403
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.DELIVERED

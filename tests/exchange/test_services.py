@@ -1,9 +1,10 @@
 """The push services, one attempt at a time, against a real loopback receiver (no worker)."""
 
+import json
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from luchen_care.exchange import payloads
 from luchen_care.exchange.models import Channel, DeliveryStatus, DigestRun, PushDelivery
@@ -94,9 +95,23 @@ def test_body_is_the_documented_document(registration, receiver):
         "id", "authority", "authority_name", "registration_number", "kind", "registered_on", "push_deadline",
         "push_deadline_provisional", "institution",
     }  # fmt: skip
-    assert set(document["registration"]["institution"]) == {
-        "name", "credit_code", "street_code", "address", "legal_representative",
-    }  # fmt: skip
+    assert set(document["registration"]["institution"]) == {"id", "name", "credit_code", "street_code"}
+    assert document["registration"]["institution"]["name"] == registration.data["institution_name"]
+
+
+def test_no_personal_data_beyond_the_job_is_sent(registration, receiver, push_settings):
+    """PIPL: the bureau gets what it needs to follow up a registration; no legal representative, no address."""
+    push_settings.DINGTALK_WEBHOOK_URL = f"{receiver.url}/robot/send?access_token=t"
+    receiver.default = (200, b'{"errcode": 0, "errmsg": "ok"}')
+    registration_push_enqueue(registration=registration)
+    for row in PushDelivery.objects.filter(registration=registration):
+        assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
+    assert len(receiver.received()) == 2  # the webhook and DingTalk
+    for request in receiver.received():
+        text = request.body.decode()
+        assert registration.institution.legal_representative not in text
+        assert registration.institution.address not in text
+        assert "legal_representative" not in text and "address" not in text
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 408, 429])
@@ -186,21 +201,45 @@ def test_the_eager_task_does_not_retry_inline(registration, receiver):
     assert len(receiver.received()) == 1  # left to the beat scan
 
 
-def test_dingtalk_errcode_is_an_error(push_settings, receiver, django_capture_on_commit_callbacks):
+@pytest.fixture
+def dingtalk(push_settings, receiver, django_capture_on_commit_callbacks):
+    """The loopback receiver as DingTalk's robot; returns a registration with a DingTalk delivery."""
     push_settings.DINGTALK_WEBHOOK_URL = f"{receiver.url}/robot/send?access_token=t"
     push_settings.DINGTALK_SECRET = DINGTALK_SECRET
     receiver.default = (200, b'{"errcode": 0, "errmsg": "ok"}')
-    receiver.answer("/robot/send", (200, b'{"errcode": 310000, "errmsg": "sign not match"}'))
     with django_capture_on_commit_callbacks(execute=False):
-        registration = make_registration()
-    row = PushDelivery.objects.get(registration=registration, channel=Channel.DINGTALK)
+        return make_registration()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [b'{"errcode": 130101, "errmsg": "send too fast"}', b'{"errcode": -1, "errmsg": "system busy"}'],
+)
+def test_dingtalk_rate_limit_and_transient_errcodes_are_retried(dingtalk, receiver, answer):
+    receiver.answer("/robot/send", (200, answer))
+    row = PushDelivery.objects.get(registration=dingtalk, channel=Channel.DINGTALK)
     assert delivery_attempt(delivery_id=row.pk).outcome == "retry"
     row.refresh_from_db()
-    assert "310000" in row.last_error
+    assert str(json.loads(answer)["errcode"]) in row.last_error and row.status == DeliveryStatus.PENDING
     PushDelivery.objects.filter(pk=row.pk).update(next_attempt_at=None)
     assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
-    registration.refresh_from_db()
-    assert registration.push_status == PushStatus.PENDING  # a notification is not the push
+    dingtalk.refresh_from_db()
+    assert dingtalk.push_status == PushStatus.PENDING  # a notification is not the push
+
+
+@pytest.mark.parametrize("errcode", [310000, 300001, 400013, 400101, 400102])
+def test_dingtalk_errcodes_no_retry_can_fix_fail_at_once(dingtalk, receiver, errcode):
+    answer = json.dumps({"errcode": errcode, "errmsg": "keywords not in content"}).encode()
+    receiver.answer("/robot/send", (200, answer))
+    row = PushDelivery.objects.get(registration=dingtalk, channel=Channel.DINGTALK)
+    attempt = delivery_attempt(delivery_id=row.pk)
+    assert attempt.outcome == "failed" and attempt.retry_in is None
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.FAILED and row.attempts == 1 and row.next_attempt_at is None
+    assert row.last_response_status == 200 and row.last_response_body == answer.decode()
+    assert f"钉钉返回错误码 {errcode}" in row.last_error
+    assert delivery_attempt(delivery_id=row.pk).outcome == "skipped"
+    assert len(receiver.received("/robot/send")) == 1
 
 
 def test_requeue_gives_failed_deliveries_new_attempts_with_the_same_key(
@@ -214,12 +253,63 @@ def test_requeue_gives_failed_deliveries_new_attempts_with_the_same_key(
     assert count == 1 and len(callbacks) == 1
     row.refresh_from_db()
     assert row.status == DeliveryStatus.PENDING and row.attempts == 0
-    assert "re-queued by health after 1 attempts" in row.last_error and "404" in row.last_error
+    assert "由 health 在 1 次尝试后重新排队" in row.last_error and "404" in row.last_error
     registration.refresh_from_db()
     assert registration.push_status == PushStatus.PENDING
     assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
     keys = {r.headers["idempotency-key"] for r in receiver.received()}
     assert keys == {str(row.idempotency_key)}
+
+
+def test_who_requeued_a_delivery_and_when_outlives_the_next_attempt(
+    registration, receiver, health_user, django_capture_on_commit_callbacks
+):
+    receiver.answer(WEBHOOK_PATH, (404, b"no such endpoint"))
+    row = webhook(registration)
+    delivery_attempt(delivery_id=row.pk)
+    before = timezone.now()
+    with django_capture_on_commit_callbacks(execute=False):
+        deliveries_requeue(delivery_ids=[row.pk], actor=health_user)
+    assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
+    row.refresh_from_db()
+    assert row.last_error == ""  # the attempt overwrote it; the history keeps it
+
+    [requeued] = row.history.filter(history_user=health_user)
+    assert requeued.history_date >= before and requeued.status == DeliveryStatus.PENDING
+    assert requeued.history_change_reason == "由 health 在 1 次尝试后重新排队"
+    assert [h.status for h in row.history.order_by("history_date")] == ["pending", "failed", "pending", "delivered"]
+    assert "404" in row.history.get(status=DeliveryStatus.FAILED).last_error
+
+    by_user = registration.history.filter(history_user=health_user).get()
+    assert by_user.push_status == PushStatus.PENDING and by_user.history_change_reason == requeued.history_change_reason
+
+
+def test_the_worker_says_why_it_changed_a_registration(registration, receiver):
+    receiver.answer(WEBHOOK_PATH, (422, b"unknown credit code"))
+    row = webhook(registration)
+    assert delivery_attempt(delivery_id=row.pk).outcome == "failed"
+    latest = registration.history.first()
+    assert latest.push_status == PushStatus.FAILED and latest.history_user is None
+    assert (
+        latest.history_change_reason == "区卫生健康局数据交换接口（HTTP）：失败：区卫生健康局数据交换接口返回 HTTP 422"
+    )
+
+    PushDelivery.objects.filter(pk=row.pk).update(status=DeliveryStatus.PENDING)
+    assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
+    latest = registration.history.first()
+    assert latest.push_status == PushStatus.PUSHED
+    assert (
+        latest.history_change_reason
+        == f"区卫生健康局数据交换接口（HTTP）：已送达（Idempotency-Key {row.idempotency_key}）"
+    )
+
+
+def test_stored_errors_are_chinese_whoever_makes_the_attempt(registration, receiver):
+    """The admin is read in Chinese: an attempt made with English active still stores Chinese text."""
+    receiver.answer(WEBHOOK_PATH, (503, b""))
+    with translation.override("en"):
+        delivery_attempt(delivery_id=webhook(registration).pk)
+    assert webhook(registration).last_error == "区卫生健康局数据交换接口返回 HTTP 503"
 
 
 def test_scan_finds_rows_whose_task_may_be_lost(push_settings, django_capture_on_commit_callbacks):
@@ -301,3 +391,73 @@ def test_retries_write_no_registration_history_until_the_outcome(registration, r
     assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
     assert registration.history.count() == before + 1
     assert registration.history.first().push_status == PushStatus.PUSHED
+
+
+# --- The data as registered ----------------------------------------------------------------
+
+
+def record(actor, **overrides):
+    from registry.registrations import registration_record
+
+    from .conftest import registration_fields
+
+    registration, created = registration_record(actor=actor, source="api", **registration_fields(**overrides))
+    assert created
+    return registration
+
+
+def test_a_later_change_does_not_alter_a_pending_push(push_settings, receiver, market_user):
+    """The first push keeps the name it was registered with, although a change registration
+    renamed the institution while that push was still waiting for a retry."""
+    receiver.answer(WEBHOOK_PATH, (503, b"busy"))
+    first = record(market_user, institution_name="鹿城区小太阳托育中心")
+    row = webhook(first)
+    assert delivery_attempt(delivery_id=row.pk).outcome == "retry"
+
+    change = record(
+        market_user, kind="change", credit_code=first.data["credit_code"], institution_name="鹿城区大太阳托育中心"
+    )
+    assert change.institution_id == first.institution_id
+    first.institution.refresh_from_db()
+    assert first.institution.name == "鹿城区大太阳托育中心"  # the registry follows the change
+
+    PushDelivery.objects.filter(pk=row.pk).update(next_attempt_at=None)
+    assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
+    before, after = receiver.received(WEBHOOK_PATH)
+    assert after.body == before.body  # the same bytes on every retry of one Idempotency-Key
+    assert after.json()["registration"]["institution"]["name"] == "鹿城区小太阳托育中心"
+
+    assert delivery_attempt(delivery_id=webhook(change).pk).outcome == "delivered"
+    pushed = receiver.received(WEBHOOK_PATH)[-1].json()["registration"]
+    assert pushed["kind"] == "change" and pushed["institution"]["name"] == "鹿城区大太阳托育中心"
+    assert pushed["institution"]["id"] == first.institution_id
+
+
+def test_a_new_registration_of_a_known_institution_pushes_the_name_registered(push_settings, receiver, market_user):
+    """A ``new`` registration matched by credit code leaves the registry's name as it was;
+    the bureau still receives the name the authority registered, on the webhook and DingTalk."""
+    push_settings.DINGTALK_WEBHOOK_URL = f"{receiver.url}/robot/send?access_token=t"
+    receiver.default = (200, b'{"errcode": 0, "errmsg": "ok"}')
+    first = record(market_user, institution_name="鹿城区旧名托育园")
+    second = record(market_user, credit_code=first.data["credit_code"], institution_name="鹿城区新名托育园")
+    assert second.institution_id == first.institution_id
+    second.institution.refresh_from_db()
+    assert second.institution.name == "鹿城区旧名托育园"
+
+    for row in PushDelivery.objects.filter(registration=second).exclude(channel=Channel.INBOX):
+        assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
+    assert receiver.received(WEBHOOK_PATH)[0].json()["registration"]["institution"]["name"] == "鹿城区新名托育园"
+    markdown = receiver.received("/robot/send")[0].json()["markdown"]
+    assert "鹿城区新名托育园" in markdown["title"] and "鹿城区旧名托育园" not in markdown["text"]
+
+
+def test_the_overdue_digest_names_institutions_as_registered(overdue, receiver, push_settings):
+    from registry.models import Institution
+
+    push_settings.DINGTALK_WEBHOOK_URL = f"{receiver.url}/robot/send?access_token=t"
+    receiver.default = (200, b'{"errcode": 0, "errmsg": "ok"}')
+    Institution.objects.filter(pk=overdue[0].institution_id).update(name="改过的名称")
+    assert overdue_digest_send().outcome == "delivered"
+    names = [r["institution"]["name"] for r in receiver.received(WEBHOOK_PATH)[0].json()["registrations"]]
+    assert overdue[0].data["institution_name"] in names and "改过的名称" not in names
+    assert "改过的名称" not in receiver.received("/robot/send")[0].json()["markdown"]["text"]
