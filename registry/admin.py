@@ -8,6 +8,7 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -17,6 +18,7 @@ from luchen_care.accounts.models import STAFF_ROLES, Role
 from .exports import export_filename, institutions_workbook
 from .models import Institution, InstitutionClass, Street, StreetPopulation
 from .permissions import can_change_institution, can_create_institution, can_write_institution
+from .selectors import institution_class_history
 from .services import institution_check_transition, institution_save, institution_stored_status
 from .validators import normalize_credit_code
 
@@ -120,6 +122,8 @@ class InstitutionAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["head_office"]
     inlines = [InstitutionClassInline]
     history_list_display = ["status"]
+    # The institution's history, and below it the changes to its classes.
+    object_history_template = "admin/registry/institution/object_history.html"
     readonly_fields = [
         "archived",
         "archived_on",
@@ -180,7 +184,8 @@ class InstitutionAdmin(SimpleHistoryAdmin):
     def history_view(self, request, object_id, extra_context=None):
         # simple-history falls back to the history rows when the object is not in the
         # queryset, which would show another street's institution: check the scope first.
-        self._get_scoped_or_404(request, object_id)
+        obj = self._get_scoped_or_404(request, object_id)
+        extra_context = {**(extra_context or {}), "class_history": institution_class_history(institution=obj)}
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
@@ -250,7 +255,16 @@ class InstitutionAdmin(SimpleHistoryAdmin):
 class StreetPopulationInline(admin.TabularInline):
     model = StreetPopulation
     extra = 0
-    fields = ["year", "population", "source"]
+    fields = ["year", "population", "source", "history_link"]
+    readonly_fields = ["history_link"]
+
+    @admin.display(description=_("history"))
+    def history_link(self, obj):
+        # Each figure's changes (who, when, old → new) are on its own history page.
+        if obj is None or obj.pk is None:
+            return ""
+        url = reverse("admin:registry_streetpopulation_history", args=[obj.pk])
+        return format_html('<a href="{}" class="population-history">{}</a>', url, _("History"))
 
     def has_view_permission(self, request, obj=None):
         return is_staff_role(request.user)

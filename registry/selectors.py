@@ -1,8 +1,11 @@
 """Reads from the registry. Scoping always goes through ``Institution.objects.visible_to``."""
 
+import datetime
+from dataclasses import dataclass, field
+
 from django.db.models import Prefetch
 
-from .models import Institution, InstitutionClass
+from .models import ClassType, Institution, InstitutionClass
 
 CLASS_ROW_FIELDS = ("class_type", "class_count", "capacity")
 
@@ -49,3 +52,76 @@ def institution_class_rows(institution_ids):
 def institution_get(*, user, pk):
     """One institution ``user`` may see; ``Institution.DoesNotExist`` otherwise (a 404)."""
     return institution_list(user=user).get(pk=pk)
+
+
+# What a class row records, in the order its changes are shown.
+CLASS_HISTORY_FIELDS = ("class_type", "class_count", "capacity")
+CLASS_FIGURES = ("class_count", "capacity")
+
+
+@dataclass
+class ClassChange:
+    """One recorded change to an institution's classes: who, when, and what (old → new).
+
+    ``action`` is the history type: ``+`` added, ``~`` changed, ``-`` removed. ``changes``
+    holds ``(field label, old, new)`` with choice labels for the class type; ``None`` stands
+    for "nothing" (the old value of an addition, the new value of a removal).
+    """
+
+    when: datetime.datetime
+    user: object
+    action: str
+    action_label: str
+    class_label: str
+    changes: list = field(default_factory=list)
+
+
+def _class_value(record, name):
+    value = getattr(record, name)
+    return ClassType(value).label if name == "class_type" and value in ClassType.values else value
+
+
+def institution_class_history(*, institution) -> list[ClassChange]:
+    """The recorded changes to ``institution``'s classes, newest first, in one query.
+
+    Additions and removals list the class's figures; a change lists the fields that differ from the
+    class's previous record (a save that changed nothing is left out). The caller has
+    already checked that the user may see ``institution`` (``Institution.objects.visible_to``).
+    """
+    history = InstitutionClass.history.model
+    records = (
+        history.objects.filter(institution_id=institution.pk)
+        .select_related("history_user")
+        .order_by("id", "history_date", "history_id")
+    )
+    labels = {name: InstitutionClass._meta.get_field(name).verbose_name for name in CLASS_HISTORY_FIELDS}
+    previous = {}
+    rows = []
+    for record in records:
+        before = previous.get(record.id)
+        previous[record.id] = record
+        # An addition or removal names its class type in its own column; its figures are listed.
+        if record.history_type == "-":
+            changes = [(labels[n], _class_value(record, n), None) for n in CLASS_FIGURES]
+        elif record.history_type == "+" or before is None:
+            changes = [(labels[n], None, _class_value(record, n)) for n in CLASS_FIGURES]
+        else:
+            changes = [
+                (labels[n], _class_value(before, n), _class_value(record, n))
+                for n in CLASS_HISTORY_FIELDS
+                if getattr(before, n) != getattr(record, n)
+            ]
+            if not changes:
+                continue
+        rows.append(
+            ClassChange(
+                when=record.history_date,
+                user=record.history_user,
+                action=record.history_type,
+                action_label=record.get_history_type_display(),
+                class_label=_class_value(record, "class_type"),
+                changes=changes,
+            )
+        )
+    rows.sort(key=lambda row: row.when, reverse=True)
+    return rows

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import load_workbook
 
-from registry.models import ClassType, Institution, InstitutionKind, InstitutionStatus, Ownership
+from registry.models import ClassType, Institution, InstitutionClass, InstitutionKind, InstitutionStatus, Ownership
 from registry.validators import uscc_check_character
 from tests.factories import InstitutionClassFactory, InstitutionFactory, make_credit_code, street
 
@@ -188,6 +188,67 @@ def test_an_edit_records_who_when_and_what_and_the_admin_shows_it(admin_client_f
         when = timezone.localtime(record.history_date)
     assert label in page
     assert str(when.year) in page
+
+
+def change_text(field, old, new):
+    """One "what changed" line as the history pages show it, in Chinese."""
+    with translation.override("zh-hans"):
+        return translation.gettext("%(field)s: %(old)s → %(new)s") % {"field": field, "old": old, "new": new}
+
+
+def class_label(name):
+    with translation.override("zh-hans"):
+        return str(InstitutionClass._meta.get_field(name).verbose_name)
+
+
+def test_class_changes_in_the_inline_show_on_the_institutions_history_page(admin_client_for, health_user, wuma_user):
+    inst = InstitutionFactory(name="小橡树托育", street=street(QIDU))
+    InstitutionClassFactory(institution=inst, class_type=ClassType.OLDER, class_count=2, capacity=40)
+    InstitutionClassFactory(institution=inst, class_type=ClassType.INFANT, class_count=1, capacity=10)
+    client = admin_client_for(health_user)
+    before = timezone.now()
+
+    data = form_data(client, change_url(inst))
+    row = {data[f"classes-{i}-class_type"]: i for i in range(int(data["classes-TOTAL_FORMS"]))}
+    data.update({f"classes-{row['older']}-class_count": "3", f"classes-{row['older']}-capacity": "60"})
+    data[f"classes-{row['infant']}-DELETE"] = "on"
+    new = int(data["classes-TOTAL_FORMS"])
+    data.update(
+        {
+            "classes-TOTAL_FORMS": str(new + 1),
+            f"classes-{new}-class_type": ClassType.TODDLER,
+            f"classes-{new}-class_count": "1",
+            f"classes-{new}-capacity": "15",
+        }
+    )
+    assert client.post(change_url(inst), data).status_code == 302
+
+    page = client.get(reverse("admin:registry_institution_history", args=[inst.pk])).content.decode()
+    table = page[page.index('<table id="class-history"') :]
+    table = table[: table.index("</table>")]
+    rows = {r[: r.index("</tr>")] for r in table.split("<tr")[2:]}  # after the header row
+    with translation.override("zh-hans"):
+        older, infant, toddler = (str(t.label) for t in (ClassType.OLDER, ClassType.INFANT, ClassType.TODDLER))
+        when = timezone.localtime(InstitutionClass.history.filter(capacity=60).get().history_date)
+    assert before <= when
+
+    changed = next(r for r in rows if "class-change-changed" in r)
+    assert older in changed and "health" in changed  # which class, and who
+    assert change_text(class_label("class_count"), 2, 3) in changed  # what, old → new
+    assert change_text(class_label("capacity"), 40, 60) in changed
+    assert str(when.year) in changed  # when
+    removed = [r for r in rows if "class-change-removed" in r]
+    assert len(removed) == 1 and infant in removed[0] and "health" in removed[0]
+    assert change_text(class_label("capacity"), 10, "—") in removed[0]
+    added = [r for r in rows if "class-change-added" in r and "health" in r]
+    assert len(added) == 1 and toddler in added[0]
+    assert change_text(class_label("capacity"), "—", 15) in added[0]
+
+    # Another street's office still cannot open the page at all.
+    assert (
+        admin_client_for(wuma_user).get(reverse("admin:registry_institution_history", args=[inst.pk])).status_code
+        == 404
+    )
 
 
 def test_a_history_version_can_be_viewed(admin_client_for, health_user):
@@ -377,3 +438,29 @@ def test_the_bureau_enters_a_streets_population_by_year(admin_client_for, health
     office = admin_client_for(wuma_user)
     assert office.get(url).status_code == 200
     assert office.post(url, data).status_code == 403
+
+
+def test_each_population_row_on_the_street_page_links_to_its_history(admin_client_for, health_user, wuma_user):
+    from registry.models import StreetPopulation
+
+    wuma = street()
+    population = StreetPopulation.objects.create(street=wuma, year=2021, population=61200, source="统计年鉴")
+    url = reverse("admin:registry_street_change", args=[wuma.pk])
+    client = admin_client_for(health_user)
+
+    data = form_data(client, url)
+    data.update({"populations-0-population": "61800", "populations-0-source": "统计年鉴（修订）"})
+    assert client.post(url, data).status_code == 302
+
+    history_url = reverse("admin:registry_streetpopulation_history", args=[population.pk])
+    assert f'href="{history_url}"' in client.get(url).content.decode()  # reachable from the street page
+    page = client.get(history_url).content.decode()
+    assert "health" in page  # who
+    with translation.override("zh-hans"):
+        label = str(StreetPopulation._meta.get_field("population").verbose_name)
+    assert change_text(label, 61200, 61800) in page  # what, old → new
+
+    # Street offices see the figures and their history, but cannot change them.
+    office = admin_client_for(wuma_user)
+    assert f'href="{history_url}"' in office.get(url).content.decode()
+    assert office.get(history_url).status_code == 200
