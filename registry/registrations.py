@@ -120,8 +120,8 @@ def registration_validate(*, actor, **fields) -> dict:
     elif registered_on < EARLIEST_REGISTERED_ON:
         errors.setdefault("registered_on", []).append(
             _(
-                "The date of registration cannot be before %(earliest)s, when the national registration "
-                "and filing rules for childcare institutions took effect."
+                "The date of registration cannot be before %(earliest)s: the national registration and "
+                "filing rules for childcare institutions date from 2019."
             )
             % {"earliest": EARLIEST_REGISTERED_ON.isoformat()}
         )
