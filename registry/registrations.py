@@ -306,6 +306,14 @@ def registration_record(
             # institution) first; the next attempt finds it.
             if attempt == _RETRIES - 1:
                 raise
+        except ValidationError as exc:
+            # The same race seen one step earlier: the new institution's uniqueness check
+            # found the credit code another transaction committed after our lookup.
+            lost_race = "credit_code" in getattr(exc, "error_dict", {}) and (
+                Institution.objects.filter(credit_code=cleaned["credit_code"]).exists()
+            )
+            if not lost_race or attempt == _RETRIES - 1:
+                raise
     raise AssertionError("unreachable")
 
 

@@ -268,6 +268,28 @@ def test_concurrent_registrations_of_one_new_institution_share_it(market_user, d
     assert set(Registration.objects.values_list("institution", flat=True)) == {Institution.objects.get().pk}
 
 
+def test_a_new_institution_lost_to_a_concurrent_registration_is_retried_not_refused(market_user, monkeypatch):
+    """The race above, made certain: our lookup missed the institution, and by the time its
+    uniqueness check ran another transaction had committed the same credit code."""
+    import registry.registrations as registrations
+
+    other = InstitutionFactory(credit_code=fields()["credit_code"])
+    original, calls = registrations._institution_for, []
+
+    def lost_once(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValidationError({"credit_code": ["托育机构 with this credit code already exists."]})
+        return original(**kwargs)
+
+    monkeypatch.setattr(registrations, "_institution_for", lost_once)
+
+    registration, created = record(market_user)
+
+    assert created and registration.institution == other
+    assert len(calls) == 2
+
+
 # --- the API -------------------------------------------------------------------------------
 
 
