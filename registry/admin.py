@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from luchen_care.accounts.models import STAFF_ROLES, Role
+from luchen_care.accounts.permissions import administers_district, works_in_admin
 
 from .exports import export_filename, institutions_workbook
 from .models import Institution, InstitutionClass, Street, StreetPopulation
@@ -21,14 +21,6 @@ from .permissions import can_change_institution, can_create_institution, can_wri
 from .selectors import institution_class_history
 from .services import institution_check_transition, institution_save, institution_stored_status
 from .validators import normalize_credit_code
-
-
-def is_staff_role(user):
-    return user.is_active and user.is_staff and (user.is_superuser or user.role in STAFF_ROLES)
-
-
-def is_bureau_admin(user):
-    return user.is_active and (user.is_superuser or user.role == Role.HEALTH_BUREAU)
 
 
 class LabelledHistoryHelper(HistoricalRecordContextHelper):
@@ -51,7 +43,7 @@ class InstitutionClassInline(admin.TabularInline):
     fields = ["class_type", "class_count", "capacity"]
 
     def has_view_permission(self, request, obj=None):
-        return is_staff_role(request.user)
+        return works_in_admin(request.user)
 
     def has_add_permission(self, request, obj=None):
         return can_change_institution(request.user, obj) if obj else can_create_institution(request.user)
@@ -198,16 +190,16 @@ class InstitutionAdmin(SimpleHistoryAdmin):
         return LabelledHistoryHelper(self.model, historical_record)
 
     def has_module_permission(self, request):
-        return is_staff_role(request.user)
+        return works_in_admin(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return is_staff_role(request.user)
+        return works_in_admin(request.user)
 
     def has_add_permission(self, request):
-        return is_staff_role(request.user) and can_create_institution(request.user)
+        return works_in_admin(request.user) and can_create_institution(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return is_staff_role(request.user) and can_change_institution(request.user, obj)
+        return works_in_admin(request.user) and can_change_institution(request.user, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False  # institutions are closed and archived, never deleted
@@ -267,13 +259,13 @@ class StreetPopulationInline(admin.TabularInline):
         return format_html('<a href="{}" class="population-history">{}</a>', url, _("History"))
 
     def has_view_permission(self, request, obj=None):
-        return is_staff_role(request.user)
+        return works_in_admin(request.user)
 
     def has_add_permission(self, request, obj=None):
-        return is_bureau_admin(request.user)
+        return administers_district(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return is_bureau_admin(request.user)
+        return administers_district(request.user)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -287,14 +279,14 @@ class StreetAdmin(admin.ModelAdmin):
     readonly_fields = ["code", "name", "kind"]
 
     def has_module_permission(self, request):
-        return is_staff_role(request.user)
+        return works_in_admin(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return is_staff_role(request.user)
+        return works_in_admin(request.user)
 
     def has_change_permission(self, request, obj=None):
         # Streets themselves are fixed; the bureau edits their population rows.
-        return is_bureau_admin(request.user)
+        return administers_district(request.user)
 
     def has_add_permission(self, request):
         return False
@@ -318,13 +310,13 @@ class StreetPopulationAdmin(SimpleHistoryAdmin):
         return False  # edited inline on each street; kept registered for its history
 
     def has_view_permission(self, request, obj=None):
-        return is_staff_role(request.user)
+        return works_in_admin(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return is_bureau_admin(request.user)
+        return administers_district(request.user)
 
     def has_add_permission(self, request):
-        return is_bureau_admin(request.user)
+        return administers_district(request.user)
 
     def has_delete_permission(self, request, obj=None):
         return False

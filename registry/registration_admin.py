@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from luchen_care.accounts.models import Authority, Role
+from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.exchange.models import PushDelivery
 
-from .admin import is_staff_role
 from .imports import registration_template, registrations_import, template_filename
 from .models import Registration, RegistrationKind, RegistrationSource, Street
 from .permissions import can_record_registration
@@ -99,7 +99,7 @@ class PushDeliveryInline(admin.TabularInline):
     verbose_name_plural = _("push deliveries")
 
     def has_view_permission(self, request, obj=None):
-        return is_staff_role(request.user)
+        return works_in_admin(request.user)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -190,13 +190,13 @@ class RegistrationAdmin(SimpleHistoryAdmin):
         return Registration.objects.visible_to(request.user).select_related("institution")
 
     def has_module_permission(self, request):
-        return is_staff_role(request.user)
+        return works_in_admin(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return is_staff_role(request.user)
+        return works_in_admin(request.user)
 
     def has_add_permission(self, request):
-        return is_staff_role(request.user) and can_record_registration(request.user)
+        return works_in_admin(request.user) and can_record_registration(request.user)
 
     def has_change_permission(self, request, obj=None):
         return False  # a registration is recorded as the authority registered it

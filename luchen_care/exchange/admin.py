@@ -14,24 +14,20 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from luchen_care.accounts.models import Role
+from luchen_care.accounts.permissions import administers_district
 
 from .models import DigestRun, InboxEntry, PushDelivery
 from .services import deliveries_requeue
-
-
-def is_bureau(user):
-    return user.is_active and user.is_staff and (user.is_superuser or user.role == Role.HEALTH_BUREAU)
 
 
 class BureauReadOnlyAdmin(admin.ModelAdmin):
     """Visible to the health bureau and superusers; nobody edits, adds or deletes here."""
 
     def has_module_permission(self, request):
-        return is_bureau(request.user)
+        return administers_district(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return is_bureau(request.user)
+        return administers_district(request.user)
 
     def has_add_permission(self, request):
         return False
@@ -94,7 +90,7 @@ class PushDeliveryAdmin(SimpleHistoryAdmin, BureauReadOnlyAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def has_requeue_permission(self, request):
-        return is_bureau(request.user)
+        return administers_district(request.user)
 
     @admin.action(description=_("Re-queue the selected failed deliveries"), permissions=["requeue"])
     def requeue(self, request, queryset):

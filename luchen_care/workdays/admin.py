@@ -6,19 +6,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from luchen_care.accounts.models import STAFF_ROLES, Role
+from luchen_care.accounts.permissions import administers_district, works_in_admin
 
 from .calendar import package_knows
 from .models import WorkdayOverride
 from .services import workday_override_delete, workday_override_save, workday_overrides_delete
-
-
-def _is_staff_role(user):
-    return user.is_active and user.is_staff and (user.is_superuser or user.role in STAFF_ROLES)
-
-
-def _edits_calendar(user):
-    return user.is_active and user.is_staff and (user.is_superuser or user.role == Role.HEALTH_BUREAU)
 
 
 @admin.register(WorkdayOverride)
@@ -42,20 +34,20 @@ class WorkdayOverrideAdmin(SimpleHistoryAdmin):
         return _("working day") if chinese_calendar.is_workday(obj.date) else _("day off")
 
     def has_module_permission(self, request):
-        return _is_staff_role(request.user)
+        return works_in_admin(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return _is_staff_role(request.user)
+        return works_in_admin(request.user)
 
     def has_add_permission(self, request):
-        return _edits_calendar(request.user)
+        return administers_district(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return _edits_calendar(request.user)
+        return administers_district(request.user)
 
     def has_delete_permission(self, request, obj=None):
         # A row entered by mistake may be removed; the deletion stays in the history.
-        return _edits_calendar(request.user)
+        return administers_district(request.user)
 
     # Saving and deleting go through the services: they recount the deadlines the day moves.
     def save_model(self, request, obj, form, change):
