@@ -41,18 +41,11 @@ def institution_check_transition(*, old_status, new_status):
         )
 
 
-def institution_stored_status(institution, *, lock=False):
-    """The status as stored, before any unsaved change; ``None`` for a new record.
-
-    ``lock=True`` (inside a transaction) holds the row until commit, so that two
-    concurrent changes cannot both pass the transition check from the same status.
-    """
+def institution_stored_status(institution):
+    """The status as stored, before any unsaved change; ``None`` for a new record."""
     if institution.pk is None:
         return None
-    rows = Institution.objects.filter(pk=institution.pk).order_by()  # no join to the street for ordering
-    if lock:
-        rows = rows.select_for_update()
-    return rows.values_list("status", flat=True).first()
+    return Institution.objects.filter(pk=institution.pk).order_by().values_list("status", flat=True).first()
 
 
 @transaction.atomic
@@ -67,10 +60,15 @@ def institution_save(*, institution, actor, reason="", authorized=False) -> Inst
       ever deleted.
     - Writes a history row naming ``actor``.
     """
-    adding = institution.pk is None
-    old_status = institution_stored_status(institution, lock=True)
+    # The stored row, locked until commit: two concurrent changes cannot both pass the
+    # transition check from the same status.
+    stored = (
+        None
+        if institution.pk is None
+        else Institution.objects.select_for_update().order_by().filter(pk=institution.pk).first()
+    )
+    old_status = stored.status if stored else None
     if actor is not None and not authorized:
-        stored = None if adding else Institution.objects.get(pk=institution.pk)
         if not can_write_institution(actor, kind=institution.kind, stored=stored):
             raise PermissionDenied(_("You may not register or change institutions of this kind."))
     if old_status == S.CLOSED:
@@ -81,8 +79,7 @@ def institution_save(*, institution, actor, reason="", authorized=False) -> Inst
     if old_status is not None and old_status != institution.status:
         # Entering a status again (suspended a second time) dates it anew, unless the caller
         # gave the date of this change itself.
-        stored_date = Institution.objects.filter(pk=institution.pk).values_list(date_field, flat=True).first()
-        if getattr(institution, date_field) == stored_date:
+        if getattr(institution, date_field) == getattr(stored, date_field):
             setattr(institution, date_field, None)
     if getattr(institution, date_field) is None:
         setattr(institution, date_field, timezone.localdate())
