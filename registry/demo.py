@@ -8,6 +8,7 @@ import datetime
 import random
 
 from django.db import transaction
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from luchen_care.accounts.models import Authority, Role, User
@@ -19,9 +20,12 @@ from .models import (
     InstitutionKind,
     InstitutionStatus,
     Ownership,
+    RegistrationKind,
+    RegistrationSource,
     Street,
     StreetPopulation,
 )
+from .registrations import registration_record
 from .services import institution_create
 from .validators import USCC_ALPHABET, uscc_check_character
 
@@ -206,11 +210,11 @@ def _institution_spec(rng, index, kind, street):
 
 @transaction.atomic
 def load_demo(*, stdout=None):
-    """Create the demo streets' populations, ~60 institutions and one user per role.
+    """Create the demo streets' populations, ~60 institutions, one user per role and a few registrations.
 
     Returns a dict of what was created. A second run creates nothing and changes nothing.
     """
-    created = {"institutions": 0, "users": 0, "populations": 0}
+    created = {"institutions": 0, "users": 0, "populations": 0, "registrations": 0}
     streets = list(Street.objects.order_by("code"))
     for street in streets:
         _obj, made = StreetPopulation.objects.get_or_create(
@@ -262,4 +266,47 @@ def load_demo(*, stdout=None):
         if role == Role.API_CLIENT:
             Token.objects.get_or_create(user=user)
         created["users"] += 1
+
+    created["registrations"] = _demo_registrations()
     return created
+
+
+# (registering user, registration-number prefix) — each authority records its own institutions.
+DEMO_REGISTRARS = {
+    Authority.MARKET_REGULATION: ("market", "SCJG"),
+    Authority.CIVIL_AFFAIRS: ("civil", "MZ"),
+    Authority.ESTABLISHMENT_OFFICE: ("establishment", "BB"),
+}
+CODE_PREFIX = {Authority.MARKET_REGULATION: "9", Authority.CIVIL_AFFAIRS: "5", Authority.ESTABLISHMENT_OFFICE: "1"}
+
+
+def _demo_registrations():
+    """Two recent registrations per authority, recorded through ``registration_record`` as the
+    authority's user would, so the registration list, its deadlines and the push inbox have rows.
+
+    They are dated a few days before the first run; the registration number identifies them, so a
+    later run (on any day) finds them and changes nothing.
+    """
+    made = 0
+    today = timezone.localdate()
+    for authority, (username, prefix) in DEMO_REGISTRARS.items():
+        actor = User.objects.get(username=username)
+        institutions = Institution.objects.filter(
+            registration_authority=authority, credit_code__startswith=CODE_PREFIX[authority]
+        ).order_by("credit_code")[:2]
+        for offset, institution in enumerate(institutions):
+            _registration, was_created = registration_record(
+                actor=actor,
+                source=RegistrationSource.ADMIN,
+                authority=authority,
+                registration_number=f"{prefix}-DEMO-{institution.credit_code[-6:]}",
+                registered_on=today - datetime.timedelta(days=2 + 3 * offset),
+                kind=RegistrationKind.NEW,
+                credit_code=institution.credit_code,
+                institution_name=institution.name,
+                street_code=institution.street.code,
+                address=institution.address,
+                legal_representative=institution.legal_representative,
+            )
+            made += was_created
+    return made

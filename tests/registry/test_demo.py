@@ -10,8 +10,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from luchen_care.accounts.models import Authority, Role, User
+from luchen_care.exchange.models import PushDelivery
+from luchen_care.workdays.calendar import working_day_deadline
 from registry.demo import DEMO_PASSWORD
-from registry.models import Institution, InstitutionClass, InstitutionKind, Street, StreetPopulation
+from registry.models import Institution, InstitutionClass, InstitutionKind, Registration, Street, StreetPopulation
 from registry.validators import validate_credit_code
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +46,9 @@ def snapshot():
         InstitutionClass.history.model,
         User,
         Token,
+        Registration,
+        Registration.history.model,
+        PushDelivery,
     ]
     return {
         "counts": {m.__name__: m.objects.count() for m in models},
@@ -137,7 +142,19 @@ def test_running_it_twice_changes_nothing(demo):
     second = run_demo()
 
     assert snapshot() == before
-    assert "0 institutions, 0 users, 0 population rows created" in second
+    assert "0 institutions, 0 users, 0 population rows, 0 registrations created" in second
+
+
+def test_each_authority_has_recent_registrations_with_their_deadline_and_push(demo):
+    registrations = list(Registration.objects.select_related("institution"))
+
+    assert Counter(r.authority for r in registrations) == {authority: 2 for authority in Authority.values}
+    for registration in registrations:
+        assert registration.institution.registration_authority == registration.authority
+        assert registration.data["credit_code"] == registration.institution.credit_code
+        assert registration.push_deadline == working_day_deadline(registration.registered_on, 5).date
+        assert registration.deliveries.exists()  # written to the outbox with the registration
+        assert registration.history.first().history_user.username in {"market", "civil", "establishment"}
 
 
 def test_it_works_without_migrating_too(demo):

@@ -34,7 +34,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 "演示数据已就绪 / demo data ready: "
                 f"{created['institutions']} institutions, {created['users']} users, "
-                f"{created['populations']} population rows created."
+                f"{created['populations']} population rows, {created['registrations']} registrations created."
             )
         )
         self.stdout.write(f"\n演示账号 / demo logins (password for all: {DEMO_PASSWORD})")
