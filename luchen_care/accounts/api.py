@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.throttling import AnonRateThrottle
 
+from luchen_care.core.api.parsers import JSONParser
 from luchen_care.core.api.schema import AutoSchema
 
 
@@ -10,6 +11,7 @@ class ObtainTokenView(ObtainAuthToken):
     """Exchange a username and password for an API token (``Authorization: Token …``)."""
 
     throttle_classes = [AnonRateThrottle]
+    parser_classes = [JSONParser]  # ObtainAuthToken also takes forms; machine endpoints take JSON only
     schema = AutoSchema()
 
     @extend_schema(

@@ -88,6 +88,14 @@ def exception_handler(exc, context):
         response.status_code = status.HTTP_400_BAD_REQUEST
         return response
 
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        response.data = error_body(
+            exc.default_code,
+            _('The API takes JSON only: send the body as "Content-Type: application/json", not "%(type)s".')
+            % {"type": context["request"].content_type},
+        )
+        return response
+
     code = getattr(exc, "default_code", "error")
     if isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
