@@ -1,14 +1,15 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
-from django_filters import rest_framework as filters
+
+from luchen_care.core.api.filters import FilterSet
 
 from ..models import Institution, InstitutionKind, InstitutionStatus, Ownership, Street
 
 
-class InstitutionFilter(filters.FilterSet):
+class InstitutionFilter(FilterSet):
     """Query-string filters of the institutions list.
 
-    The REST flavour of ``FilterSet`` reads booleans as ``true``/``false`` or ``1``/``0``.
+    Booleans are ``true``/``false`` or ``1``/``0``; any other value is a 400 naming the filter.
     """
 
     # By code; an unknown code is a 400 naming ``street``. Filtering on the street's id avoids a join.

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from luchen_care.accounts.models import Authority
+from luchen_care.core.api.filters import FilterSet, StrictBooleanFilter
 
 from ..models import PushStatus, Registration, RegistrationKind, RegistrationSource
 from ..permissions import can_record_registration
@@ -77,13 +78,13 @@ class SlaReportSerializer(serializers.Serializer):
     overall = SlaRowSerializer()
 
 
-class RegistrationFilter(django_filters.FilterSet):
+class RegistrationFilter(FilterSet):
     authority = django_filters.ChoiceFilter(choices=Authority.choices)
     kind = django_filters.ChoiceFilter(choices=RegistrationKind.choices)
     push_status = django_filters.ChoiceFilter(choices=PushStatus.choices)
     registered_from = django_filters.DateFilter(field_name="registered_on", lookup_expr="gte")
     registered_to = django_filters.DateFilter(field_name="registered_on", lookup_expr="lte")
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Not pushed after its deadline day")
+    overdue = StrictBooleanFilter(method="filter_overdue", label="Not pushed after its deadline day")
 
     class Meta:
         model = Registration

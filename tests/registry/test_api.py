@@ -507,3 +507,38 @@ def test_a_malformed_query_parameter_is_a_400_naming_it(query, field, health_use
 
     assert response.status_code == 400, response.content
     assert field in response.json()["error"]["fields"]
+
+
+# --- boolean and choice filters: an invalid value is a 400 naming the parameter -------------------------
+
+REGISTRATIONS = "/api/v1/registrations/"
+
+
+@pytest.mark.parametrize(
+    "url, query, field",
+    [
+        (LIST, "inclusive=maybe", "inclusive"),
+        (LIST, "for_profit=yes", "for_profit"),
+        (LIST, "livelihood_project=2", "livelihood_project"),
+        (LIST, "ownership=castle", "ownership"),
+        (LIST, "registration_authority=nobody", "registration_authority"),
+        (REGISTRATIONS, "overdue=yes", "overdue"),
+        (REGISTRATIONS, "overdue=no", "overdue"),
+        (REGISTRATIONS, "push_deadline_provisional=maybe", "push_deadline_provisional"),
+        (REGISTRATIONS, "authority=nobody", "authority"),
+        (REGISTRATIONS, "kind=castle", "kind"),
+        (REGISTRATIONS, "push_status=lost", "push_status"),
+    ],
+)
+def test_an_invalid_boolean_or_choice_filter_is_a_400_naming_it(health, url, query, field):
+    error = assert_error(health.get(f"{url}?{query}"), 400, "invalid", fields={field})
+    assert error["message"].startswith(f"{field}: ")
+
+
+@pytest.mark.parametrize("value", ["true", "TRUE", "True", "1", "false", "False", "0"])
+def test_boolean_filters_take_true_false_1_0_in_any_case(health, spread, value):
+    expected = {"五马幼儿园托班", "七都果果家庭托育点"}
+    if value.lower() in ("false", "0"):
+        expected = {"五马贝乐托育", "滨江社区嵌入式托育中心"}
+    assert names(health.get(LIST, {"inclusive": value})) == expected
+    assert health.get(REGISTRATIONS, {"overdue": value}).status_code == 200

@@ -1,6 +1,52 @@
+from copy import deepcopy
+
+import django_filters
+from django import forms
+from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_filters import rest_framework as drf_filters
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
+
+_TRUE, _FALSE = {"true", "1"}, {"false", "0"}
+
+
+class StrictBooleanField(forms.Field):
+    """true/false or 1/0 in any case; anything else is an error, not "no filter"."""
+
+    widget = forms.TextInput
+    default_error_messages = {"invalid": gettext_lazy("Enter true or false (or 1 or 0).")}
+
+    def to_python(self, value):
+        if value is None or value == "":
+            return None
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+    def validate(self, value):
+        pass  # None means the parameter was not given
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """A boolean filter whose invalid values are a 400 naming the parameter (django-filter ignores them)."""
+
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)
+
+
+class FilterSet(drf_filters.FilterSet):
+    """The API's filter sets: boolean filters generated from ``Meta.fields`` are strict too."""
+
+    FILTER_DEFAULTS = deepcopy(drf_filters.FilterSet.FILTER_DEFAULTS)
+    FILTER_DEFAULTS[models.BooleanField] = {"filter_class": StrictBooleanFilter}
 
 
 class StrictOrderingFilter(filters.OrderingFilter):
