@@ -3,23 +3,27 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from luchen_care.accounts.permissions import administers_district, works_in_admin
+from luchen_care.core.admin import ScopedAdmin, ScopedHistoryAdmin
 
 from .exports import export_filename, institutions_workbook
 from .models import Institution, InstitutionClass, Street, StreetPopulation
 from .permissions import can_change_institution, can_create_institution, can_write_institution
 from .selectors import institution_class_history
-from .services import institution_check_transition, institution_save, institution_stored_status
+from .services import (
+    institution_check_transition,
+    institution_save,
+    institution_stored_status,
+    street_population_save,
+)
 from .validators import normalize_credit_code
 
 
@@ -84,7 +88,7 @@ class InstitutionAdminForm(forms.ModelForm):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(SimpleHistoryAdmin):
+class InstitutionAdmin(ScopedHistoryAdmin):
     form = InstitutionAdminForm
     change_list_template = "admin/registry/institution/change_list.html"
     list_display = [
@@ -161,30 +165,9 @@ class InstitutionAdmin(SimpleHistoryAdmin):
         form.actor = request.user
         return form
 
-    def _get_scoped_or_404(self, request, object_id):
-        """The institution if the user may see it; otherwise 404, as if it did not exist."""
-        obj = self.get_object(request, unquote(object_id))
-        if obj is None:
-            raise Http404(_("No institution with this id is visible to you."))
-        return obj
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        # Django's admin would redirect to the index; an institution outside the scope is a 404.
-        self._get_scoped_or_404(request, object_id)
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def history_view(self, request, object_id, extra_context=None):
-        # simple-history falls back to the history rows when the object is not in the
-        # queryset, which would show another street's institution: check the scope first.
-        obj = self._get_scoped_or_404(request, object_id)
-        extra_context = {**(extra_context or {}), "class_history": institution_class_history(institution=obj)}
-        return super().history_view(request, object_id, extra_context)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        obj = self._get_scoped_or_404(request, object_id)
-        if request.method == "POST" and not self.has_change_permission(request, obj):
-            raise PermissionDenied  # reverting is a change; closed institutions stay as they are
-        return super().history_form_view(request, object_id, version_id, extra_context)
+    def history_extra_context(self, request, obj):
+        # Below the institution's own history, the changes to its classes (their own rows).
+        return {"class_history": institution_class_history(institution=obj)}
 
     def get_historical_record_context_helper(self, request, historical_record):
         return LabelledHistoryHelper(self.model, historical_record)
@@ -272,7 +255,7 @@ class StreetPopulationInline(admin.TabularInline):
 
 
 @admin.register(Street)
-class StreetAdmin(admin.ModelAdmin):
+class StreetAdmin(ScopedAdmin):
     list_display = ["code", "name", "kind"]
     search_fields = ["name", "code"]
     inlines = [StreetPopulationInline]
@@ -296,13 +279,13 @@ class StreetAdmin(admin.ModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         for instance in formset.save(commit=False):
-            instance.stamp(request.user)
-            instance.full_clean()
-            instance.save()
+            street_population_save(population=instance, actor=request.user)
 
 
 @admin.register(StreetPopulation)
-class StreetPopulationAdmin(SimpleHistoryAdmin):
+class StreetPopulationAdmin(ScopedHistoryAdmin):
+    # Reference data: whoever may change a figure may revert it, through the same service.
+    history_revert = True
     list_display = ["street", "year", "population", "source", "modified_by", "modified_at"]
     list_filter = ["street", "year"]
 
@@ -322,8 +305,7 @@ class StreetPopulationAdmin(SimpleHistoryAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        obj.stamp(request.user)
-        obj.save()
+        street_population_save(population=obj, actor=request.user)
 
 
 # Registrations have their own module (added here so autodiscovery loads it).

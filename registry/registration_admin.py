@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from luchen_care.accounts.models import Authority, Role
 from luchen_care.accounts.permissions import works_in_admin
+from luchen_care.core.admin import ScopedHistoryAdmin
 from luchen_care.exchange.models import PushDelivery
 
 from .imports import registration_template, registrations_import, template_filename
@@ -111,7 +111,7 @@ class PushDeliveryInline(admin.TabularInline):
         return False
 
 
-class RegistrationAdmin(SimpleHistoryAdmin):
+class RegistrationAdmin(ScopedHistoryAdmin):
     change_list_template = "admin/registry/registration/change_list.html"
     list_display = [
         "registration_number",

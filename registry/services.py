@@ -5,7 +5,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Institution, InstitutionClass, InstitutionStatus
+from luchen_care.accounts.permissions import administers_district
+
+from .models import Institution, InstitutionClass, InstitutionStatus, StreetPopulation
 from .permissions import can_write_institution
 from .validators import normalize_credit_code
 
@@ -136,3 +138,19 @@ def institution_close(*, institution, actor, reason, closed_on=None) -> Institut
         status=S.CLOSED,
         closed_on=closed_on or timezone.localdate(),
     )
+
+
+@transaction.atomic
+def street_population_save(*, population: StreetPopulation, actor) -> StreetPopulation:
+    """Validate and save a street's population figure on behalf of ``actor``.
+
+    Only the health bureau (and superusers) edit district reference data; a history row
+    names ``actor``. The admin's change form, its inline on each street and the history
+    page's revert all come here.
+    """
+    if actor is not None and not administers_district(actor):
+        raise PermissionDenied(_("Only the health bureau may change population figures."))
+    population.stamp(actor)
+    population.full_clean()
+    population.save()
+    return population

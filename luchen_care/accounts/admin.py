@@ -1,14 +1,20 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
+from luchen_care.core.admin import ScopedAdmin
+
 from .models import User
+
+# Roles, not groups, decide what a user may do: the groups page would only mislead.
+admin.site.unregister(Group)
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ScopedAdmin, DjangoUserAdmin):
     """Accounts are managed by superusers only: a role grants access to personal data."""
 
     list_display = ["username", "last_name", "first_name", "role", "authority", "street", "institution", "is_active"]
@@ -45,6 +51,6 @@ admin.site.unregister(TokenProxy)
 
 
 @admin.register(TokenProxy)
-class ApiTokenAdmin(TokenAdmin):
+class ApiTokenAdmin(ScopedAdmin, TokenAdmin):
     def has_module_permission(self, request):
         return request.user.is_superuser

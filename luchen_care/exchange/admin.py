@@ -9,18 +9,17 @@
 """
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
 from luchen_care.accounts.permissions import administers_district
+from luchen_care.core.admin import ScopedAdmin, ScopedHistoryAdmin
 
 from .models import DigestRun, InboxEntry, PushDelivery
 from .services import deliveries_requeue
 
 
-class BureauReadOnlyAdmin(admin.ModelAdmin):
+class BureauReadOnlyAdmin(ScopedAdmin):
     """Visible to the health bureau and superusers; nobody edits, adds or deletes here."""
 
     def has_module_permission(self, request):
@@ -40,7 +39,7 @@ class BureauReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(PushDelivery)
-class PushDeliveryAdmin(SimpleHistoryAdmin, BureauReadOnlyAdmin):
+class PushDeliveryAdmin(ScopedHistoryAdmin, BureauReadOnlyAdmin):
     list_display = [
         "registration",
         "institution_name",
@@ -82,12 +81,6 @@ class PushDeliveryAdmin(SimpleHistoryAdmin, BureauReadOnlyAdmin):
     @admin.display(description=_("institution"), ordering="registration__institution__name")
     def institution_name(self, obj):
         return obj.registration.institution.name
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # simple-history saves a POST here (a revert) without asking for change permission.
-        if request.method == "POST":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def has_requeue_permission(self, request):
         return administers_district(request.user)

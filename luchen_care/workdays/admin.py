@@ -4,9 +4,9 @@ import chinese_calendar
 from django.contrib import admin
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from luchen_care.accounts.permissions import administers_district, works_in_admin
+from luchen_care.core.admin import ScopedHistoryAdmin
 
 from .calendar import package_knows
 from .models import WorkdayOverride
@@ -14,7 +14,9 @@ from .services import workday_override_delete, workday_override_save, workday_ov
 
 
 @admin.register(WorkdayOverride)
-class WorkdayOverrideAdmin(SimpleHistoryAdmin):
+class WorkdayOverrideAdmin(ScopedHistoryAdmin):
+    # Reference data: whoever may change a day may revert it, through workday_override_save.
+    history_revert = True
     list_display = ["date", "weekday", "is_working_day", "reason", "package_says", "modified_by", "modified_at"]
     list_filter = ["is_working_day"]
     date_hierarchy = "date"

@@ -1,0 +1,97 @@
+"""The one admin base every ModelAdmin of the platform derives from.
+
+Scope is decided by each admin's ``get_queryset`` (``visible_to``) and its
+``has_*_permission`` methods; these bases make every face of an admin obey them:
+
+- ``ScopedAdmin``: a record outside ``get_queryset`` answers 404 on the change, delete
+  and history pages (Django's admin would redirect to the index, saying the id does not
+  exist: a different answer from a record that is out of scope); so does a malformed id.
+- ``ScopedHistoryAdmin`` adds django-simple-history's history list, version and revert
+  pages, behind the same scope and the same change permission as the change page.
+  simple-history's own views fall back to the history rows when the record is not in the
+  queryset, and save a revert POST without asking for change permission: both are closed
+  here. Revert is off unless an admin sets ``history_revert = True`` (plain reference data
+  only); a reverting admin's ``save_model`` must call the same service as a change.
+
+``luchen_care.core.checks`` refuses to start with an admin that is not built on these.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from simple_history.admin import SimpleHistoryAdmin
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose out-of-scope and unknown records are 404 everywhere."""
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Django redirects to the admin index with "does not exist"; a record that exists
+        # outside the user's scope must look exactly like one that does not exist.
+        raise Http404(_("No record with this id is visible to you."))
+
+    def get_object_or_404(self, request, object_id):
+        """The record if ``get_queryset`` (the user's scope) holds it; otherwise 404."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404(_("No record with this id is visible to you."))
+        return obj
+
+
+class _EmptyForm(forms.ModelForm):
+    class Meta:
+        fields = []
+
+
+class ScopedHistoryAdmin(ScopedAdmin, SimpleHistoryAdmin):
+    """simple-history's pages, scoped like the change page; revert off unless declared."""
+
+    #: Plain reference data (a population figure, a calendar day) may be reverted by whoever
+    #: may change it. Records with a workflow or computed fields never are: a revert would
+    #: write status, dates or deadlines behind the services' back.
+    history_revert = False
+
+    def revert_disabled(self, request, obj=None):
+        return not (self.history_revert and self.has_change_permission(request, obj))
+
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object_or_404(request, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        extra_context = {**self.history_extra_context(request, obj), **(extra_context or {})}
+        return super().history_view(request, str(obj.pk), extra_context)
+
+    def history_extra_context(self, request, obj):
+        """What a subclass adds to the history list page (e.g. related records' changes)."""
+        return {}
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        obj = self.get_object_or_404(request, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        if not str(version_id).isdigit():
+            raise Http404(_("No such version."))
+        if request.method == "POST" and self.revert_disabled(request, obj):
+            # A revert is a change: refused, and nothing is written.
+            raise PermissionDenied
+        return super().history_form_view(request, str(obj.pk), version_id, extra_context)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        admin_form = context.get("adminform")
+        if admin_form is not None and context.get("revert_disabled"):
+            # A version shown to someone who may not revert it: every field as text, no inputs.
+            fieldsets = list(admin_form.fieldsets)
+            instance = admin_form.form.instance
+            form_class = forms.modelform_factory(type(instance), form=_EmptyForm, fields=[])
+            context["adminform"] = admin.helpers.AdminForm(
+                form_class(instance=instance),
+                fieldsets,
+                {},
+                readonly_fields=flatten_fieldsets(fieldsets),
+                model_admin=self,
+            )
+            context["has_change_permission"] = False
+        return super().render_history_view(request, template, context, **kwargs)
