@@ -4,7 +4,6 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.throttling import AnonRateThrottle
 
 from luchen_care.core.api.parsers import JSONParser
-from luchen_care.core.api.schema import AutoSchema
 
 
 class ObtainTokenView(ObtainAuthToken):
@@ -12,7 +11,6 @@ class ObtainTokenView(ObtainAuthToken):
 
     throttle_classes = [AnonRateThrottle]
     parser_classes = [JSONParser]  # ObtainAuthToken also takes forms; machine endpoints take JSON only
-    schema = AutoSchema()
 
     @extend_schema(
         request=inline_serializer(

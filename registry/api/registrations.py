@@ -2,7 +2,7 @@
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -71,6 +71,25 @@ class SlaRowSerializer(serializers.Serializer):
     on_time_share = serializers.FloatField(allow_null=True, help_text="null when nothing is due")
 
 
+class SlaQuerySerializer(serializers.Serializer):
+    """The SLA report's query, declared once: it validates the API's and the admin page's request
+    and documents the API's parameters (``extend_schema(parameters=[SlaQuerySerializer])``)."""
+
+    year = serializers.IntegerField(
+        required=False,
+        min_value=2000,
+        max_value=2100,
+        help_text="Only registrations registered in this year",
+        error_messages={
+            "invalid": _("Enter a year such as 2026."),
+            "max_string_length": _("Enter a year such as 2026."),
+            "min_value": _("Enter a year from 2000 to 2100."),
+            "max_value": _("Enter a year from 2000 to 2100."),
+        },
+    )
+    authority = serializers.ChoiceField(choices=Authority.choices, required=False)
+
+
 class SlaReportSerializer(serializers.Serializer):
     rows = SlaRowSerializer(many=True, help_text="by authority and month")
     by_authority = SlaRowSerializer(many=True)
@@ -136,24 +155,13 @@ class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("year", int, description="Only registrations registered in this year"),
-            OpenApiParameter("authority", str, enum=Authority.values),
-        ],
-        responses={200: SlaReportSerializer},
-    )
+    @extend_schema(parameters=[SlaQuerySerializer], responses={200: SlaReportSerializer})
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def sla(self, request):
         """The share pushed on time (pushed_at's Asia/Shanghai date ≤ push_deadline), by authority and month."""
-        year = request.query_params.get("year")
-        authority = request.query_params.get("authority")
-        errors = {}
-        if year and not (year.isdigit() and 2000 <= int(year) <= 2100):
-            errors["year"] = [_("Enter a year such as 2026.")]
-        if authority and authority not in Authority.values:
-            errors["authority"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Authority.values)}]
-        if errors:
-            raise serializers.ValidationError(errors)
-        report = registration_sla_report(user=request.user, year=int(year) if year else None, authority=authority)
+        query = SlaQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        report = registration_sla_report(
+            user=request.user, year=query.validated_data.get("year"), authority=query.validated_data.get("authority")
+        )
         return Response(report.as_dict())

@@ -1,8 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, permissions, viewsets
 
-from luchen_care.core.api.schema import AutoSchema
-
 from ..models import Street
 from ..permissions import can_change_institution, can_create_institution
 from ..selectors import institution_list
@@ -37,7 +35,6 @@ class InstitutionViewSet(
 ):
     """Childcare institutions the caller may see. Institutions are never deleted: close them."""
 
-    schema = AutoSchema()
     serializer_class = InstitutionSerializer
     permission_classes = [permissions.IsAuthenticated, InstitutionWritePermission]
     filterset_class = InstitutionFilter
@@ -53,7 +50,6 @@ class InstitutionViewSet(
 class StreetViewSet(viewsets.ReadOnlyModelViewSet):
     """Lucheng's 12 streets and 2 towns, by NBS code."""
 
-    schema = AutoSchema()
     serializer_class = StreetSerializer
     queryset = Street.objects.all()
     lookup_field = "code"

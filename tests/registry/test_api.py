@@ -542,3 +542,28 @@ def test_boolean_filters_take_true_false_1_0_in_any_case(health, spread, value):
         expected = {"五马贝乐托育", "滨江社区嵌入式托育中心"}
     assert names(health.get(LIST, {"inclusive": value})) == expected
     assert health.get(REGISTRATIONS, {"overdue": value}).status_code == 200
+
+
+# --- the SLA report's query: bounded as the schema says ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, fields",
+    [
+        ({"year": 10000}, {"year"}),
+        ({"year": 1999}, {"year"}),
+        ({"year": 2101}, {"year"}),
+        ({"year": "last"}, {"year"}),
+        ({"authority": "police"}, {"authority"}),
+        ({"year": -5, "authority": "police"}, {"year", "authority"}),
+    ],
+)
+def test_an_sla_query_out_of_bounds_is_a_400_naming_it(health, query, fields):
+    assert_error(health.get(f"{REGISTRATIONS}sla/", query), 400, "invalid", fields=fields)
+
+
+@pytest.mark.parametrize("query", [{}, {"year": 2000}, {"year": 2100}, {"authority": "civil_affairs", "year": 2026}])
+def test_an_sla_query_within_bounds_is_answered(health, query):
+    response = health.get(f"{REGISTRATIONS}sla/", query)
+    assert response.status_code == 200, response.content
+    assert set(response.json()) == {"rows", "by_authority", "by_month", "overall"}

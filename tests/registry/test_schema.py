@@ -77,3 +77,51 @@ def test_the_interactive_docs_are_served_without_a_cdn(client):
     page = response.content.decode()
     assert "swagger-ui" in page
     assert "cdn.jsdelivr.net" not in page and "unpkg.com" not in page
+
+
+# --- every bound the server enforces is in the schema ----------------------------------------------------
+
+SLA = "/api/v1/registrations/sla/"
+
+
+def parameters(schema, path, method="get"):
+    return {p["name"]: p for p in schema["paths"][path][method].get("parameters", [])}
+
+
+def test_page_and_page_size_bounds_are_documented(schema):
+    for path, operation in schema["paths"].items():
+        params = parameters(schema, path) if "get" in operation else {}
+        if "page_size" in params:
+            assert params["page_size"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 500}, path
+            assert params["page"]["schema"] == {"type": "integer", "minimum": 1}, path
+    assert "page_size" in parameters(schema, INSTITUTIONS)
+    assert "page_size" in parameters(schema, "/api/v1/registrations/")
+
+
+def test_the_sla_query_is_documented_with_its_bounds(schema):
+    params = parameters(schema, SLA)
+    assert set(params) == {"year", "authority"}
+    assert params["year"]["schema"] == {"type": "integer", "minimum": 2000, "maximum": 2100}
+    assert set(params["authority"]["schema"]["enum"]) == {"civil_affairs", "establishment_office", "market_regulation"}
+    assert not params["year"].get("required") and not params["authority"].get("required")
+
+
+def test_every_operation_with_a_query_or_a_body_documents_400_and_415(schema):
+    error = {"$ref": "#/components/schemas/Error"}
+    checked = 0
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            takes_query = any(p["in"] == "query" for p in operation.get("parameters", []))
+            takes_body = "requestBody" in operation
+            if takes_query or takes_body:
+                assert "400" in responses, (method, path)
+                checked += 1
+            if takes_body:
+                assert "415" in responses, (method, path)
+                assert set(operation["requestBody"]["content"]) == {"application/json"}, (method, path)
+            for status, response in responses.items():
+                if status.startswith("4"):
+                    assert response["content"]["application/json"]["schema"] == error, (method, path, status)
+    assert checked >= 6
+    assert "400" in schema["paths"][SLA]["get"]["responses"]

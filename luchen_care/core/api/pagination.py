@@ -26,3 +26,13 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 }
             )
         return size
+
+    def get_schema_operation_parameters(self, view):
+        # Document the bounds get_page_size enforces, so a client (or schemathesis) knows them.
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters

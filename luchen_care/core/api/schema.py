@@ -1,7 +1,6 @@
 """OpenAPI documentation of the one error format (``errors.py``) on each operation.
 
-Views use it with ``schema = AutoSchema()``; as ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]``
-it would document every endpoint.
+It is ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]``, so every endpoint gets it without saying so.
 """
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -31,6 +30,7 @@ ERROR_DESCRIPTIONS = {
     "401": "No token, or an unknown one.",
     "403": "The caller may not do this.",
     "404": "No such record, or one outside the caller's scope.",
+    "415": "The body is not JSON: send `Content-Type: application/json`.",
     "429": "Too many requests: retry after the seconds in `Retry-After`.",
 }
 
@@ -49,8 +49,14 @@ class AutoSchema(SpectacularAutoSchema):
         open_to_all = all(issubclass(p, permissions.AllowAny) for p in self.view.permission_classes)
         if not open_to_all:
             codes += ["401", "403"]
-        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view():
-            codes.append("400")  # invalid body, or an invalid filter value
+        takes_body = self.method in ("POST", "PUT", "PATCH")
+        if takes_body or self._takes_query_parameters():
+            codes.append("400")  # invalid body (too deep, a field, a business rule), or an invalid query value
+        if takes_body:
+            codes.append("415")  # JSON only
         if "{" in self.path or self._is_list_view():
             codes.append("404")  # unknown or out-of-scope record, or a page past the end
         return sorted(codes)
+
+    def _takes_query_parameters(self):
+        return any(parameter["in"] == "query" for parameter in self._get_parameters())
