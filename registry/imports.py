@@ -39,7 +39,15 @@ COLUMNS = [
     ("street_code", "所在街道（镇）", 16, "从下拉列表选择街道或镇；也可填写统计用区划代码，如 330302006"),
     ("address", "地址", 40, "登记住所"),
     ("legal_representative", "法定代表人", 14, "法定代表人或负责人姓名"),
+    (
+        "correction_reason",
+        "更正原因",
+        30,
+        "仅限区卫健局填写：信用代码首位与登记机关不符，或机构登记在其他登记机关时，写明更正原因；登记机关请留空",
+    ),
 ]
+# Columns a file made from an older template may lack.
+OPTIONAL_COLUMNS = {"correction_reason"}
 HEADER = {name: header for name, header, _w, _n in COLUMNS}
 
 # Chinese labels in the template, whatever the interface language.
@@ -63,6 +71,7 @@ EXAMPLE = {
     "street_code": "五马街道",
     "address": "温州市鹿城区五马街道解放街1号",
     "legal_representative": "张三",
+    "correction_reason": "",
 }
 
 
@@ -191,7 +200,7 @@ def _read_rows(file, result):
     for name, title, _w, _n in COLUMNS:
         if title in header:
             positions[name] = header.index(title)
-        else:
+        elif name not in OPTIONAL_COLUMNS:
             result.errors.append(_("Row 1: the column “%(column)s” is missing; use the template.") % {"column": title})
     if result.errors:
         return
@@ -205,6 +214,7 @@ def _read_rows(file, result):
             result.errors.append(_("The file has more than %(n)d rows; split it into smaller files.") % {"n": MAX_ROWS})
             return
         cell = {name: (values[i] if i < len(values) else None) for name, i in positions.items()}
+        cell.setdefault("correction_reason", None)
         registered_on = cell["registered_on"]
         if not isinstance(registered_on, datetime.date):
             registered_on = _cell_text(registered_on).replace("/", "-").replace(".", "-")
@@ -220,6 +230,7 @@ def _read_rows(file, result):
                 "street_code": _street_code(cell["street_code"], streets),
                 "address": _cell_text(cell["address"]),
                 "legal_representative": _cell_text(cell["legal_representative"]),
+                "correction_reason": _cell_text(cell["correction_reason"]),
             },
         )
 

@@ -329,6 +329,15 @@ class Registration(AuditedModel):
         _("push status"), max_length=10, choices=PushStatus.choices, default=PushStatus.PENDING, db_index=True
     )
     pushed_at = models.DateTimeField(_("pushed at"), null=True, blank=True)
+    correction_reason = models.CharField(
+        _("correction reason"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "Given by the health bureau when it records a registration whose credit code or institution "
+            "does not match the registration authority."
+        ),
+    )
     history = HistoricalRecords(verbose_name=_("historical registration"), excluded_fields=["modified_at"])
 
     objects = RegistrationQuerySet.as_manager()

@@ -24,7 +24,14 @@ from luchen_care.exchange.models import PushDelivery
 from .imports import registration_template, registrations_import, template_filename
 from .models import Registration, RegistrationKind, RegistrationSource, Street
 from .permissions import can_record_registration
-from .registrations import REGISTRATION_FIELDS, registration_record, registration_sla_report, registration_validate
+from .registrations import (
+    CORRECTION_FIELD,
+    REGISTRATION_FIELDS,
+    can_correct_registration,
+    registration_record,
+    registration_sla_report,
+    registration_validate,
+)
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -54,6 +61,16 @@ class RegistrationAddForm(forms.ModelForm):
     street = forms.ModelChoiceField(label=_("street or town"), queryset=Street.objects.all(), to_field_name="code")
     address = forms.CharField(label=_("address"), max_length=255)
     legal_representative = forms.CharField(label=_("legal representative"), max_length=50)
+    correction_reason = forms.CharField(
+        label=_("correction reason"),
+        max_length=255,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Only when the credit code or the institution does not match the registration authority: "
+            "why the health bureau records it all the same."
+        ),
+    )
 
     class Meta:
         model = Registration
@@ -62,6 +79,8 @@ class RegistrationAddForm(forms.ModelForm):
     def __init__(self, *args, actor=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.actor = actor
+        if not can_correct_registration(actor):
+            del self.fields[CORRECTION_FIELD]  # the health bureau's alone
         if actor is not None and actor.role == Role.REGISTRATION_AUTHORITY and actor.authority:
             self.fields["authority"].choices = [(actor.authority, Authority(actor.authority).label)]
             self.fields["authority"].initial = actor.authority
@@ -70,6 +89,7 @@ class RegistrationAddForm(forms.ModelForm):
         data = {name: self.cleaned_data.get(name) for name in REGISTRATION_FIELDS if name != "street_code"}
         street = self.cleaned_data.get("street")
         data["street_code"] = street.code if street else ""
+        data[CORRECTION_FIELD] = self.cleaned_data.get(CORRECTION_FIELD, "")
         return data
 
     def _post_clean(self):
@@ -141,6 +161,7 @@ class RegistrationAdmin(ScopedHistoryAdmin):
         "registered_on",
         "kind",
         "source",
+        "correction_reason",
         "registered_data",
         "deadline",
         "push_status",
@@ -211,6 +232,8 @@ class RegistrationAdmin(ScopedHistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
+            if can_correct_registration(request.user):
+                return [*self.add_fieldsets, (_("Correction by the health bureau"), {"fields": [CORRECTION_FIELD]})]
             return self.add_fieldsets
         return [(None, {"fields": self.change_fields})]
 

@@ -33,7 +33,7 @@ from .models import (
     Street,
 )
 from .permissions import can_record_registration
-from .services import institution_create, institution_update
+from .services import institution_save, institution_update
 from .validators import normalize_credit_code, validate_credit_code
 
 # The input of a registration, in the order the API, the admin form and the Excel template use.
@@ -49,6 +49,9 @@ REGISTRATION_FIELDS = (
     "legal_representative",
 )
 
+# Given by the health bureau alone, to record a registration that does not match (see
+# ``_authority_errors``); kept on the registration, not in the data as registered.
+CORRECTION_FIELD = "correction_reason"
 # GB 32100-2015: the first character of a credit code names the body that registered it.
 AUTHORITY_CODE_PREFIX = {
     Authority.ESTABLISHMENT_OFFICE: "1",
@@ -58,7 +61,13 @@ AUTHORITY_CODE_PREFIX = {
 # Registration and filing of childcare institutions (托育机构登记和备案办法) dates from 2019: an
 # earlier date is a typing error, and would count its deadline in a calendar nobody publishes.
 EARLIEST_REGISTERED_ON = datetime.date(2019, 1, 1)
-_MAX_LENGTH = {"registration_number": 64, "institution_name": 200, "address": 255, "legal_representative": 50}
+_MAX_LENGTH = {
+    "registration_number": 64,
+    "institution_name": 200,
+    "address": 255,
+    "legal_representative": 50,
+    CORRECTION_FIELD: 255,
+}
 _RETRIES = 3
 
 
@@ -75,12 +84,96 @@ def _as_date(value):
     return None
 
 
+class RegistrationRefused(ValidationError):
+    """A registration refused by the guard between authorities, found under the institution's
+    row lock: final, unlike the lost race ``registration_record`` retries."""
+
+
+def can_correct_registration(user) -> bool:
+    """The health bureau (and superusers) may record a registration that does not match, with a reason."""
+    return bool(user and user.is_authenticated and user.sees_everything)
+
+
+def _correction_reason_errors(actor, reason) -> list:
+    if reason and not can_correct_registration(actor):
+        return [
+            _(
+                "Only the health bureau may give a correction reason. A registration authority records "
+                "registrations only of institutions registered with it; leave this field empty."
+            )
+        ]
+    return []
+
+
+def _mismatches(*, actor, authority, credit_code, institution) -> list:
+    """The guard between registration authorities: what does not match, as messages for ``credit_code``.
+
+    - The code's first character must be the registering body of ``authority`` (GB 32100-2015).
+    - An institution registered with another authority is not that authority's to change,
+      deregister or register anew: otherwise one authority could rewrite another's institution
+      and move it into its own scope. An institution registered with no authority yet (entered
+      by the bureau) is claimed by the first registration whose code fits.
+    - The health bureau may record either mismatch with a correction reason
+      (``_refusals``); an authority never can. Each message, worded for ``actor``, says
+      which case it is and what to do.
+    """
+    errors = []
+    correcting = can_correct_registration(actor)
+    prefix = AUTHORITY_CODE_PREFIX.get(authority)
+    if prefix and credit_code[0] != prefix:
+        values = {"authority": Authority(authority).label, "prefix": prefix, "first": credit_code[0]}
+        if correcting:
+            message = _(
+                "A credit code registered by the %(authority)s begins with %(prefix)s (GB 32100-2015); this one "
+                "begins with %(first)s. Check the code and the registration authority; to record it as it is, "
+                "give a correction reason."
+            )
+        else:
+            message = _(
+                "A credit code registered by the %(authority)s begins with %(prefix)s (GB 32100-2015); this one "
+                "begins with %(first)s. Check the code and the registration authority."
+            )
+        errors.append(message % values)
+    other = institution.registration_authority if institution is not None else ""
+    if other and other != authority:
+        if correcting:
+            errors.append(
+                _(
+                    "This institution is registered with the %(other)s, not the %(authority)s. To record this "
+                    "registration and move the institution to the %(authority)s, give a correction reason."
+                )
+                % {"other": Authority(other).label, "authority": Authority(authority).label}
+            )
+        else:
+            errors.append(
+                _(
+                    "This credit code belongs to an institution registered with another registration authority. "
+                    "The %(authority)s may record registrations only of institutions registered with it; if this "
+                    "one has moved to you, ask the health bureau to correct the record."
+                )
+                % {"authority": Authority(authority).label}
+            )
+    return errors
+
+
+def _refusals(*, actor, mismatches, correction_reason) -> list:
+    """The mismatches that stand: all of them, unless the health bureau gave a reason."""
+    if correction_reason and can_correct_registration(actor):
+        return []
+    return mismatches
+
+
 def registration_validate(*, actor, **fields) -> dict:
     """Check a registration's input as ``registration_record`` receives it; return it cleaned.
 
     Raises ``PermissionDenied`` if ``actor`` may not record registrations at all, and one
     ``ValidationError`` keyed by input field (``authority``, ``credit_code``, ...) listing
     every problem found. Writes nothing.
+
+    The guard between authorities (``_authority_errors``) refuses, on ``credit_code``, a code
+    from another registering body and an institution registered with another authority,
+    unless the health bureau gives a ``correction_reason`` (optional; an authority may not
+    give one, and the bureau gives one only where there is something to correct).
     """
     if not can_record_registration(actor):
         raise PermissionDenied(_("Only registration authorities and the health bureau may record registrations."))
@@ -132,6 +225,18 @@ def registration_validate(*, actor, **fields) -> dict:
             _("Choose one of: %(choices)s.") % {"choices": ", ".join(RegistrationKind.values)}
         )
 
+    correction_reason = fields.get(CORRECTION_FIELD)
+    correction_reason = "" if correction_reason is None else str(correction_reason).strip()
+    cleaned[CORRECTION_FIELD] = correction_reason
+    if len(correction_reason) > _MAX_LENGTH[CORRECTION_FIELD]:
+        errors.setdefault(CORRECTION_FIELD, []).append(
+            _("At most %(n)d characters, please; this has %(m)d.")
+            % {"n": _MAX_LENGTH[CORRECTION_FIELD], "m": len(correction_reason)}
+        )
+    else:
+        for message in _correction_reason_errors(actor, correction_reason):
+            errors.setdefault(CORRECTION_FIELD, []).append(message)
+
     credit_code = normalize_credit_code(text("credit_code"))
     cleaned["credit_code"] = credit_code
     institution = None
@@ -141,13 +246,21 @@ def registration_validate(*, actor, **fields) -> dict:
         except ValidationError as exc:
             errors.setdefault("credit_code", []).extend(exc.messages)
         else:
-            prefix = AUTHORITY_CODE_PREFIX.get(authority)
-            if prefix and credit_code[0] != prefix:
-                errors.setdefault("credit_code", []).append(
-                    _("A code registered by the %(authority)s begins with %(prefix)s; this one begins with %(first)s.")
-                    % {"authority": Authority(authority).label, "prefix": prefix, "first": credit_code[0]}
-                )
             institution = Institution.objects.filter(credit_code=credit_code).first()
+            if authority and "authority" not in errors:
+                mismatches = _mismatches(
+                    actor=actor, authority=authority, credit_code=credit_code, institution=institution
+                )
+                refused = _refusals(actor=actor, mismatches=mismatches, correction_reason=correction_reason)
+                if refused:
+                    errors.setdefault("credit_code", []).extend(refused)
+                elif correction_reason and not mismatches and can_correct_registration(actor):
+                    errors.setdefault(CORRECTION_FIELD, []).append(
+                        _(
+                            "There is nothing to correct: the credit code and the institution match this "
+                            "registration authority. Leave the correction reason empty."
+                        )
+                    )
             if kind == RegistrationKind.DEREGISTRATION and institution is None:
                 errors.setdefault("credit_code", []).append(
                     _("No institution with this credit code is in the registry, so it cannot be deregistered.")
@@ -181,7 +294,13 @@ def _registered_data(cleaned) -> dict:
 
 
 def _institution_for(*, actor, cleaned) -> Institution:
-    """Match the institution by credit code, or register it; apply a change of registration to it."""
+    """Match the institution by credit code, or register it; apply a change of registration to it.
+
+    The guard between authorities is checked again under the institution's row lock, so a
+    move committed since ``registration_validate`` is not overtaken. A correction reason is
+    the history reason of what the registration does to the institution.
+    """
+    correction = cleaned[CORRECTION_FIELD]
     registered = {
         "name": cleaned["institution_name"],
         "street": cleaned["street"],
@@ -190,17 +309,29 @@ def _institution_for(*, actor, cleaned) -> Institution:
         "registration_authority": cleaned["authority"],
     }
     institution = Institution.objects.select_for_update().filter(credit_code=cleaned["credit_code"]).first()
+    mismatches = _mismatches(
+        actor=actor, authority=cleaned["authority"], credit_code=cleaned["credit_code"], institution=institution
+    )
+    refused = _refusals(actor=actor, mismatches=mismatches, correction_reason=correction)
+    if refused:
+        raise RegistrationRefused({"credit_code": refused})
     if institution is None:
-        return institution_create(
+        # institution_save rather than institution_create: it takes the history reason.
+        return institution_save(
+            institution=Institution(
+                credit_code=cleaned["credit_code"],
+                kind=InstitutionKind.STANDALONE,
+                ownership=(
+                    Ownership.PUBLIC if cleaned["authority"] == Authority.ESTABLISHMENT_OFFICE else Ownership.PRIVATE
+                ),
+                for_profit=cleaned["authority"] == Authority.MARKET_REGULATION,
+                status=InstitutionStatus.REGISTERED,
+                registered_on=cleaned["registered_on"],
+                **registered,
+            ),
             actor=actor,
             authorized=True,
-            credit_code=cleaned["credit_code"],
-            kind=InstitutionKind.STANDALONE,
-            ownership=Ownership.PUBLIC if cleaned["authority"] == Authority.ESTABLISHMENT_OFFICE else Ownership.PRIVATE,
-            for_profit=cleaned["authority"] == Authority.MARKET_REGULATION,
-            status=InstitutionStatus.REGISTERED,
-            registered_on=cleaned["registered_on"],
-            **registered,
+            reason=correction,
         )
     if cleaned["kind"] == RegistrationKind.CHANGE:
         changed = {k: v for k, v in registered.items() if getattr(institution, k) != v}
@@ -209,12 +340,17 @@ def _institution_for(*, actor, cleaned) -> Institution:
                 institution=institution,
                 actor=actor,
                 authorized=True,
-                reason=_("Change of registration"),
+                reason=correction or _("Change of registration"),
                 **changed,
             )
-    elif not institution.registration_authority and not institution.archived:
+    elif institution.registration_authority != cleaned["authority"] and not institution.archived:
+        # Unclaimed, or (past the guard) the bureau's correction: the institution moves to this authority.
         institution = institution_update(
-            institution=institution, actor=actor, authorized=True, registration_authority=cleaned["authority"]
+            institution=institution,
+            actor=actor,
+            authorized=True,
+            reason=correction,
+            registration_authority=cleaned["authority"],
         )
     return institution
 
@@ -237,6 +373,7 @@ def registration_record(
     street_code,
     address,
     legal_representative,
+    correction_reason="",
 ) -> tuple[Registration, bool]:
     """Record a registration once; return ``(registration, created)``.
 
@@ -251,14 +388,22 @@ def registration_record(
       not known yet);
     - its push to the health bureau is written to the outbox and enqueued on commit.
 
+    The guard between authorities (``registration_validate``) holds on every way in: an
+    authority cannot change, deregister or register anew an institution registered with
+    another authority, nor use a code from another registering body. The health bureau can,
+    with a ``correction_reason``: it is stored on the registration and is the history reason
+    of the institution's update, and the institution moves to this registration's authority.
+
     A repeat of the same authority and registration number changes nothing and returns the
     stored record with ``created=False``; concurrent repeats are settled by the unique
     constraint. Raises ``PermissionDenied`` or a ``ValidationError`` keyed by input field.
     """
     # A repeat is answered with the stored record even if today's checks would now refuse
     # its data (say, the institution has closed since): it was valid when it was recorded.
+    # A correction reason from an authority is refused even on a repeat: it is never its to give.
     number = "" if registration_number is None else str(registration_number).strip()
-    if number and can_record_registration(actor, authority):
+    reason = "" if correction_reason is None else str(correction_reason).strip()
+    if number and can_record_registration(actor, authority) and not _correction_reason_errors(actor, reason):
         existing = _existing(authority, number)
         if existing is not None:
             return existing, False
@@ -273,6 +418,7 @@ def registration_record(
         street_code=street_code,
         address=address,
         legal_representative=legal_representative,
+        correction_reason=correction_reason,
     )
     if source not in RegistrationSource.values:
         raise ValueError(f"unknown registration source {source!r}")
@@ -295,12 +441,15 @@ def registration_record(
                     push_deadline=deadline.date,
                     push_deadline_provisional=deadline.provisional,
                     push_status=PushStatus.PENDING,
+                    correction_reason=cleaned[CORRECTION_FIELD],
                 )
                 registration.stamp(actor)
                 registration.full_clean(validate_constraints=False)
                 registration.save()
                 registration_push_enqueue(registration=registration)
             return registration, True
+        except RegistrationRefused:
+            raise
         except IntegrityError:
             # Another transaction committed the same registration (or the same new
             # institution) first; the next attempt finds it.

@@ -25,6 +25,14 @@ class RegistrationInputSerializer(serializers.Serializer):
     street_code = serializers.CharField(max_length=12, help_text="NBS code of the street or town, e.g. 330302006")
     address = serializers.CharField(max_length=255)
     legal_representative = serializers.CharField(max_length=50)
+    correction_reason = serializers.CharField(
+        max_length=255,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Health bureau only: why it records a registration whose credit code or institution does not "
+        "match the authority. Refused from a registration authority.",
+    )
 
 
 class RegistrationSerializer(serializers.ModelSerializer):
@@ -46,6 +54,7 @@ class RegistrationSerializer(serializers.ModelSerializer):
             "credit_code",
             "data",
             "source",
+            "correction_reason",
             "push_deadline",
             "push_deadline_provisional",
             "push_status",
@@ -157,7 +166,7 @@ class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     @extend_schema(parameters=[SlaQuerySerializer], responses={200: SlaReportSerializer})
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
-    def sla(self, request):
+    def sla(self, request, *args, **kwargs):  # the router also passes format (sla.json)
         """The share pushed on time (pushed_at's Asia/Shanghai date ≤ push_deadline), by authority and month."""
         query = SlaQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -535,7 +535,7 @@ def test_admin_changelist_scoping_and_columns(client, market_user, civil_user, h
     assert market_reg.registration_number in html
     assert civil_reg.registration_number not in html
     assert 'class="provisional"' in html
-    assert client.get(f"{ADMIN}{civil_reg.pk}/change/").status_code == 302  # not visible: back to the index
+    assert client.get(f"{ADMIN}{civil_reg.pk}/change/").status_code == 404  # out of scope: not disclosed
 
     client.force_login(health_user)
     html = client.get(ADMIN).content.decode()
@@ -659,3 +659,283 @@ def test_import_refuses_a_file_that_is_not_the_template(client, market_user):
     assert response.status_code == 200
     assert len(response.context["result"].errors) == 1
     assert Registration.objects.count() == 0
+
+
+# --- the guard between registration authorities ------------------------------------------------
+#
+# A registration authority records registrations only for institutions registered with it, and
+# only with credit codes its registering body issues (GB 32100-2015: 1 编办, 5 民政, 9 市场监管).
+# The health bureau may record a mismatch, with a correction reason that is kept.
+
+REASON = "民政局来函（鹿民函〔2026〕12号）：该机构已转为民办非企业单位，由民政局登记"
+
+
+@pytest.fixture
+def market_institution(db):
+    """Registered with market regulation, under a code that begins with civil affairs' 5: the
+    code alone does not tell civil affairs that the institution is not its own."""
+    return InstitutionFactory(
+        name="温州市鹿城区阳光托育有限公司",
+        credit_code=make_credit_code(900, first="5"),
+        registration_authority=Authority.MARKET_REGULATION,
+        address="温州市鹿城区五马街道解放街1号",
+        legal_representative="王晓燕",
+    )
+
+
+def _snapshot(institution):
+    institution.refresh_from_db()
+    return {
+        "name": institution.name,
+        "street": institution.street_id,
+        "address": institution.address,
+        "legal_representative": institution.legal_representative,
+        "registration_authority": institution.registration_authority,
+        "history": list(institution.history.values_list("history_id", flat=True)),
+    }
+
+
+def takeover(institution, n=50, **overrides):
+    """Civil affairs' registration for ``institution``, rewriting what it registered."""
+    values = {
+        "authority": Authority.CIVIL_AFFAIRS,
+        "kind": RegistrationKind.CHANGE,
+        "credit_code": institution.credit_code,
+        "institution_name": "温州市鹿城区民政接管托育中心",
+        "street_code": "330302024",
+        "address": "温州市鹿城区滨江街道江滨路9号",
+        "legal_representative": "李四",
+    }
+    return fields(n, **{**values, **overrides})
+
+
+@pytest.mark.parametrize("kind", [RegistrationKind.CHANGE, RegistrationKind.DEREGISTRATION, RegistrationKind.NEW])
+def test_an_authority_cannot_take_over_an_institution_of_another(api, civil_user, market_institution, kind):
+    before = _snapshot(market_institution)
+    api.force_authenticate(civil_user)
+    with translation.override("en"):
+        response = api.post(URL, takeover(market_institution, kind=kind), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400, response.json()
+    errors = response.json()["error"]["fields"]
+    assert list(errors) == ["credit_code"]
+    assert "registered with another registration authority" in errors["credit_code"][0]
+    assert _snapshot(market_institution) == before
+    assert not Registration.objects.exists()
+    assert not PushDelivery.objects.exists()
+    api.force_authenticate(civil_user)  # still out of its scope
+    assert api.get(f"/api/v1/institutions/{market_institution.pk}/").status_code == 404
+
+
+def test_the_admin_add_form_refuses_a_takeover(client, civil_user, market_institution):
+    before = _snapshot(market_institution)
+    client.force_login(civil_user)
+    data = takeover(market_institution)
+    data["street"] = data.pop("street_code")
+    with translation.override("en"):
+        response = client.post(f"{ADMIN}add/", data, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert list(form.errors) == ["credit_code"]
+    assert "registered with another registration authority" in form.errors["credit_code"][0]
+    assert "correction_reason" not in form.fields  # an authority has nothing to correct with
+    assert _snapshot(market_institution) == before
+    assert not Registration.objects.exists()
+
+
+def test_an_excel_import_refuses_a_takeover(client, civil_user, market_institution):
+    before = _snapshot(market_institution)
+    client.force_login(civil_user)
+    row = excel_row(**takeover(market_institution))
+    with translation.override("en"):
+        response = client.post(f"{ADMIN}import/", {"file": workbook([row])}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    errors = response.context["result"].errors
+    assert len(errors) == 1 and errors[0].startswith("Row 2, 统一社会信用代码: "), errors
+    assert _snapshot(market_institution) == before
+    assert not Registration.objects.exists()
+
+
+def test_an_authority_keeps_recording_changes_for_its_own_institutions(api, market_user):
+    own = InstitutionFactory(credit_code=make_credit_code(901), registration_authority=Authority.MARKET_REGULATION)
+    api.force_authenticate(market_user)
+    response = api.post(URL, {**takeover(own), "authority": Authority.MARKET_REGULATION})
+    assert response.status_code == 201, response.json()
+    assert response.json()["correction_reason"] == ""
+    own.refresh_from_db()
+    assert (own.name, own.registration_authority) == ("温州市鹿城区民政接管托育中心", Authority.MARKET_REGULATION)
+
+
+def test_the_bureau_corrects_a_mismatch_with_a_recorded_reason(api, health_user, market_institution):
+    api.force_authenticate(health_user)
+    response = api.post(URL, {**takeover(market_institution), "correction_reason": f"  {REASON} "})
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["correction_reason"] == REASON
+    registration = Registration.objects.get()
+    assert (registration.correction_reason, registration.created_by) == (REASON, health_user)
+    assert registration.history.first().correction_reason == REASON
+    market_institution.refresh_from_db()
+    assert market_institution.registration_authority == Authority.CIVIL_AFFAIRS
+    assert market_institution.legal_representative == "李四"
+    latest = market_institution.history.first()
+    assert latest.history_user == health_user
+    assert latest.history_change_reason == REASON[:100]
+    # The correction reason is the bureau's, not part of the data as the authority registered it.
+    assert "correction_reason" not in registration.data
+
+
+def test_the_bureau_is_refused_a_mismatch_without_a_reason(api, health_user, market_institution):
+    before = _snapshot(market_institution)
+    api.force_authenticate(health_user)
+    with translation.override("en"):
+        response = api.post(URL, takeover(market_institution), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    errors = response.json()["error"]["fields"]
+    assert list(errors) == ["credit_code"]
+    assert "Market regulation bureau" in errors["credit_code"][0]
+    assert "correction reason" in errors["credit_code"][0]
+    assert _snapshot(market_institution) == before
+    assert not Registration.objects.exists()
+
+
+def test_the_bureau_gives_no_reason_where_there_is_nothing_to_correct(api, health_user):
+    api.force_authenticate(health_user)
+    response = api.post(URL, {**fields(), "correction_reason": REASON})
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["correction_reason"]
+    assert not Registration.objects.exists()
+
+
+def test_an_authority_cannot_send_a_correction_reason(api, market_user, civil_user, market_institution):
+    api.force_authenticate(civil_user)
+    with translation.override("en"):
+        response = api.post(URL, {**takeover(market_institution), "correction_reason": REASON})
+    assert response.status_code == 400
+    errors = response.json()["error"]["fields"]
+    assert set(errors) == {"credit_code", "correction_reason"}
+    assert "health bureau" in errors["correction_reason"][0]
+    # Not even on a repeat of a registration it recorded before.
+    api.force_authenticate(market_user)
+    assert api.post(URL, fields()).status_code == 201
+    again = api.post(URL, {**fields(), "correction_reason": REASON})
+    assert again.status_code == 400
+    assert list(again.json()["error"]["fields"]) == ["correction_reason"]
+    assert Registration.objects.count() == 1
+    assert not Registration.objects.exclude(correction_reason="").exists()
+
+
+@pytest.mark.parametrize("kind", [RegistrationKind.NEW, RegistrationKind.CHANGE])
+def test_a_credit_code_from_another_registering_body_is_refused_on_the_api(api, civil_user, kind):
+    api.force_authenticate(civil_user)
+    with translation.override("en"):
+        response = api.post(
+            URL,
+            fields(authority=Authority.CIVIL_AFFAIRS, kind=kind),  # a "9…" code: market regulation's
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+    assert response.status_code == 400
+    errors = response.json()["error"]["fields"]
+    assert list(errors) == ["credit_code"]
+    assert "begins with 5" in errors["credit_code"][0] and "begins with 9" in errors["credit_code"][0]
+    assert not Registration.objects.exists() and not Institution.objects.exists()
+
+
+def test_the_bureau_registers_a_code_from_another_body_with_a_reason(api, health_user):
+    body = fields(authority=Authority.CIVIL_AFFAIRS)  # a "9…" code
+    api.force_authenticate(health_user)
+    refused = api.post(URL, body)
+    assert refused.status_code == 400
+    assert list(refused.json()["error"]["fields"]) == ["credit_code"]
+
+    response = api.post(URL, {**body, "correction_reason": REASON})
+    assert response.status_code == 201, response.json()
+    institution = Institution.objects.get()
+    assert institution.registration_authority == Authority.CIVIL_AFFAIRS
+    assert institution.history.first().history_change_reason == REASON[:100]
+    assert Registration.objects.get().correction_reason == REASON
+
+
+def test_a_wrong_prefix_is_refused_in_the_excel_import(client, market_user):
+    client.force_login(market_user)
+    rows = [excel_row(1), excel_row(2, credit_code=make_credit_code(2, first="5"))]
+    with translation.override("en"):
+        response = client.post(f"{ADMIN}import/", {"file": workbook(rows)}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    errors = response.context["result"].errors
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("Row 3, 统一社会信用代码: ") and "begins with 9" in errors[0]
+    assert not Registration.objects.exists() and not Institution.objects.exists()
+
+
+def test_the_excel_import_takes_the_bureaus_correction_reason(client, health_user, civil_user, market_institution):
+    header = [header for _n, header, _w, _note in COLUMNS]
+    assert header[-1] == "更正原因"  # optional: a template without the column still imports
+    row = [*excel_row(**takeover(market_institution)), REASON]
+
+    client.force_login(civil_user)
+    with translation.override("en"):
+        refused = client.post(f"{ADMIN}import/", {"file": workbook([row])}, HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 200
+    assert {e.split(":")[0] for e in refused.context["result"].errors} == {
+        "Row 2, 统一社会信用代码",
+        "Row 2, 更正原因",
+    }
+    assert not Registration.objects.exists()
+
+    client.force_login(health_user)
+    response = client.post(f"{ADMIN}import/", {"file": workbook([row])})
+    assert response.status_code == 302, response.context["result"].errors
+    registration = Registration.objects.get()
+    assert (registration.source, registration.correction_reason) == (RegistrationSource.EXCEL, REASON)
+    market_institution.refresh_from_db()
+    assert market_institution.registration_authority == Authority.CIVIL_AFFAIRS
+
+
+def test_the_admin_bureau_corrects_with_a_reason_shown_read_only(client, health_user, market_institution):
+    client.force_login(health_user)
+    page = client.get(f"{ADMIN}add/")
+    assert 'name="correction_reason"' in page.content.decode()
+    data = takeover(market_institution)
+    data["street"] = data.pop("street_code")
+
+    refused = client.post(f"{ADMIN}add/", data)
+    assert refused.status_code == 200
+    assert list(refused.context["adminform"].form.errors) == ["credit_code"]
+
+    response = client.post(f"{ADMIN}add/", {**data, "correction_reason": REASON})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    registration = Registration.objects.get()
+    assert (registration.source, registration.correction_reason) == (RegistrationSource.ADMIN, REASON)
+    html = client.get(f"{ADMIN}{registration.pk}/change/").content.decode()
+    assert REASON in html
+    assert 'name="correction_reason"' not in html
+
+
+def test_the_guard_holds_against_a_move_after_validation(market_user, market_institution, monkeypatch):
+    """The institution is checked again under its row lock: a change of its authority committed
+    between the check and the write (the bureau's correction, say) is not overtaken."""
+    import registry.registrations as registrations
+
+    own = InstitutionFactory(credit_code=make_credit_code(901), registration_authority=Authority.MARKET_REGULATION)
+    validate, institution_for, calls = registrations.registration_validate, registrations._institution_for, []
+
+    def moved_meanwhile(**kwargs):
+        cleaned = validate(**kwargs)
+        Institution.objects.filter(pk=own.pk).update(registration_authority=Authority.CIVIL_AFFAIRS)
+        return cleaned
+
+    def counted(**kwargs):
+        calls.append(1)
+        return institution_for(**kwargs)
+
+    monkeypatch.setattr(registrations, "registration_validate", moved_meanwhile)
+    monkeypatch.setattr(registrations, "_institution_for", counted)
+    with pytest.raises(ValidationError) as excinfo:
+        record(market_user, kind=RegistrationKind.CHANGE, credit_code=own.credit_code, institution_name="改名")
+    assert list(excinfo.value.message_dict) == ["credit_code"]
+    assert calls == [1]  # refused at once, not retried as a lost race
+    own.refresh_from_db()
+    assert own.name != "改名"
+    assert not Registration.objects.exists()
