@@ -85,3 +85,17 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The role × URL matrix's figures, at the end of every run that ran it."""
+    import sys
+
+    matrix = sys.modules.get("tests.security.test_role_url_matrix")
+    if matrix is not None and matrix.FIGURES["roles"]:
+        f = matrix.FIGURES
+        terminalreporter.write_sep("-", "role × URL matrix")
+        terminalreporter.write_line(
+            f"{f['urls']} URL patterns, {f['roles']} roles, {f['requests']} requests: "
+            f"{f['leaks']} leaks, {f['forbidden_writes']} forbidden writes, {f['server_errors']} server errors"
+        )

@@ -1,0 +1,965 @@
+"""The net under every change: every URL of the platform, for every role, against a hand-written table.
+
+How it works:
+- **A fixed world** (``world``): two streets (五马, 七都), an institution of every kind, every
+  registration authority, a chain whose head office and branch sit in different streets, a
+  registration (with its history row and outbox rows) for each institution, and one row of
+  each kind of district record. One user per role, and an API client with a narrowed grant.
+- **A hand-written expectation table** (``SEES_INSTITUTIONS`` … ``DELETES``): for each role,
+  which records it should see and which it may change. It is written out by hand, not
+  computed by the code under test, so a wrong scope rule fails here.
+- **Every URL, generated**: the URLconf is walked (``url_patterns``); each pattern is classified
+  by ``classify``. A URL that cannot be classified fails ``test_every_url_is_classified`` until
+  someone adds it to ``classify`` — so a URL added later is covered without editing the probes.
+- **For each role × URL × (one in-scope record, one out-of-scope record)** it checks: in-scope
+  records are reachable where the table says so; out-of-scope records answer 404 or 403 and
+  the body holds none of the record's identifying values (number, credit code, name,
+  representative); each write the table forbids is refused and the database is unchanged
+  (writes are sent with a body that would succeed if they were allowed: see
+  ``test_the_write_probes_would_change_a_record_if_allowed``); no answer is a 500.
+
+The figures (URLs, roles, requests, leaks, forbidden writes) are printed at the end of the run.
+"""
+
+import datetime
+import html
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.admin.sites import site as admin_site
+from django.core.cache import cache
+from django.forms.models import model_to_dict
+from django.test import Client, RequestFactory
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.authtoken.models import Token, TokenProxy
+
+from luchen_care.accounts.models import Authority, Role, User
+from luchen_care.exchange.models import Channel, DeliveryStatus, DigestRun, InboxEntry, PushDelivery
+from luchen_care.workdays.models import WorkdayOverride
+from registry.models import (
+    Institution,
+    InstitutionKind,
+    Ownership,
+    Registration,
+    RegistrationSource,
+    Street,
+    StreetPopulation,
+)
+from registry.registrations import registration_record
+from tests.factories import InstitutionFactory, make_credit_code, street
+
+pytestmark = pytest.mark.django_db
+
+WUMA, QIDU = "330302006", "330302023"
+
+# --- the hand-written expectation table ----------------------------------------------------------
+
+ROLES = [
+    "superuser",
+    "health",
+    "education",
+    "market",
+    "civil",
+    "establishment",
+    "wuma",
+    "institution",
+    "api",
+    "anonymous",
+]
+ADMIN_ROLES = {"superuser", "health", "education", "market", "civil", "establishment", "wuma"}
+BUREAU = {"superuser", "health"}
+AUTHORITIES = {"market", "civil", "establishment"}
+AUTHENTICATED = set(ROLES) - {"anonymous"}
+
+INSTITUTIONS = [
+    "wuma_standalone",  # 五马, stand-alone, private, 市场监管局
+    "wuma_family",  # 五马, family care point, 市场监管局
+    "qidu_employer",  # 七都, employer-run, 市场监管局
+    "wuma_nursery",  # 五马, kindergarten nursery class, public, 区委编办
+    "qidu_nursery",  # 七都, nursery class, public, 区委编办
+    "qidu_head",  # 七都, community-embedded chain head office, 民政局
+    "wuma_branch",  # 五马, its branch, 民政局
+    "qidu_standalone",  # 七都, stand-alone, non-profit, 民政局
+]
+ALL = frozenset(INSTITUTIONS)
+NONE = frozenset()
+
+# Which institutions each role sees, on every face (admin, API, exports).
+SEES_INSTITUTIONS = {
+    "superuser": ALL,
+    "health": ALL,
+    "education": {"wuma_nursery", "qidu_nursery"},
+    "market": {"wuma_standalone", "wuma_family", "qidu_employer"},
+    "civil": {"qidu_head", "wuma_branch", "qidu_standalone"},
+    "establishment": {"wuma_nursery", "qidu_nursery"},
+    "wuma": {"wuma_standalone", "wuma_family", "wuma_nursery", "wuma_branch"},
+    "institution": {"qidu_head", "wuma_branch"},  # a chain head office: itself and its branch
+    "api": {"qidu_employer", "qidu_standalone"},  # granted 七都, stand-alone and employer-run only
+    "anonymous": NONE,
+}
+# Which institutions each role may change.
+CHANGES_INSTITUTIONS = {
+    "superuser": ALL,
+    "health": ALL,
+    "education": {"wuma_nursery", "qidu_nursery"},
+}
+# Which registrations (named by the institution they registered) each role sees.
+SEES_REGISTRATIONS = {
+    "superuser": ALL,
+    "health": ALL,
+    "education": {"wuma_nursery", "qidu_nursery"},
+    "market": {"wuma_standalone", "wuma_family", "qidu_employer"},
+    "civil": {"qidu_head", "wuma_branch", "qidu_standalone"},
+    "establishment": {"wuma_nursery", "qidu_nursery"},
+    "wuma": {"wuma_standalone", "wuma_family", "wuma_nursery", "wuma_branch"},
+    "institution": {"qidu_head", "wuma_branch"},
+    "api": {"qidu_employer", "qidu_standalone"},
+    "anonymous": NONE,
+}
+# District records in the admin: (roles that see every row, roles that may change them).
+DISTRICT_RECORDS = {
+    "street": (ADMIN_ROLES, BUREAU),
+    "streetpopulation": (ADMIN_ROLES, BUREAU),
+    "workdayoverride": (ADMIN_ROLES, BUREAU),
+    "pushdelivery": (BUREAU, set()),
+    "inboxentry": (BUREAU, set()),
+    "digestrun": (BUREAU, set()),
+    "user": ({"superuser"}, {"superuser"}),
+    "tokenproxy": ({"superuser"}, {"superuser"}),
+}
+# Who may add a record of each kind (admin add pages, import, API create).
+ADDS = {
+    "institution": BUREAU | {"education"},  # the education bureau: nursery classes only
+    "registration": BUREAU | AUTHORITIES,
+    "streetpopulation": BUREAU,
+    "workdayoverride": BUREAU,
+    "user": {"superuser"},
+    "tokenproxy": {"superuser"},
+}
+DELETES = {"workdayoverride": BUREAU, "tokenproxy": {"superuser"}}
+# Plain reference data whose history page may revert it (for those who may change it).
+REVERTS = {"streetpopulation", "workdayoverride"}
+# Registration authorities and the bureau send registrations through the API.
+API_SENDS_REGISTRATIONS = BUREAU | AUTHORITIES
+
+
+def sees(role, resource):
+    """The record keys of ``resource`` that ``role`` should see, from the table above."""
+    if resource == "institution":
+        return set(SEES_INSTITUTIONS[role])
+    if resource == "registration":
+        return set(SEES_REGISTRATIONS[role])
+    viewers, _changers = DISTRICT_RECORDS[resource]
+    return set(RECORD_KEYS[resource]) if role in viewers else set()
+
+
+def changes(role, resource):
+    if resource == "institution":
+        return set(CHANGES_INSTITUTIONS.get(role, NONE))
+    if resource == "registration":
+        return set()  # recorded as registered; never changed
+    _viewers, changers = DISTRICT_RECORDS[resource]
+    return set(RECORD_KEYS[resource]) if role in changers else set()
+
+
+# The rows of each district resource in the world, by key.
+RECORD_KEYS = {
+    "street": ["wuma", "qidu"],
+    "streetpopulation": ["wuma", "qidu"],
+    "workdayoverride": ["typhoon"],
+    "pushdelivery": INSTITUTIONS,
+    "inboxentry": INSTITUTIONS,
+    "digestrun": ["today"],
+    "user": ["civil", "wuma"],
+    "tokenproxy": ["api"],
+}
+
+# --- the world ------------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    users: dict
+    tokens: dict
+    records: dict  # resource -> key -> model instance
+    values: dict = field(default_factory=dict)  # (resource, key) -> identifying values
+
+    def record(self, resource, key):
+        return self.records[resource][key]
+
+
+INSTITUTION_SPECS = {
+    # key: (street, kind, ownership, for_profit, authority, credit-code prefix)
+    "wuma_standalone": (WUMA, InstitutionKind.STANDALONE, Ownership.PRIVATE, True, Authority.MARKET_REGULATION, "9"),
+    "wuma_family": (WUMA, InstitutionKind.FAMILY, Ownership.PRIVATE, True, Authority.MARKET_REGULATION, "9"),
+    "qidu_employer": (QIDU, InstitutionKind.EMPLOYER, Ownership.PRIVATE, True, Authority.MARKET_REGULATION, "9"),
+    "wuma_nursery": (WUMA, InstitutionKind.NURSERY_CLASS, Ownership.PUBLIC, False, Authority.ESTABLISHMENT_OFFICE, "1"),
+    "qidu_nursery": (QIDU, InstitutionKind.NURSERY_CLASS, Ownership.PUBLIC, False, Authority.ESTABLISHMENT_OFFICE, "1"),
+    "qidu_head": (QIDU, InstitutionKind.COMMUNITY, Ownership.PRIVATE, False, Authority.CIVIL_AFFAIRS, "5"),
+    "wuma_branch": (WUMA, InstitutionKind.COMMUNITY, Ownership.PRIVATE, False, Authority.CIVIL_AFFAIRS, "5"),
+    "qidu_standalone": (QIDU, InstitutionKind.STANDALONE, Ownership.PRIVATE, False, Authority.CIVIL_AFFAIRS, "5"),
+}
+USER_SPECS = {
+    "superuser": {"role": "", "is_superuser": True},
+    "health": {"role": Role.HEALTH_BUREAU},
+    "education": {"role": Role.EDUCATION_BUREAU},
+    "market": {"role": Role.REGISTRATION_AUTHORITY, "authority": Authority.MARKET_REGULATION},
+    "civil": {"role": Role.REGISTRATION_AUTHORITY, "authority": Authority.CIVIL_AFFAIRS},
+    "establishment": {"role": Role.REGISTRATION_AUTHORITY, "authority": Authority.ESTABLISHMENT_OFFICE},
+    "wuma": {"role": Role.STREET_OFFICE},
+    "institution": {"role": Role.INSTITUTION, "is_staff": False},
+    "api": {"role": Role.API_CLIENT, "is_staff": False},
+}
+
+
+def build_world():
+    users = {}
+    for index, (key, spec) in enumerate(USER_SPECS.items()):
+        user = User(
+            username=f"matrix-{key}",
+            email=f"matrix-{key}-{index}@users.test",
+            first_name=f"矩阵{key}",
+            is_staff=spec.get("is_staff", True),
+            is_superuser=spec.get("is_superuser", False),
+            role=spec["role"],
+            authority=spec.get("authority", ""),
+        )
+        if key == "wuma":
+            user.street = street(WUMA)
+        user.set_password("pw-Lucheng-2026")
+        users[key] = user
+    institutions = {}
+    for number, (key, (code, kind, ownership, for_profit, authority, prefix)) in enumerate(
+        INSTITUTION_SPECS.items(), start=1
+    ):
+        institutions[key] = InstitutionFactory(
+            name=f"矩阵{key}托育园",
+            credit_code=make_credit_code(770_000 + number, first=prefix),
+            kind=kind,
+            ownership=ownership,
+            for_profit=for_profit,
+            registration_authority=authority,
+            street=street(code),
+            legal_representative=f"代表{number}号{key}",
+            head_office=None,
+        )
+    institutions["wuma_branch"].head_office = institutions["qidu_head"]
+    institutions["wuma_branch"].save()
+    for key, user in users.items():
+        if key == "institution":
+            user.institution = institutions["qidu_head"]
+        user.full_clean()
+        user.save()
+    users["api"].scope_streets.set([street(QIDU)])
+    users["api"].scope_kinds = [InstitutionKind.STANDALONE, InstitutionKind.EMPLOYER]
+    users["api"].save()
+    tokens = {key: Token.objects.create(user=user).key for key, user in users.items()}
+
+    by_authority = {
+        Authority.MARKET_REGULATION: users["market"],
+        Authority.CIVIL_AFFAIRS: users["civil"],
+        Authority.ESTABLISHMENT_OFFICE: users["establishment"],
+    }
+    registrations = {}
+    for number, (key, institution) in enumerate(institutions.items(), start=1):
+        registrations[key], _created = registration_record(
+            actor=by_authority[institution.registration_authority],
+            source=RegistrationSource.API,
+            authority=institution.registration_authority,
+            registration_number=f"矩阵登记-{number:03d}",
+            registered_on=datetime.date.today() - datetime.timedelta(days=number),
+            kind="new",
+            credit_code=institution.credit_code,
+            institution_name=institution.name,
+            street_code=institution.street.code,
+            address=institution.address,
+            legal_representative=institution.legal_representative,
+        )
+    now = datetime.datetime.now(datetime.UTC)
+    PushDelivery.objects.filter(channel=Channel.INBOX).update(status=DeliveryStatus.DELIVERED, delivered_at=now)
+    deliveries = {
+        key: PushDelivery.objects.get(registration=registration, channel=Channel.INBOX)
+        for key, registration in registrations.items()
+    }
+    populations = {}
+    for key, code in (("wuma", WUMA), ("qidu", QIDU)):
+        population = StreetPopulation(street=street(code), year=2023, population=90_000, source="鹿城统计年鉴")
+        population.save()
+        population.population = 91_000
+        population.save()  # a second history row, so a version differs from the record
+        populations[key] = population
+    override = WorkdayOverride(date=datetime.date(2026, 9, 15), is_working_day=False, reason="台风停工")
+    override.save()
+    override.reason = "台风停工（全区）"
+    override.save()
+    digest = DigestRun.objects.create(
+        date=datetime.date.today(), registration_ids=[r.pk for r in registrations.values()]
+    )
+    records = {
+        "institution": institutions,
+        "registration": registrations,
+        "pushdelivery": deliveries,
+        "inboxentry": {key: InboxEntry.objects.get(pk=d.pk) for key, d in deliveries.items()},
+        "street": {"wuma": street(WUMA), "qidu": street(QIDU)},
+        "streetpopulation": populations,
+        "workdayoverride": {"typhoon": override},
+        "digestrun": {"today": digest},
+        "user": {"civil": users["civil"], "wuma": users["wuma"]},
+        "tokenproxy": {"api": TokenProxy.objects.get(user=users["api"])},
+    }
+    world = World(users=users, tokens=tokens, records=records)
+    for key, institution in institutions.items():
+        world.values[("institution", key)] = [
+            institution.name,
+            institution.credit_code,
+            institution.legal_representative,
+        ]
+    for key, registration in registrations.items():
+        world.values[("registration", key)] = [registration.registration_number, *world.values[("institution", key)]]
+        world.values[("pushdelivery", key)] = world.values[("registration", key)]
+        world.values[("inboxentry", key)] = world.values[("registration", key)]
+    world.values[("user", "civil")] = [users["civil"].email]
+    world.values[("user", "wuma")] = [users["wuma"].email]
+    world.values[("tokenproxy", "api")] = [tokens["api"]]
+    return world
+
+
+# --- the URLconf, enumerated ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str  # the full pattern text, for messages
+    name: str | None
+    callback: object
+    has_format: bool
+
+
+def url_patterns():
+    """Every URL pattern of the project, with its namespaced name."""
+
+    def walk(patterns, prefix, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                ns = namespace
+                if pattern.namespace:
+                    ns = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
+            elif isinstance(pattern, URLPattern):
+                name = pattern.name and (f"{namespace}:{pattern.name}" if namespace else pattern.name)
+                has_format = "format" in pattern.pattern.regex.groupindex
+                yield Route(prefix + str(pattern.pattern), name, pattern.callback, has_format)
+
+    return list(walk(get_resolver().url_patterns, "", None))
+
+
+ADMIN_SUFFIXES = ("changelist", "add", "change", "delete", "history", "simple_history")
+# Custom admin views, each classified by hand: (kind, resource).
+CUSTOM_ADMIN = {
+    "admin:registry_institution_export": ("export", "institution"),
+    "admin:registry_registration_import": ("import", "registration"),
+    "admin:registry_registration_template": ("add_page", "registration"),
+    "admin:registry_registration_sla": ("report", "registration"),
+    "admin:auth_user_password_change": ("user_password", "user"),
+}
+ADMIN_SITE = {
+    "admin:index": "admin_page",
+    "admin:password_change_done": "admin_page",
+    "admin:jsi18n": "admin_page",
+    "admin:app_list": "app_list",
+    "admin:login": "login",
+    "admin:logout": "logout",
+    "admin:password_change": "password_change",
+    "admin:autocomplete": "autocomplete",
+    "admin:view_on_site": "view_on_site",
+}
+PUBLIC = {"home": "public", "healthz": "public", "schema": "public", "api-docs": "public", "set_language": "setlang"}
+API_ACTIONS = {"api:registration-sla": ("report", "registration")}
+API_TOKEN = "api:token"
+API_ROOT = "api:api-root"
+
+
+def admin_model_of(route_name):
+    """(resource, suffix) for an admin URL of a registered model, else ``None``."""
+    if not route_name or not route_name.startswith("admin:"):
+        return None
+    for model in admin_site._registry:
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}_"
+        if route_name.startswith(prefix) and route_name[len(prefix) :] in ADMIN_SUFFIXES:
+            return model._meta.model_name, route_name[len(prefix) :]
+    return None
+
+
+def classify(route):
+    """What a URL is, for the probes: ``(kind, resource)``; ``None`` when it is not known."""
+    name = route.name
+    if name in CUSTOM_ADMIN:
+        return CUSTOM_ADMIN[name]
+    model = admin_model_of(name)
+    if model:
+        resource, suffix = model
+        return f"admin_{suffix}", resource
+    if name in ADMIN_SITE:
+        return ADMIN_SITE[name], None
+    if name is None and route.pattern.startswith("admin/"):
+        if route.pattern == "admin/(?P<url>.*)$":
+            return "admin_catch_all", None
+        for model in admin_site._registry:
+            if route.pattern == f"admin/{model._meta.app_label}/{model._meta.model_name}/<path:object_id>/":
+                return "admin_object_redirect", model._meta.model_name
+        return None
+    if name in PUBLIC:
+        return PUBLIC[name], None
+    if name == API_TOKEN:
+        return "api_token", None
+    if name == API_ROOT:
+        return "api_root", None
+    if name in API_ACTIONS:
+        return API_ACTIONS[name]
+    if name and name.startswith("api:"):
+        view = getattr(route.callback, "cls", None)
+        model = getattr(getattr(getattr(view, "serializer_class", None), "Meta", None), "model", None)
+        resource = {Institution: "institution", Registration: "registration", Street: "api_street"}.get(model)
+        if resource and name.endswith("-list"):
+            return "api_list", resource
+        if resource and name.endswith("-detail"):
+            return "api_detail", resource
+    return None
+
+
+# --- probing ---------------------------------------------------------------------------------------
+
+REFUSED = {401, 403, 404, 405}
+FIGURES = {"urls": 0, "roles": 0, "requests": 0, "leaks": 0, "forbidden_writes": 0, "server_errors": 0}
+
+
+def body_text(response):
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if content[:2] == b"PK":  # an Excel workbook: its text lives in the zipped XML
+        with zipfile.ZipFile(io.BytesIO(content)) as book:
+            return " ".join(book.read(name).decode("utf-8", "replace") for name in book.namelist())
+    text = content.decode("utf-8", "replace")
+    if "json" in response.get("Content-Type", ""):
+        try:  # JSON may escape non-ASCII (\u77e9…): compare the values, not their spelling
+            text = json.dumps(json.loads(text), ensure_ascii=False)
+        except ValueError:
+            pass
+    return text
+
+
+def leaked(text, values):
+    return [v for v in values if v and (v in text or html.escape(v) in text)]
+
+
+def snapshot(world, resource=None, key=None):
+    """What a forbidden write must leave as it was: the counts, and the target row with its history."""
+    state = {
+        "counts": tuple(
+            m.objects.count()
+            for m in (Institution, Registration, PushDelivery, StreetPopulation, WorkdayOverride, User, Token)
+        ),
+        "institutions": list(Institution.objects.order_by("pk").values()),
+        "registrations": list(Registration.objects.order_by("pk").values()),
+    }
+    if resource and key:
+        record = world.record(resource, key)
+        model = type(record)
+        lookup = {"user_id": record.user_id} if resource == "tokenproxy" else {"pk": record.pk}
+        state["row"] = list(model._base_manager.filter(**lookup).values())
+        if hasattr(model, "history"):
+            state["history"] = model.history.filter(id=record.pk).count()
+        if resource == "user":
+            state["password"] = User.objects.get(pk=record.pk).password
+    return state
+
+
+class Prober:
+    def __init__(self, world, role):
+        self.world = world
+        self.role = role
+        self.failures = []
+        # A view that raises is answered as the server would answer it (a 500), and counted.
+        self.client = Client(raise_request_exception=False)
+        self.api = Client(raise_request_exception=False)
+        if role != "anonymous":
+            self.client.force_login(world.users[role])
+            self.api.defaults["HTTP_AUTHORIZATION"] = f"Token {world.tokens[role]}"
+
+    # -- one request -------------------------------------------------------------------------------
+    def send(self, method, url, *, api=False, data=None, json=False):
+        cache.clear()  # throttling counters: the probes are many, their budget is not what is tested
+        client = self.api if api else self.client
+        kwargs = {}
+        if data is not None:
+            if json:
+                kwargs = {"data": data, "content_type": "application/json"}
+            else:
+                kwargs = {"data": data}
+        response = getattr(client, method.lower())(url, **kwargs)
+        FIGURES["requests"] += 1
+        if response.status_code >= 500:
+            FIGURES["server_errors"] += 1
+            self.fail(method, url, f"server error {response.status_code}")
+        return response
+
+    def fail(self, method, url, message):
+        self.failures.append(f"{self.role:13} {method:6} {url}: {message}")
+
+    def login_redirect(self, response):
+        return response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+    # -- checks --------------------------------------------------------------------------------------
+    def check_read(self, url, *, expect_ok, values_absent=(), values_present=(), api=False, refusals=REFUSED):
+        response = self.send("GET", url, api=api)
+        status = response.status_code
+        if expect_ok and status != 200:
+            self.fail("GET", url, f"expected 200, got {status}")
+        if not expect_ok and not (status in refusals or self.login_redirect(response)):
+            self.fail("GET", url, f"expected a refusal (403/404), got {status}")
+        text = body_text(response) if status < 500 else ""
+        found = leaked(text, values_absent)
+        if found:
+            FIGURES["leaks"] += 1
+            self.fail("GET", url, f"leaks {found}")
+        if expect_ok and status == 200:
+            missing = [v for v in values_present if not leaked(text, [v])]
+            if missing:
+                self.fail("GET", url, f"does not show in-scope {missing}")
+        return response
+
+    def check_write(self, method, url, *, allowed, data, target=(None, None), api=False, json=False, values=()):
+        """A forbidden write is refused and changes nothing; an allowed one is sent invalid (not a 500)."""
+        before = snapshot(self.world, *target)
+        response = self.send(method, url, api=api, data=data, json=json)
+        status = response.status_code
+        after = snapshot(self.world, *target)
+        if not allowed:
+            if not (status in REFUSED or self.login_redirect(response)):
+                self.fail(method, url, f"a forbidden write answered {status}")
+            if after != before:
+                FIGURES["forbidden_writes"] += 1
+                self.fail(method, url, "a forbidden write changed the database")
+        elif after != before:
+            self.fail(method, url, "an invalid write changed the database")
+        found = leaked(body_text(response), values) if status < 500 else []
+        if found:
+            FIGURES["leaks"] += 1
+            self.fail(method, url, f"leaks {found}")
+
+    # -- samples ---------------------------------------------------------------------------------------
+    def samples(self, resource):
+        """One in-scope and one out-of-scope record key (either may be ``None``)."""
+        keys = RECORD_KEYS.get(resource, INSTITUTIONS)
+        seen = sees(self.role, resource)
+        inside = next((k for k in keys if k in seen), None)
+        outside = next((k for k in keys if k not in seen), None)
+        return [(k, side) for k, side in ((inside, "in"), (outside, "out")) if k is not None]
+
+    def values(self, resource, key):
+        return self.world.values.get((resource, key), [])
+
+    def out_of_scope_values(self, resource):
+        seen = sees(self.role, resource)
+        keys = RECORD_KEYS.get(resource, INSTITUTIONS)
+        return [v for k in keys if k not in seen for v in self.values(resource, k)]
+
+    def in_scope_names(self, resource):
+        seen = sees(self.role, resource)
+        if resource in ("institution", "registration"):
+            return [self.world.record("institution", k).name for k in INSTITUTIONS if k in seen]
+        return []
+
+
+def admin_form_data(model_admin, obj, *, change_text=True):
+    """The body an allowed user would post on ``obj``'s change (or revert) form, one text field changed."""
+    request = RequestFactory().get("/")
+    request.user = User(is_superuser=True, is_staff=True, is_active=True)
+    form_class = model_admin.get_form(request, obj, change=True)
+    data = {}
+    for name, value in model_to_dict(obj, fields=list(form_class.base_fields)).items():
+        if value is None:
+            continue
+        if isinstance(value, list):
+            data[name] = [getattr(v, "pk", v) for v in value]
+        elif isinstance(value, datetime.date):
+            data[name] = value.isoformat()
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        else:
+            data[name] = getattr(value, "pk", value)
+    if change_text:
+        for name, form_field in form_class.base_fields.items():
+            plain_text = type(form_field).__name__ == "CharField" and not getattr(form_field, "choices", None)
+            if plain_text and name in data:
+                data[name] = f"{data[name]}（篡改）"
+                break
+    for inline in model_admin.get_inline_instances(request, obj):
+        prefix = inline.get_formset(request, obj).get_default_prefix()
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"})
+    return data
+
+
+def model_admin_for(resource):
+    for model, model_admin in admin_site._registry.items():
+        if model._meta.model_name == resource:
+            return model_admin
+    raise LookupError(resource)
+
+
+def probe_admin_model(p, kind, resource, route):
+    name = route.name
+    admin_role = p.role in ADMIN_ROLES
+    suffix = kind.removeprefix("admin_")
+    model_admin = model_admin_for(resource)
+    if suffix in ("changelist", "add"):
+        url = reverse(name)
+        if suffix == "changelist":
+            scoped = resource in ("institution", "registration")
+            viewer = admin_role and (scoped or p.role in DISTRICT_RECORDS[resource][0])
+            p.check_read(
+                url,
+                expect_ok=viewer,
+                values_absent=p.out_of_scope_values(resource),
+                values_present=p.in_scope_names(resource) if viewer else (),
+            )
+        else:
+            adder = admin_role and p.role in ADDS.get(resource, set())
+            p.check_read(url, expect_ok=adder, values_absent=p.out_of_scope_values(resource))
+            p.check_write("POST", url, allowed=adder, data={} if adder else add_data(p.world, resource))
+        return
+    for key, side in p.samples(resource):
+        record = p.world.record(resource, key)
+        seen = side == "in" and admin_role
+        may_change = seen and key in changes(p.role, resource)
+        absent = p.values(resource, key) if not seen else []
+        target = (resource, key)
+        if suffix == "simple_history":
+            version = type(record).history.filter(id=record.pk).order_by("history_id").first()
+            url = reverse(name, args=[record.pk, version.history_id])
+            p.check_read(url, expect_ok=seen, values_absent=absent)
+            allowed = may_change and resource in REVERTS
+            data = admin_form_data(model_admin, version.instance) if not allowed else {}
+            p.check_write("POST", url, allowed=allowed, data=data, target=target, values=absent)
+        elif suffix == "change":
+            url = reverse(name, args=[record.pk])
+            p.check_read(url, expect_ok=seen, values_absent=absent)
+            data = admin_form_data(model_admin, record) if not may_change else {}
+            p.check_write("POST", url, allowed=may_change, data=data, target=target, values=absent)
+        elif suffix == "history":
+            url = reverse(name, args=[record.pk])
+            p.check_read(url, expect_ok=seen, values_absent=absent)
+        elif suffix == "delete":
+            url = reverse(name, args=[record.pk])
+            deleter = seen and p.role in DELETES.get(resource, set())
+            p.check_read(url, expect_ok=deleter, values_absent=absent)
+            p.check_write(
+                "POST", url, allowed=deleter, data={} if deleter else {"post": "yes"}, target=target, values=absent
+            )
+
+
+def add_data(world, resource):
+    """A body that would add a record of ``resource`` if the role were allowed."""
+    if resource == "institution":
+        return {
+            "name": "矩阵新增托育园",
+            "credit_code": make_credit_code(779_001),
+            "kind": InstitutionKind.STANDALONE,
+            "street": street(WUMA).pk,
+            "address": "温州市鹿城区五马街道矩阵路1号",
+            "ownership": Ownership.PRIVATE,
+            "legal_representative": "矩阵新增代表",
+            "approved_places": "30",
+            "status": "registered",
+            "classes-TOTAL_FORMS": "0",
+            "classes-INITIAL_FORMS": "0",
+        }
+    if resource == "registration":
+        return registration_body(world)
+    if resource == "streetpopulation":
+        return {"street": street(WUMA).pk, "year": 2024, "population": 100_000, "source": "矩阵"}
+    if resource == "workdayoverride":
+        return {"date": "2026-10-20", "is_working_day": "", "reason": "矩阵停工"}
+    if resource == "user":
+        return {"username": "matrix-new", "password1": "Lucheng-Matrix-2026!", "password2": "Lucheng-Matrix-2026!"}
+    if resource == "tokenproxy":
+        return {"user": world.users["civil"].pk}
+    return {}
+
+
+def registration_body(world, authority=Authority.MARKET_REGULATION):
+    return {
+        "authority": authority,
+        "registration_number": "矩阵登记-新",
+        "registered_on": datetime.date.today().isoformat(),
+        "kind": "new",
+        "credit_code": make_credit_code(779_002),
+        "institution_name": "矩阵新登记托育园",
+        "street": WUMA,
+        "street_code": WUMA,
+        "address": "温州市鹿城区五马街道矩阵路2号",
+        "legal_representative": "矩阵新登记代表",
+    }
+
+
+def probe_custom_admin(p, kind, resource, route):
+    admin_role = p.role in ADMIN_ROLES
+    if kind == "export":
+        viewer = admin_role
+        p.check_read(
+            reverse(route.name),
+            expect_ok=viewer,
+            values_absent=p.out_of_scope_values(resource),
+            values_present=p.in_scope_names(resource) if viewer else (),
+        )
+    elif kind == "report":
+        p.check_read(reverse(route.name), expect_ok=admin_role, values_absent=p.out_of_scope_values(resource))
+        p.check_read(reverse(route.name) + "?year=10000", expect_ok=admin_role)
+    elif kind == "add_page":
+        adder = admin_role and p.role in ADDS[resource]
+        p.check_read(reverse(route.name), expect_ok=adder)
+    elif kind == "import":
+        adder = admin_role and p.role in ADDS[resource]
+        url = reverse(route.name)
+        p.check_read(url, expect_ok=adder)
+        if not adder:
+            from registry.imports import registration_template  # noqa: PLC0415
+
+            upload = io.BytesIO(registration_template())
+            upload.name = "registrations.xlsx"
+            p.check_write("POST", url, allowed=False, data={"file": upload})
+        else:
+            p.check_write("POST", url, allowed=True, data={})
+    elif kind == "user_password":
+        for key, side in p.samples("user"):
+            record = p.world.record("user", key)
+            url = reverse(route.name, args=[record.pk])
+            seen = side == "in" and admin_role
+            p.check_read(url, expect_ok=seen, values_absent=[] if seen else p.values("user", key))
+            data = {} if seen else {"password1": "Matrix-Takeover-2026!", "password2": "Matrix-Takeover-2026!"}
+            p.check_write("POST", url, allowed=seen, data=data, target=("user", key))
+
+
+def probe_admin_site(p, kind, route):
+    admin_role = p.role in ADMIN_ROLES
+    if kind == "admin_page":
+        p.check_read(reverse(route.name), expect_ok=admin_role)
+    elif kind == "app_list":
+        for app_label in sorted({m._meta.app_label for m in admin_site._registry}):
+            response = p.send("GET", reverse(route.name, kwargs={"app_label": app_label}))
+            if response.status_code not in (200, 302, 403, 404):
+                p.fail("GET", app_label, f"app index answered {response.status_code}")
+    elif kind == "login":
+        response = p.send("GET", reverse(route.name))
+        if response.status_code not in (200, 302):
+            p.fail("GET", reverse(route.name), f"login page answered {response.status_code}")
+    elif kind == "logout":
+        # A GET must not log out (Django 5 logs out on POST only); a POST is not sent, it would end the session.
+        response = p.send("GET", reverse(route.name))
+        if response.status_code != 405 and not (not admin_role and response.status_code == 302):
+            p.fail("GET", reverse(route.name), f"logout by GET answered {response.status_code}")
+    elif kind == "password_change":
+        p.check_read(reverse(route.name), expect_ok=admin_role)
+    elif kind == "autocomplete":
+        url = reverse(route.name)
+        for key, side in p.samples("institution"):
+            name = p.world.record("institution", key).name
+            query = f"{url}?app_label=registry&model_name=institution&field_name=head_office&term={name}"
+            seen = side == "in" and admin_role
+            p.check_read(
+                query,
+                expect_ok=admin_role,
+                values_absent=[] if seen else p.values("institution", key),
+                values_present=[name] if seen else (),
+            )
+    elif kind == "view_on_site":
+        from django.contrib.contenttypes.models import ContentType  # noqa: PLC0415
+
+        for key, _side in p.samples("institution"):
+            record = p.world.record("institution", key)
+            ct = ContentType.objects.get_for_model(Institution)
+            response = p.send("GET", reverse(route.name, args=[ct.pk, record.pk]))
+            if leaked(body_text(response), p.values("institution", key)):
+                FIGURES["leaks"] += 1
+                p.fail("GET", "view_on_site", "leaks")
+    elif kind == "admin_catch_all":
+        response = p.send("GET", "/admin/no-such-page/")
+        if response.status_code not in (302, 404):
+            p.fail("GET", "/admin/no-such-page/", f"answered {response.status_code}")
+    else:
+        raise AssertionError(kind)
+
+
+def probe_object_redirect(p, resource, route):
+    model_admin = model_admin_for(resource)
+    for key, side in p.samples(resource):
+        record = p.world.record(resource, key)
+        url = f"/admin/{model_admin.opts.app_label}/{model_admin.opts.model_name}/{record.pk}/"
+        response = p.send("GET", url)
+        if response.status_code not in (301, 302, 404):
+            p.fail("GET", url, f"answered {response.status_code}")
+        if side == "out" and leaked(body_text(response), p.values(resource, key)):
+            FIGURES["leaks"] += 1
+            p.fail("GET", url, "leaks")
+
+
+def probe_public(p, kind, route):
+    every_value = [v for values in p.world.values.values() for v in values]
+    url = reverse(route.name)
+    if kind == "setlang":
+        response = p.send("POST", url, data={"language": "zh-hans", "next": "/"})
+        if response.status_code not in (302,):
+            p.fail("POST", url, f"answered {response.status_code}")
+        return
+    # Public pages carry no personal data at all, whoever asks.
+    p.check_read(url, expect_ok=True, values_absent=every_value)
+
+
+def api_url(route, *args, **kwargs):
+    if route.has_format:
+        return reverse(route.name, args=args, kwargs={**kwargs, "format": "json"})
+    return reverse(route.name, args=args, kwargs=kwargs or None)
+
+
+def probe_api(p, kind, resource, route):
+    authed = p.role in AUTHENTICATED
+    if kind == "api_token":
+        url = reverse(route.name)
+        response = p.send("POST", url, api=True, data={"username": "matrix-health", "password": "wrong"}, json=True)
+        if response.status_code != 400:
+            p.fail("POST", url, f"wrong password answered {response.status_code}")
+        return
+    if kind == "api_root":
+        p.check_read(api_url(route), expect_ok=authed, api=True)
+        return
+    if kind == "report":
+        p.check_read(api_url(route), expect_ok=authed, api=True, values_absent=p.out_of_scope_values(resource))
+        p.check_read(api_url(route) + "?year=10000", expect_ok=False, api=True, refusals={400, 401})
+        return
+    if resource == "api_street":
+        url = api_url(route) if kind == "api_list" else api_url(route, code=WUMA)
+        p.check_read(url, expect_ok=authed, api=True)
+        return
+    if kind == "api_list":
+        url = api_url(route)
+        p.check_read(
+            url + "?page_size=100",
+            expect_ok=authed,
+            api=True,
+            values_absent=p.out_of_scope_values(resource),
+            values_present=p.in_scope_names(resource) if authed else (),
+        )
+        if resource == "institution":
+            allowed = p.role in ADDS["institution"] and p.role != "education"  # education: nursery classes only
+            body = {k: v for k, v in add_data(p.world, "institution").items() if "-" not in k}
+            body["street"] = WUMA
+            data = {"credit_code": "not-a-code"} if allowed else body
+        else:
+            allowed = p.role in API_SENDS_REGISTRATIONS
+            data = {"credit_code": "not-a-code"} if allowed else registration_body(p.world)
+        p.check_write("POST", url, allowed=allowed, data=data, api=True, json=True)
+        return
+    # api_detail
+    for key, side in p.samples(resource):
+        record = p.world.record(resource, key)
+        url = api_url(route, pk=record.pk)
+        seen = side == "in" and authed
+        absent = p.values(resource, key) if not seen else []
+        p.check_read(url, expect_ok=seen, api=True, values_absent=absent)
+        may_change = seen and key in changes(p.role, resource)
+        actions = getattr(route.callback, "actions", {})
+        for method in ("put", "patch"):
+            if method in actions:
+                data = {"credit_code": "not-a-code"} if may_change else {"name": "矩阵篡改", "address": "篡改"}
+                p.check_write(
+                    method.upper(), url, allowed=may_change, data=data, target=(resource, key), api=True, json=True,
+                    values=absent,
+                )
+        p.check_write("DELETE", url, allowed=False, data=None, target=(resource, key), api=True, values=absent)
+
+
+def run_probes(world, role):
+    p = Prober(world, role)
+    for route in url_patterns():
+        classified = classify(route)
+        if classified is None:
+            p.fail("-", route.pattern, "not classified")
+            continue
+        kind, resource = classified
+        if kind.startswith("admin_") and resource and kind != "admin_object_redirect":
+            probe_admin_model(p, kind, resource, route)
+        elif kind == "admin_object_redirect":
+            probe_object_redirect(p, resource, route)
+        elif kind in ("export", "report", "add_page", "import", "user_password") and route.name.startswith("admin:"):
+            probe_custom_admin(p, kind, resource, route)
+        elif route.name and route.name.startswith("admin:") or kind == "admin_catch_all":
+            probe_admin_site(p, kind, route)
+        elif kind in ("public", "setlang"):
+            probe_public(p, kind, route)
+        else:
+            probe_api(p, kind, resource, route)
+    return p.failures
+
+
+# --- the tests --------------------------------------------------------------------------------------
+
+
+def test_every_url_is_classified():
+    unknown = [route.pattern for route in url_patterns() if classify(route) is None]
+    assert unknown == [], f"classify these URLs in tests/security/test_role_url_matrix.py: {unknown}"
+
+
+def test_the_table_covers_every_role_and_admin():
+    assert set(SEES_INSTITUTIONS) == set(ROLES) == set(SEES_REGISTRATIONS)
+    admin_resources = {model._meta.model_name for model in admin_site._registry}
+    assert admin_resources == {"institution", "registration"} | set(DISTRICT_RECORDS)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_sees_and_changes_only_what_the_table_says(role):
+    world = build_world()
+    requests_before = FIGURES["requests"]
+    failures = run_probes(world, role)
+    FIGURES["roles"] += 1
+    FIGURES["urls"] = len(url_patterns())
+    assert failures == [], f"{len(failures)} problems for {role}:\n" + "\n".join(failures[:60])
+    assert FIGURES["requests"] - requests_before > 150  # every URL was probed, most of them more than once
+
+
+def test_the_write_probes_would_change_a_record_if_allowed(client):
+    """The forbidden-write bodies are real: posted by the health bureau, they change the record.
+
+    Without this, a probe could be refused only because its body was invalid, and a missing
+    permission check would go unseen.
+    """
+    world = build_world()
+    client.force_login(world.users["health"])
+    institution = world.record("institution", "wuma_standalone")
+    data = admin_form_data(model_admin_for("institution"), institution)
+    response = client.post(reverse("admin:registry_institution_change", args=[institution.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    institution.refresh_from_db()
+    assert institution.name.endswith("（篡改）")
+
+    population = world.record("streetpopulation", "wuma")
+    version = population.history.order_by("history_id").first()
+    data = admin_form_data(model_admin_for("streetpopulation"), version.instance)
+    url = reverse("admin:registry_streetpopulation_simple_history", args=[population.pk, version.history_id])
+    assert client.post(url, data).status_code == 302
+    population.refresh_from_db()
+    assert population.population == 90_000 and population.source.endswith("（篡改）")
+
+    override = world.record("workdayoverride", "typhoon")
+    data = admin_form_data(model_admin_for("workdayoverride"), override)
+    assert client.post(reverse("admin:workdays_workdayoverride_change", args=[override.pk]), data).status_code == 302
+    override.refresh_from_db()
+    assert override.reason.endswith("（篡改）")
+
+    before = Institution.objects.count()
+    assert client.post(reverse("admin:registry_institution_add"), add_data(world, "institution")).status_code == 302
+    assert Institution.objects.count() == before + 1
+
+
