@@ -174,6 +174,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Institutions and registrations both have a "kind": name each choice set once.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "registry.api.schema.street_codes",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "AuthorityEnum": "luchen_care.accounts.models.Authority",
         "InstitutionKindEnum": "registry.models.InstitutionKind",

@@ -104,6 +104,11 @@ class InstitutionSerializer(FastReadMixin, serializers.ModelSerializer):
         return normalize_credit_code(value)
 
     def validate_classes(self, value):
+        # A PATCH validates nested items partially, but a class is always given whole: it replaces the stored one.
+        names = ("class_type", "class_count", "capacity")
+        missing = [{name: [_("This field is required.")] for name in names if name not in item} for item in value]
+        if any(missing):
+            raise serializers.ValidationError(missing)
         types = [c["class_type"] for c in value]
         if len(types) != len(set(types)):
             raise serializers.ValidationError(_("List each class type once."))

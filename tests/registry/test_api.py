@@ -567,3 +567,18 @@ def test_an_sla_query_within_bounds_is_answered(health, query):
     response = health.get(f"{REGISTRATIONS}sla/", query)
     assert response.status_code == 200, response.content
     assert set(response.json()) == {"rows", "by_authority", "by_month", "overall"}
+
+
+# --- found by schemathesis ----------------------------------------------------------------------------------
+
+
+def test_a_patch_with_an_incomplete_class_is_a_400_naming_what_is_missing(health):
+    institution = InstitutionFactory()
+    response = health.patch(detail(institution), {"classes": [{"class_count": 1}]}, format="json")
+    error = assert_error(response, 400, "invalid", fields={"classes"})
+    assert set(error["fields"]["classes"][0]) == {"class_type", "capacity"}
+
+
+@pytest.mark.parametrize("query", ["status=", "kind=", "inclusive=", "street=", "ordering=", "page_size="])
+def test_an_empty_filter_value_means_not_given(health, spread, query):
+    assert len(names(health.get(f"{LIST}?{query}"))) == 4

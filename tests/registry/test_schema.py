@@ -1,5 +1,7 @@
 """/api/schema/ is a valid OpenAPI 3 document that describes the institutions API and its errors."""
 
+import re
+
 import pytest
 import yaml
 from openapi_spec_validator import validate
@@ -125,3 +127,11 @@ def test_every_operation_with_a_query_or_a_body_documents_400_and_415(schema):
                     assert response["content"]["application/json"]["schema"] == error, (method, path, status)
     assert checked >= 6
     assert "400" in schema["paths"][SLA]["get"]["responses"]
+
+
+def test_ordering_terms_and_empty_values_are_documented(schema):
+    params = parameters(schema, INSTITUTIONS)
+    pattern = params["ordering"]["schema"]["pattern"]
+    assert re.fullmatch(pattern, "-approved_places,name") and not re.fullmatch(pattern, "bogus")
+    assert all(p.get("allowEmptyValue") for p in params.values() if p["in"] == "query")
+    assert "330302006" in params["street"]["schema"]["enum"] and len(params["street"]["schema"]["enum"]) == 14

@@ -1,3 +1,4 @@
+import re
 from copy import deepcopy
 
 import django_filters
@@ -48,6 +49,15 @@ class FilterSet(drf_filters.FilterSet):
     FILTER_DEFAULTS = deepcopy(drf_filters.FilterSet.FILTER_DEFAULTS)
     FILTER_DEFAULTS[models.BooleanField] = {"filter_class": StrictBooleanFilter}
 
+    def __init__(self, data=None, *args, **kwargs):
+        if hasattr(data, "getlist"):
+            # An empty value is "not given" for every filter (the schema says allowEmptyValue), a
+            # multiple-choice one included, which would otherwise refuse "" as a choice.
+            data = data.copy()
+            for key in list(data.keys()):
+                data.setlist(key, [value for value in data.getlist(key) if value != ""])
+        super().__init__(data, *args, **kwargs)
+
 
 class StrictOrderingFilter(filters.OrderingFilter):
     """DRF's ordering filter, but an unknown field is a 400 naming ``ordering`` instead of being ignored."""
@@ -68,3 +78,17 @@ class StrictOrderingFilter(filters.OrderingFilter):
                     }
                 )
         return super().get_ordering(request, queryset, view)
+
+    def get_schema_operation_parameters(self, view):
+        # The terms get_ordering accepts, as a pattern: a client (or schemathesis) can tell a valid ordering.
+        parameters = super().get_schema_operation_parameters(view)
+        fields = getattr(view, "ordering_fields", None)
+        if isinstance(fields, list | tuple) and fields:
+            term = "-?(" + "|".join(re.escape(name) for name in fields) + ")"
+            for parameter in parameters:
+                parameter["schema"]["pattern"] = f"^{term}(,{term})*$"
+                parameter["description"] = (
+                    f"{parameter.get('description', '')} One or more of: {', '.join(fields)}, "
+                    "comma-separated; a leading - reverses."
+                ).strip()
+        return parameters

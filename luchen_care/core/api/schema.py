@@ -60,3 +60,12 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _takes_query_parameters(self):
         return any(parameter["in"] == "query" for parameter in self._get_parameters())
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            if parameter["in"] == "query" and not parameter.get("required"):
+                # An empty optional query value means "not given" (django-filter's and DRF's rule, and what a
+                # form's "all" option sends): say so, so that a client does not take it for an error.
+                parameter["allowEmptyValue"] = True
+        return parameters
