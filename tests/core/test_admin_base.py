@@ -120,7 +120,8 @@ def test_the_bureau_reverts_a_population_figure_through_the_service(client, heal
     url = reverse("admin:registry_streetpopulation_simple_history", args=[population.pk, first.history_id])
     bureau = as_user(client, health_user)
     assert 'name="_save"' in bureau.get(url).content.decode()  # the Revert button
-    response = bureau.post(url, {"street": population.street_id, "year": 2021, "population": 100_000, "source": "统计年鉴"})
+    data = {"street": population.street_id, "year": 2021, "population": 100_000, "source": "统计年鉴"}
+    response = bureau.post(url, data)
     assert response.status_code == 302
     population.refresh_from_db()
     assert population.population == 100_000
