@@ -1,5 +1,6 @@
+import os
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -43,6 +44,16 @@ def pytest_configure(config):
             '(redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no) '
             "or set TEST_REDIS_URL."
         )
+    # Each xdist worker has a database of its own (pytest-django) and a cache database of its own:
+    # a cache clear in one worker (every test starts with one) must not empty another's throttle counters.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and worker != "gw0" and settings.REDIS_CACHE_URL:
+        # Away from the broker's database: the cache sits next to it, the workers' caches beyond.
+        parts = urlsplit(settings.REDIS_CACHE_URL)
+        cache_db = int(parts.path.strip("/") or 0)
+        broker_db = int(urlsplit(settings.REDIS_URL).path.strip("/") or 0)
+        db = cache_db + (1 if cache_db > broker_db else -1) * int(worker[2:])
+        settings.CACHES["default"]["LOCATION"] = urlunsplit(parts._replace(path=f"/{db}"))
     # Tests log in often; production's PBKDF2 (a million rounds) costs half a second a user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -88,14 +99,21 @@ def _fresh_cache():
 
 
 def pytest_terminal_summary(terminalreporter):
-    """The role × URL matrix's figures, at the end of every run that ran it."""
-    import sys
-
-    matrix = sys.modules.get("tests.security.test_role_url_matrix")
-    if matrix is not None and matrix.FIGURES["roles"]:
-        f = matrix.FIGURES
+    """The role × URL matrix's figures, at the end of every run that ran it (xdist workers included)."""
+    rows = [
+        value
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if report.when == "call"
+        for name, value in getattr(report, "user_properties", [])
+        if name == "role_url_matrix"
+    ]
+    if rows:
+        total = {key: sum(row[key] for row in rows) for key in ("requests", "leaks", "forbidden_writes")}
+        total["server_errors"] = sum(row["server_errors"] for row in rows)
         terminalreporter.write_sep("-", "role × URL matrix")
         terminalreporter.write_line(
-            f"{f['urls']} URL patterns, {f['roles']} roles, {f['requests']} requests: "
-            f"{f['leaks']} leaks, {f['forbidden_writes']} forbidden writes, {f['server_errors']} server errors"
+            f"{max(row['urls'] for row in rows)} URL patterns, {len(rows)} roles, {total['requests']} requests: "
+            f"{total['leaks']} leaks, {total['forbidden_writes']} forbidden writes, "
+            f"{total['server_errors']} server errors"
         )

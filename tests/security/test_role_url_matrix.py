@@ -18,7 +18,8 @@ How it works:
   (writes are sent with a body that would succeed if they were allowed: see
   ``test_the_write_probes_would_change_a_record_if_allowed``); no answer is a 500.
 
-The figures (URLs, roles, requests, leaks, forbidden writes) are printed at the end of the run.
+The figures (URLs, roles, requests, leaks, forbidden writes) are printed at the end of the run
+(``pytest_terminal_summary`` in ``tests/conftest.py``).
 """
 
 import datetime
@@ -433,7 +434,7 @@ def classify(route):
 # --- probing ---------------------------------------------------------------------------------------
 
 REFUSED = {401, 403, 404, 405}
-FIGURES = {"urls": 0, "roles": 0, "requests": 0, "leaks": 0, "forbidden_writes": 0, "server_errors": 0}
+FIGURES = {"requests": 0, "leaks": 0, "forbidden_writes": 0, "server_errors": 0}
 
 
 def body_text(response):
@@ -919,14 +920,15 @@ def test_the_table_covers_every_role_and_admin():
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_role_sees_and_changes_only_what_the_table_says(role):
+def test_role_sees_and_changes_only_what_the_table_says(role, record_property):
     world = build_world()
-    requests_before = FIGURES["requests"]
+    before = dict(FIGURES)
     failures = run_probes(world, role)
-    FIGURES["roles"] += 1
-    FIGURES["urls"] = len(url_patterns())
+    figures = {name: FIGURES[name] - before[name] for name in FIGURES}
+    # Reported at the end of the run by tests/conftest.py (from every xdist worker too).
+    record_property("role_url_matrix", {"role": role, "urls": len(url_patterns()), **figures})
     assert failures == [], f"{len(failures)} problems for {role}:\n" + "\n".join(failures[:60])
-    assert FIGURES["requests"] - requests_before > 150  # every URL was probed, most of them more than once
+    assert figures["requests"] > 150  # every URL was probed, most of them more than once
 
 
 def test_the_write_probes_would_change_a_record_if_allowed(client):
