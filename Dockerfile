@@ -16,7 +16,7 @@ COPY targets ./targets
 COPY templates ./templates
 COPY static ./static
 COPY locale ./locale
-COPY manage.py ./
+COPY manage.py gunicorn.conf.py ./
 RUN pip install -e . \
     && DJANGO_DEBUG=false DJANGO_SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput \
     && useradd --system --home /app app \

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -142,3 +143,76 @@ def test_the_deploy_check_does_fail_on_an_insecure_configuration():
     )
     assert result.returncode != 0
     assert "security.W008" in result.stdout + result.stderr
+
+
+# --- Serving in production needs PostgreSQL and Redis ------------------------------------------------
+# Each serving entry point is started for real, in production mode, without one of the URLs: it must
+# exit at once naming what is missing, before it binds a port or consumes a queue.
+
+SERVING = {
+    "gunicorn": [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "luchen_care.wsgi:application",
+        "--bind",
+        "127.0.0.1:0",
+    ],
+    "runserver": [sys.executable, "manage.py", "runserver", "127.0.0.1:0", "--noreload"],
+    "celery worker": [sys.executable, "-m", "celery", "-A", "luchen_care", "worker", "--pool=solo", "-l", "INFO"],
+    "celery beat": [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "luchen_care",
+        "beat",
+        "-l",
+        "INFO",
+        "--schedule",
+        os.devnull,
+    ],
+}
+SERVICES = {
+    "DATABASE_URL": "postgres://care:secret@db.internal:5432/luchen_care",
+    "REDIS_URL": "redis://127.0.0.1:6379/11",
+}
+
+
+def serve(entry_point, **env):
+    return subprocess.run(
+        SERVING[entry_point], cwd=BASE_DIR, env=clean_env(**env), capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize("entry_point", SERVING)
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL"])
+def test_production_serving_refuses_to_start_without_its_services(entry_point, missing):
+    services = {name: url for name, url in SERVICES.items() if name != missing}
+    result = serve(entry_point, **production_env(), **services)
+
+    assert result.returncode != 0, result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert "refuses to start" in output and f"{missing} is not set" in output
+    assert "does not fall back to SQLite or to in-process tasks" in output
+    assert "Listening at" not in output and "Starting development server" not in output
+    assert "ready." not in output  # a worker never consumes
+
+
+def test_production_serving_names_both_services_when_neither_is_set():
+    result = serve("runserver", **production_env())
+    assert result.returncode == 1
+    assert "DATABASE_URL and REDIS_URL are not set" in result.stderr
+
+
+def test_production_wsgi_loads_with_both_services_set():
+    # The guard lets a configured production through (nothing connects at import time).
+    result = run(["-c", "import luchen_care.wsgi; print('loaded')"], **production_env(), **SERVICES)
+    assert result.returncode == 0, result.stderr
+    assert "loaded" in result.stdout
+
+
+def test_build_steps_need_no_services():
+    # As the Dockerfile builds the image and CI checks it: production settings, no DATABASE_URL or REDIS_URL.
+    result = run(["manage.py", "collectstatic", "--noinput", "--dry-run"], **production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run(["manage.py", "check", "--deploy"], **production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
