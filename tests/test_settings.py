@@ -167,8 +167,9 @@ SERVING = {
         "beat",
         "-l",
         "INFO",
+        # beat opens its schedule file before anything else: serve() names one in the test's own
+        # directory (never os.devnull, which shelve deletes and replaces when it cannot open it).
         "--schedule",
-        os.devnull,
     ],
 }
 SERVICES = {
@@ -177,17 +178,18 @@ SERVICES = {
 }
 
 
-def serve(entry_point, **env):
-    return subprocess.run(
-        SERVING[entry_point], cwd=BASE_DIR, env=clean_env(**env), capture_output=True, text=True, timeout=60
-    )
+def serve(entry_point, tmp_path, **env):
+    command = SERVING[entry_point]
+    if entry_point == "celery beat":
+        command = [*command, str(tmp_path / "celerybeat-schedule")]
+    return subprocess.run(command, cwd=BASE_DIR, env=clean_env(**env), capture_output=True, text=True, timeout=60)
 
 
 @pytest.mark.parametrize("entry_point", SERVING)
 @pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL"])
-def test_production_serving_refuses_to_start_without_its_services(entry_point, missing):
+def test_production_serving_refuses_to_start_without_its_services(entry_point, missing, tmp_path):
     services = {name: url for name, url in SERVICES.items() if name != missing}
-    result = serve(entry_point, **production_env(), **services)
+    result = serve(entry_point, tmp_path, **production_env(), **services)
 
     assert result.returncode != 0, result.stdout + result.stderr
     output = result.stdout + result.stderr
@@ -197,8 +199,8 @@ def test_production_serving_refuses_to_start_without_its_services(entry_point, m
     assert "ready." not in output  # a worker never consumes
 
 
-def test_production_serving_names_both_services_when_neither_is_set():
-    result = serve("runserver", **production_env())
+def test_production_serving_names_both_services_when_neither_is_set(tmp_path):
+    result = serve("runserver", tmp_path, **production_env())
     assert result.returncode == 1
     assert "DATABASE_URL and REDIS_URL are not set" in result.stderr
 
