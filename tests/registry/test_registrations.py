@@ -810,12 +810,11 @@ def test_the_bureau_gives_no_reason_where_there_is_nothing_to_correct(api, healt
 
 def test_an_authority_cannot_send_a_correction_reason(api, market_user, civil_user, market_institution):
     api.force_authenticate(civil_user)
-    with translation.override("en"):
-        response = api.post(URL, {**takeover(market_institution), "correction_reason": REASON})
+    response = api.post(URL, {**takeover(market_institution), "correction_reason": REASON})
     assert response.status_code == 400
     errors = response.json()["error"]["fields"]
     assert set(errors) == {"credit_code", "correction_reason"}
-    assert "health bureau" in errors["correction_reason"][0]
+    assert "只有区卫健局可以填写更正原因" in errors["correction_reason"][0]  # in Chinese, the default
     # Not even on a repeat of a registration it recorded before.
     api.force_authenticate(market_user)
     assert api.post(URL, fields()).status_code == 201
