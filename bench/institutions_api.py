@@ -13,8 +13,10 @@ the product API and for a raw-SQL view defined in this file, which returns the s
 JSON built by PostgreSQL (``json_build_object`` / ``json_agg``). Both answers are
 compared for equality before anything is timed.
 
-Results are printed as a table and written to ``bench/out/institutions_api.json``.
-See ``bench/README.md``.
+Results are printed as a table and written, with the machine's description, to
+``bench/out/institutions_api.json`` (the latest run) and ``bench/out/institutions_api-<UTC time>.json``
+(every run kept). The targets: every scenario's median at most 3× the raw view's, and a
+geometric mean of those ratios at most 2.5×; the run says whether they hold. See ``bench/README.md``.
 """
 
 import argparse
@@ -52,6 +54,40 @@ RAW_PATH = "/bench/raw/institutions/"
 WUMA = "330302006"
 SONGTAI = "330302026"
 KINDS_2 = ["standalone", "community"]
+MAX_RATIO = 3.0  # every scenario: API median ÷ raw median
+MAX_GEOMEAN = 2.5  # the geometric mean of those ratios
+
+
+def check_bench_name(name):
+    """Refuse a database that is not a bench database: the run fills it and adds users.
+
+    Its name must contain ``bench`` and must not look like a test run's (``test…``), a helper's
+    (``helper_…``) or a timing run's (``time…``) database, which other people use at the same time.
+    """
+    if "bench" not in name or name.startswith(("test", "helper_", "time")):
+        raise SystemExit(f"DATABASE_URL must name a bench database (containing 'bench'), not {name!r}")
+
+
+def machine():
+    """What the figures were measured on."""
+    cpu_model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu_model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
+    except OSError:
+        pass
+    memory_gib = None
+    try:
+        memory_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError):
+        pass
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model or platform.processor(),
+        "memory_gib": memory_gib,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def ensure_database(url):
@@ -66,6 +102,7 @@ def ensure_database(url):
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit(f"This benchmark runs on loopback only; DATABASE_URL host is {host!r}")
     name = parts.path.lstrip("/")
+    check_bench_name(name)
     admin_url = urlunsplit(parts._replace(path="/postgres"))
     conn = psycopg2.connect(admin_url)
     conn.autocommit = True
@@ -87,8 +124,7 @@ def drop_database(url):
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
-    if "bench" not in name:
-        raise SystemExit(f"--reset only drops a database whose name contains 'bench', not {name!r}")
+    check_bench_name(name)  # --reset drops only a bench database
     conn = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
     conn.autocommit = True
     try:
@@ -455,7 +491,14 @@ def run(args):
             f"{r['scenario']:<30} {r['count']:>7} {r['raw_median_ms']:>8.2f} {r['raw_p95_ms']:>8.2f} "
             f"{r['api_median_ms']:>8.2f} {r['api_p95_ms']:>8.2f} {r['ratio_median']:>5.2f}×"
         )
-    print(f"geometric mean of the median ratios: {geo:.2f}× (aim: at most 3×)")
+    worst = max(rows, key=lambda r: r["ratio_median"])
+    holds = worst["ratio_median"] <= MAX_RATIO and geo <= MAX_GEOMEAN
+    print(f"geometric mean of the median ratios: {geo:.2f}× (target: at most {MAX_GEOMEAN}×)")
+    print(
+        f"highest ratio: {worst['ratio_median']:.2f}× ({worst['scenario']}; "
+        f"target: every scenario at most {MAX_RATIO}×)"
+    )
+    print("targets hold" if holds else "TARGETS MISSED")
     print(
         f"{os.cpu_count()} CPUs; load average {load_before[0]:.2f} before the timings, {load_after[0]:.2f} after "
         "(other work on the machine inflates both columns, and the p95s most)"
@@ -463,14 +506,13 @@ def run(args):
 
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     out = OUT_DIR / "institutions_api.json"
-    out.write_text(
+    when = datetime.now(UTC)
+    report = (
         json.dumps(
             {
-                "when": datetime.now(UTC).isoformat(timespec="seconds"),
+                "when": when.isoformat(timespec="seconds"),
                 "machine": {
-                    "cpus": os.cpu_count(),
-                    "python": platform.python_version(),
-                    "platform": platform.platform(),
+                    **machine(),
                     "postgresql": server_version,
                     "loadavg_1min_before": round(load_before[0], 2),
                     "loadavg_1min_after": round(load_after[0], 2),
@@ -484,13 +526,18 @@ def run(args):
                 "rounds": args.rounds,
                 "scenarios": rows,
                 "ratio_median_geomean": round(geo, 2),
+                "ratio_median_max": worst["ratio_median"],
+                "targets": {"max_ratio": MAX_RATIO, "max_geomean": MAX_GEOMEAN, "hold": holds},
             },
             ensure_ascii=False,
             indent=2,
         )
         + "\n"
     )
-    print(f"written to {out.relative_to(BASE_DIR)}")
+    out.write_text(report)
+    kept = OUT_DIR / f"institutions_api-{when:%Y%m%dT%H%M%SZ}.json"
+    kept.write_text(report)
+    print(f"written to {out.relative_to(BASE_DIR)} and {kept.relative_to(BASE_DIR)}")
 
 
 def main():
