@@ -7,8 +7,8 @@ Run from the repository root, with PostgreSQL and Redis on loopback::
 What happens:
 1. The bench database (``DATABASE_URL``, default ``postgres://postgres@127.0.0.1:5432/lucheng_bench_push``)
    is dropped, recreated and migrated; ``--registrations`` institutions and registrations are
-   written with ``bulk_create``, each with its outbox rows (webhook and inbox), as
-   ``registration_push_enqueue`` would write them.
+   written with ``bulk_create``, each with its outbox rows (webhook and inbox: topic, subject,
+   label and stored payload), as ``registry.push.registration_push_enqueue`` would write them.
 2. A receiver subprocess listens on 127.0.0.1 (``http.server``, one thread per connection),
    checks every ``X-Signature`` with ``luchen_care.exchange.signature.verify`` and counts
    requests and distinct ``Idempotency-Key`` values.
@@ -192,13 +192,18 @@ def recreate_database(url):
 
 def fill(count):
     """``count`` institutions and registrations, with webhook and inbox outbox rows; returns delivery ids."""
+    from django.contrib.contenttypes.models import ContentType
     from django.db import transaction
 
     from luchen_care.exchange.models import Channel, PushDelivery
+    from luchen_care.exchange.services import payload_for
+    from registry import payloads
     from registry.models import Institution, Registration, Street
+    from registry.push import REGISTRATION_TOPIC, registration_notice
     from registry.validators import uscc_check_character
 
     street = Street.objects.get(code="330302006")
+    registration_type = ContentType.objects.get_for_model(Registration)
     today = date.today()
     ids = []
     batch = 1000
@@ -236,13 +241,24 @@ def fill(count):
                     for i, institution in zip(n, institutions, strict=True)
                 ]
             )
-            deliveries = PushDelivery.objects.bulk_create(
-                [
-                    PushDelivery(registration=r, channel=c)
-                    for r in registrations
-                    for c in (Channel.WEBHOOK, Channel.INBOX)
+            rows = []
+            for registration in registrations:
+                key = uuid.uuid4()
+                notice = registration_notice(registration, key=key)
+                label = payloads.registration_label(registration)
+                rows += [
+                    PushDelivery(
+                        topic=REGISTRATION_TOPIC,
+                        subject_type=registration_type,
+                        subject_id=registration.pk,
+                        subject_label=label,
+                        channel=channel,
+                        idempotency_key=key,
+                        payload=payload_for(channel, notice),
+                    )
+                    for channel in (Channel.WEBHOOK, Channel.INBOX)
                 ]
-            )
+            deliveries = PushDelivery.objects.bulk_create(rows)
             ids.extend(d.pk for d in deliveries)
     return ids
 

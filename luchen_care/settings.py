@@ -230,8 +230,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 120.0,
     },
     # One digest a day of registrations past their push deadline (Asia/Shanghai, CELERY_TIMEZONE).
-    "exchange-overdue-digest": {
-        "task": "luchen_care.exchange.tasks.overdue_digest",
+    "registry-overdue-digest": {
+        "task": "registry.overdue_digest",
         "schedule": crontab(hour=9, minute=0),
     },
 }
@@ -249,6 +249,9 @@ PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=15)
 # The beat scan leaves a pending row this long to the message already on its way.
 PUSH_SCAN_GRACE_SECONDS = env.int("PUSH_SCAN_GRACE_SECONDS", default=60)
 PUSH_SCAN_BATCH = env.int("PUSH_SCAN_BATCH", default=500)
+# An attempt's lease on its outbox row (locked_until): no other worker sends it meanwhile; a
+# dead worker's row is claimed again once it expires. Never shorter than the request timeout.
+PUSH_LEASE_SECONDS = env.float("PUSH_LEASE_SECONDS", default=60.0)
 
 # --- Production hardening (on whenever DEBUG is off) ------------------------
 if not DEBUG:

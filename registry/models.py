@@ -1,5 +1,6 @@
 """The institution registry: streets, childcare institutions and their classes."""
 
+import uuid
 import zoneinfo
 
 from django.conf import settings
@@ -366,3 +367,39 @@ class Registration(AuditedModel):
     @property
     def is_overdue(self):
         return self.pushed_at is None and self.push_deadline < timezone.localdate()
+
+
+class DigestRun(models.Model):
+    """The daily digest of overdue pushes (逾期推送日报): at most one per day.
+
+    ``registration_ids`` is the overdue list as taken when the day's run began; the digest is
+    sent through the outbox (topic ``registry.overdue_digest``, one delivery per channel, with
+    the run's Idempotency-Key); ``channels_done`` lists the channels that have it, and
+    ``sent_at`` is set once all do (``registry.push``).
+    """
+
+    date = models.DateField(_("date"), unique=True)
+    idempotency_key = models.UUIDField(_("idempotency key"), default=uuid.uuid4, unique=True, editable=False)
+    registration_ids = models.JSONField(_("overdue registrations"), default=list)
+    channels_done = models.JSONField(_("channels delivered"), default=list)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date"]
+        verbose_name = _("overdue digest")
+        verbose_name_plural = _("overdue digests")
+
+    def __str__(self):
+        return f"{self.date}: {len(self.registration_ids)}"
+
+
+class InboxEntry(Registration):
+    """A registration that has reached the health bureau's inbox in the platform and awaits
+    the institution's filing (待备案登记). Read-only; its rows are
+    ``registry.selectors.registrations_awaiting_filing``."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("registration awaiting filing")
+        verbose_name_plural = _("registrations awaiting filing")

@@ -7,6 +7,7 @@ this admin. Scoping is ``Registration.objects.visible_to``.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminDateWidget
+from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -17,12 +18,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from luchen_care.accounts.models import Authority, Role
-from luchen_care.accounts.permissions import works_in_admin
-from luchen_care.core.admin import ScopedHistoryAdmin
+from luchen_care.accounts.permissions import administers_district, works_in_admin
+from luchen_care.core.admin import ScopedAdmin, ScopedHistoryAdmin
 from luchen_care.exchange.models import PushDelivery
 
 from .imports import registration_template, registrations_import, template_filename
-from .models import Registration, RegistrationKind, RegistrationSource, Street
+from .models import DigestRun, InboxEntry, Registration, RegistrationKind, RegistrationSource, Street
 from .permissions import can_record_registration
 from .registrations import (
     CORRECTION_FIELD,
@@ -32,6 +33,7 @@ from .registrations import (
     registration_sla_report,
     registration_validate,
 )
+from .selectors import registrations_awaiting_filing
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -110,8 +112,11 @@ class RegistrationAddForm(forms.ModelForm):
         return cleaned
 
 
-class PushDeliveryInline(admin.TabularInline):
+class PushDeliveryInline(GenericTabularInline):
+    """The registration's outbox rows (its push on each channel), read-only."""
+
     model = PushDelivery
+    ct_field, ct_fk_field = "subject_type", "subject_id"
     extra = 0
     can_delete = False
     fields = ["channel", "status", "attempts", "last_error", "delivered_at"]
@@ -370,3 +375,76 @@ class RegistrationAdmin(ScopedHistoryAdmin):
 
 
 admin.site.register(Registration, RegistrationAdmin)
+
+
+# --- The health bureau's pages of the push: its inbox and the daily digests --------------------
+
+
+class BureauReadOnlyAdmin(ScopedAdmin):
+    """Visible to the health bureau and superusers; nobody edits, adds or deletes here."""
+
+    def has_module_permission(self, request):
+        return administers_district(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return administers_district(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InboxEntry)
+class InboxEntryAdmin(BureauReadOnlyAdmin):
+    """The health bureau's inbox (待备案登记): registrations received, for which the institution must file."""
+
+    list_display = [
+        "institution_name",
+        "credit_code",
+        "authority",
+        "registration_number",
+        "kind",
+        "registered_on",
+        "delivered_at",
+        "institution_status",
+    ]
+    list_filter = ["authority", "kind", "institution__status"]
+    search_fields = ["registration_number", "institution__name", "institution__credit_code"]
+    fields = ["institution", "authority", "registration_number", "kind", "registered_on", "delivered_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return registrations_awaiting_filing()
+
+    @admin.display(description=_("institution"), ordering="institution__name")
+    def institution_name(self, obj):
+        return obj.institution.name
+
+    @admin.display(description=_("unified social credit code"))
+    def credit_code(self, obj):
+        return obj.institution.credit_code
+
+    @admin.display(description=_("delivered at"), ordering="delivered_at")
+    def delivered_at(self, obj):
+        return obj.delivered_at
+
+    @admin.display(description=_("institution status"))
+    def institution_status(self, obj):
+        return obj.institution.get_status_display()
+
+
+@admin.register(DigestRun)
+class DigestRunAdmin(BureauReadOnlyAdmin):
+    """The overdue digests (逾期推送日报): one row per day; its deliveries are in the outbox's pages."""
+
+    list_display = ["date", "overdue_count", "channels_done", "sent_at"]
+    readonly_fields = ["date", "idempotency_key", "registration_ids", "channels_done", "sent_at", "created_at"]
+
+    @admin.display(description=_("overdue"))
+    def overdue_count(self, obj):
+        return len(obj.registration_ids)

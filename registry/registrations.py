@@ -16,7 +16,6 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from luchen_care.accounts.models import Authority
-from luchen_care.exchange.services import registration_push_enqueue
 from luchen_care.workdays.calendar import Calendar, package_knows, working_day_deadline
 from luchen_care.workdays.models import WorkdayOverride
 
@@ -33,6 +32,7 @@ from .models import (
     Street,
 )
 from .permissions import can_record_registration
+from .push import registration_push_enqueue
 from .services import institution_save, institution_update
 from .validators import normalize_credit_code, validate_credit_code
 

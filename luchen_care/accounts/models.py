@@ -97,16 +97,17 @@ class User(AbstractUser):
         if self.role != Role.API_CLIENT and self.scope_kinds:
             errors["scope_kinds"] = _("Only API clients have a scope.")
         elif self.scope_kinds:
-            from registry.models import InstitutionKind  # noqa: PLC0415  (registry imports accounts)
-
-            unknown = (
-                [k for k in self.scope_kinds if k not in InstitutionKind.values]
-                if isinstance(self.scope_kinds, list)
-                else [self.scope_kinds]
-            )
+            # The kinds are the institution model's choices, read through the app registry:
+            # accounts is below the registry and imports none of it.
+            institution_model = self._meta.get_field("institution").related_model
+            kinds = [value for value, _label in institution_model._meta.get_field("kind").choices]
+            if isinstance(self.scope_kinds, list):
+                unknown = [k for k in self.scope_kinds if k not in kinds]
+            else:
+                unknown = [self.scope_kinds]
             if unknown:
                 errors["scope_kinds"] = _("Give a list of institution kinds, from: %(kinds)s.") % {
-                    "kinds": ", ".join(InstitutionKind.values)
+                    "kinds": ", ".join(kinds)
                 }
         if errors:
             raise ValidationError(errors)

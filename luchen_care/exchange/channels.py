@@ -55,6 +55,14 @@ class PermanentError(DeliveryError):
     pass
 
 
+def to_bytes(document) -> bytes:
+    """Serialise a webhook document once; these exact bytes are signed and sent.
+
+    UTF-8, Chinese unescaped, compact, keys sorted: the same document gives the same bytes.
+    """
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
 _session = None
 
 

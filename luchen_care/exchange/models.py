@@ -1,12 +1,20 @@
-"""The transactional outbox: one delivery record per registration and channel.
+"""The outbox: one delivery record per notice and channel.
 
-A delivery row is written in the same transaction as its registration, so a
-registration is never saved without its pushes; Celery tasks then deliver them.
+A notice is something the platform tells another system or a person (a registration pushed
+to the health bureau, a daily digest, later a certificate expiry or a subsidy decision). The
+app that has something to say writes its delivery rows in the transaction that decides it
+(``services.outbox_enqueue``), so it is never decided without its notices; Celery tasks then
+deliver them. The outbox knows channels, retries, signatures and delivery records; what a
+notice is about is the sender's business: ``topic`` names the kind of notice, ``subject``
+points at the record it is about (any model, through contenttypes), and ``payload`` is what
+the channel sends, as the sender built it.
 """
 
 import uuid
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -25,14 +33,19 @@ class DeliveryStatus(models.TextChoices):
 
 
 class PushDelivery(models.Model):
-    registration = models.ForeignKey(
-        "registry.Registration",
-        verbose_name=_("registration"),
-        on_delete=models.PROTECT,
-        related_name="deliveries",
+    """One notice on one channel: its payload, its attempts and their outcome."""
+
+    topic = models.CharField(_("topic"), max_length=64, db_index=True)
+    subject_type = models.ForeignKey(ContentType, verbose_name=_("subject type"), on_delete=models.PROTECT)
+    subject_id = models.PositiveBigIntegerField(_("subject id"))
+    subject = GenericForeignKey("subject_type", "subject_id")
+    subject_label = models.CharField(
+        _("subject"), max_length=255, blank=True, help_text=_("What the notice is about, as its sender named it.")
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
-    idempotency_key = models.UUIDField(_("idempotency key"), default=uuid.uuid4, unique=True, editable=False)
+    # One key per notice, shared by its channels; the webhook sends it as Idempotency-Key.
+    idempotency_key = models.UUIDField(_("idempotency key"), default=uuid.uuid4, editable=False)
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
     )
@@ -41,13 +54,15 @@ class PushDelivery(models.Model):
     last_response_status = models.PositiveSmallIntegerField(_("last response status"), null=True, blank=True)
     last_response_body = models.TextField(_("last response body"), blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    # The lease of the attempt in progress: no other worker claims the row before this time.
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Every attempt and every re-queue (with who did it): ``last_error`` only holds the latest.
     history = HistoricalRecords(
         verbose_name=_("historical push delivery"),
-        excluded_fields=["updated_at"],
+        excluded_fields=["updated_at", "locked_until"],
         user_model=settings.AUTH_USER_MODEL,
     )
 
@@ -56,51 +71,12 @@ class PushDelivery(models.Model):
         verbose_name = _("push delivery")
         verbose_name_plural = _("push deliveries")
         constraints = [
-            models.UniqueConstraint(fields=["registration", "channel"], name="uniq_delivery_registration_channel"),
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id", "topic", "channel"], name="uniq_delivery_subject_topic_channel"
+            ),
+            models.UniqueConstraint(fields=["idempotency_key", "channel"], name="uniq_delivery_key_channel"),
         ]
+        indexes = [models.Index(fields=["subject_type", "subject_id"], name="exchange_delivery_subject_idx")]
 
     def __str__(self):
-        return f"{self.registration} → {self.get_channel_display()}"
-
-
-class InboxEntryManager(models.Manager):
-    def get_queryset(self):
-        return super().get_queryset().filter(channel=Channel.INBOX, status=DeliveryStatus.DELIVERED)
-
-
-class InboxEntry(PushDelivery):
-    """A registration that has reached the health bureau's inbox in the platform and awaits
-    the institution's filing (待备案登记). A read-only view of delivered inbox deliveries."""
-
-    objects = InboxEntryManager()
-
-    class Meta:
-        proxy = True
-        ordering = ["-delivered_at"]
-        verbose_name = _("registration awaiting filing")
-        verbose_name_plural = _("registrations awaiting filing")
-
-
-class DigestRun(models.Model):
-    """The daily digest of overdue pushes (逾期推送日报): at most one per day.
-
-    ``registration_ids`` is the overdue list as taken when the day's run began, so a retry
-    sends the same digest; ``channels_done`` lists the channels that have it.
-    """
-
-    date = models.DateField(_("date"), unique=True)
-    idempotency_key = models.UUIDField(_("idempotency key"), default=uuid.uuid4, unique=True, editable=False)
-    registration_ids = models.JSONField(_("overdue registrations"), default=list)
-    channels_done = models.JSONField(_("channels delivered"), default=list)
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["-date"]
-        verbose_name = _("overdue digest")
-        verbose_name_plural = _("overdue digests")
-
-    def __str__(self):
-        return f"{self.date}: {len(self.registration_ids)}"
+        return f"{self.subject_label or self.topic} → {self.get_channel_display()}"

@@ -1,4 +1,4 @@
-"""Reads of the push pipeline."""
+"""Reads of the outbox."""
 
 from datetime import timedelta
 
@@ -14,11 +14,14 @@ def deliveries_due(*, now=None):
     """Pending deliveries whose task may have been lost: due, or new, for more than the scan's grace period.
 
     Oldest first. The grace period (``PUSH_SCAN_GRACE_SECONDS``) leaves a just-saved row
-    or a scheduled retry to the message that is already on its way.
+    or a scheduled retry to the message that is already on its way; a row whose lease has
+    not expired is left to the attempt that holds it.
     """
-    cutoff = (now or timezone.now()) - timedelta(seconds=settings.PUSH_SCAN_GRACE_SECONDS)
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.PUSH_SCAN_GRACE_SECONDS)
     return (
         PushDelivery.objects.filter(status=DeliveryStatus.PENDING)
         .filter(Q(next_attempt_at__lte=cutoff) | Q(next_attempt_at__isnull=True, created_at__lte=cutoff))
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
         .order_by(Coalesce("next_attempt_at", "created_at"), "pk")
     )

@@ -1,14 +1,45 @@
-"""Pushing registrations to the health bureau: the outbox and its deliveries.
+"""The signed outbox: notices written in the sender's transaction, delivered by Celery workers.
 
-Interface used by the registry (keep it stable):
-``registration_push_enqueue(registration=...)`` must be called inside the transaction
-that saves a registration. It writes one ``PushDelivery`` per enabled channel and, on
-commit, enqueues their delivery.
+Interface for the apps that send (keep it stable)::
 
-A registration counts as pushed (``push_status=pushed``, ``pushed_at``) when the health
-bureau has it: the webhook delivery's ``delivered_at`` when the registration has a
-webhook delivery (``HEALTH_BUREAU_PUSH_URL`` was configured when it was saved),
-otherwise the inbox delivery. DingTalk is a notification, not the push.
+    from luchen_care.exchange.services import Notice, outbox_enqueue
+
+    outbox_enqueue(
+        topic="inspections.certificate_expiry",  # the kind of notice, "<app>.<what>"
+        subject=certificate,                     # the record it is about (any model instance)
+        label="卫生评价报告到期：鹿城区小太阳托育中心",  # what people see in the admin
+        notice=Notice(document={"schema": "lucheng-care.certificate-expiry/v1", ...}, title="…", text="…"),
+        idempotency_key=key,                     # optional; give it when the document carries it
+        channels=None,                           # default: every configured channel
+    )
+
+(The registration push, ``registry.push``, is the first sender: topic
+``registry.registration_push``, subject the registration.)
+
+Call it inside the transaction that decides the notice: its rows (one per channel and
+subject, topic) commit with the decision, and their delivery is enqueued on commit. What
+each channel gets:
+
+- ``webhook``: ``notice.document`` as UTF-8 JSON (compact, keys sorted, Chinese unescaped),
+  signed (``X-Signature``), with the notice's ``Idempotency-Key``; the receiver must answer 2xx;
+- ``dingtalk``: a markdown message ``notice.title`` / ``notice.text`` to the group robot,
+  signed as DingTalk specifies;
+- ``inbox``: kept in the platform (the row itself); delivering it is marking it delivered.
+
+The payload is stored on the row when the notice is enqueued: every attempt sends the same
+bytes. The outbox knows channels, retries, signatures and delivery records, never what a
+notice means. The sender learns each outcome from the signal ``signals.delivery_recorded``,
+sent in the transaction that records it, and records there what it means for its records.
+
+Later notices (certificate expiry, overdue rectification orders, subsidy decisions) use the
+same call with their own topic and subject.
+
+A delivery attempt (``delivery_attempt``) holds no transaction and no row lock while it
+talks to the other side: it claims the row with a lease (``locked_until``) in one short
+transaction, makes the request with no transaction open, and records the outcome in a
+second short transaction, if its lease still holds. A worker that dies mid-request leaves
+only its lease behind; once the lease has expired another attempt (the broker's redelivered
+message, or the beat scan's) claims the row and sends again, with the same key and bytes.
 
 Retry policy (see ``docs/push.md``): network errors, timeouts, 5xx, 408, 429 and DingTalk
 errcodes other than the permanent ones are retried after
@@ -23,26 +54,37 @@ user whose browser asks for English, a test.
 
 import dataclasses
 import functools
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from registry.models import PushStatus, Registration
-
-from . import channels, payloads, selectors
-from .models import Channel, DeliveryStatus, DigestRun, PushDelivery
+from . import channels, selectors
+from .models import Channel, DeliveryStatus, PushDelivery
+from .signals import delivery_recorded
 
 # A retry message may run a moment before the ``next_attempt_at`` its own attempt wrote.
 CLOCK_TOLERANCE = timedelta(seconds=1)
 
 
+@dataclasses.dataclass(frozen=True)
+class Notice:
+    """What a notice says, for each kind of channel: the webhook's JSON ``document``, and the
+    ``title`` and markdown ``text`` that people read (DingTalk, the inbox)."""
+
+    document: dict
+    title: str
+    text: str
+
+
 def _in_default_language(func):
     """Run ``func`` with ``settings.LANGUAGE_CODE`` active: the texts it stores are read in the
-    Chinese admin, and the documents it sends (``authority_name``) must not depend on who
-    triggered the attempt."""
+    Chinese admin, whoever triggered the attempt."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -53,6 +95,7 @@ def _in_default_language(func):
 
 
 def enabled_channels():
+    """The channels configured in this deployment: the inbox always, the webhook and DingTalk when set."""
     channels_ = [Channel.INBOX]
     if settings.HEALTH_BUREAU_PUSH_URL:
         channels_.append(Channel.WEBHOOK)
@@ -61,27 +104,60 @@ def enabled_channels():
     return channels_
 
 
+def payload_for(channel, notice: Notice) -> dict:
+    """What ``channel`` sends of ``notice``, as stored on its row."""
+    if channel == Channel.WEBHOOK:
+        return notice.document
+    if channel == Channel.DINGTALK:
+        return {"msgtype": "markdown", "markdown": {"title": notice.title, "text": notice.text}}
+    return {"title": notice.title, "text": notice.text}
+
+
 def _enqueue_on_commit(delivery_ids):
+    # A service may enqueue its own app's tasks on commit: the one allowed arrow from
+    # services to tasks (import-linter's layers contract lists it as an exception).
     from .tasks import deliver_push  # noqa: PLC0415  (tasks import services)
 
-    # robust: a broker that is down must not turn a committed registration into an error
+    # robust: a broker that is down must not turn a committed decision into an error
     # answer; the row is pending and the beat scan enqueues it later.
     for pk in delivery_ids:
         transaction.on_commit(lambda pk=pk: deliver_push.delay(pk), robust=True)
 
 
-def registration_push_enqueue(*, registration):
-    """Write the registration's outbox rows (one per enabled channel) and enqueue them on commit.
+def outbox_enqueue(*, topic, subject, notice: Notice, label="", idempotency_key=None, channels=None):
+    """Write a notice's outbox rows (one per channel) and enqueue their delivery on commit.
 
-    Call it inside the transaction that saves ``registration``: the rows and the
-    registration commit together, and no task runs before the commit. Calling it again
-    for the same registration adds only missing channels (one row per registration and
-    channel) and re-enqueues the pending ones; delivered rows are never sent again.
+    Call it inside the transaction that decides the notice: the rows commit with it, and no
+    task runs before the commit. ``topic`` names the kind of notice (``"<app>.<what>"``),
+    ``subject`` is the record it is about, ``label`` what people see of it in the admin;
+    ``idempotency_key`` (default: a new UUID) is the key the webhook sends, shared by the
+    notice's channels; ``channels`` defaults to ``enabled_channels()``.
+
+    Calling it again for the same topic and subject adds only the missing channels (one row
+    per subject, topic and channel; a new row gets the key of the rows already there) and
+    re-enqueues the pending ones; delivered rows are never sent again. Returns the rows.
     """
-    deliveries = [
-        PushDelivery.objects.get_or_create(registration=registration, channel=channel)[0]
-        for channel in enabled_channels()
-    ]
+    subject_type = ContentType.objects.get_for_model(subject)
+    existing = {
+        d.channel: d for d in PushDelivery.objects.filter(subject_type=subject_type, subject_id=subject.pk, topic=topic)
+    }
+    if existing:
+        idempotency_key = next(iter(existing.values())).idempotency_key
+    key = idempotency_key or uuid.uuid4()
+    deliveries = []
+    for channel in channels if channels is not None else enabled_channels():
+        delivery = existing.get(channel)
+        if delivery is None:
+            delivery = PushDelivery.objects.create(
+                topic=topic,
+                subject_type=subject_type,
+                subject_id=subject.pk,
+                subject_label=str(label)[:255],
+                channel=channel,
+                idempotency_key=key,
+                payload=payload_for(channel, notice),
+            )
+        deliveries.append(delivery)
     _enqueue_on_commit([d.pk for d in deliveries if d.status == DeliveryStatus.PENDING])
     return deliveries
 
@@ -93,51 +169,16 @@ def retry_delay(attempts: int) -> float:
     return min(cap, base * 2 ** max(0, attempts - 1))
 
 
+def lease_seconds() -> float:
+    """How long an attempt holds its row: ``PUSH_LEASE_SECONDS``, at least the request's timeout."""
+    return max(float(settings.PUSH_LEASE_SECONDS), float(settings.HEALTH_BUREAU_PUSH_TIMEOUT))
+
+
 @dataclasses.dataclass(frozen=True)
 class Attempt:
-    outcome: str  # delivered | retry | failed | skipped
+    outcome: str  # delivered | retry | failed | skipped | leased
     retry_in: float | None = None
     detail: str = ""
-
-
-def _is_push_channel(delivery) -> bool:
-    if delivery.channel == Channel.WEBHOOK:
-        return True
-    if delivery.channel == Channel.INBOX:
-        return not PushDelivery.objects.filter(
-            registration_id=delivery.registration_id, channel=Channel.WEBHOOK
-        ).exists()
-    return False
-
-
-def _registration_follow(delivery, *, actor=None, reason=""):
-    """Carry the push channel's outcome over to its registration (push status, ``pushed_at``).
-
-    A change writes one registration history row, by ``actor`` (none for the worker), with
-    the reason: the delivery's outcome, or ``reason`` when given.
-    """
-    if not _is_push_channel(delivery):
-        return
-    registration = Registration.objects.select_for_update().get(pk=delivery.registration_id)
-    channel = delivery.get_channel_display()
-    if delivery.status == DeliveryStatus.DELIVERED:
-        wanted = (PushStatus.PUSHED, delivery.delivered_at)
-        outcome = _("%(channel)s: delivered (Idempotency-Key %(key)s)") % {
-            "channel": channel,
-            "key": delivery.idempotency_key,
-        }
-    elif delivery.status == DeliveryStatus.FAILED:
-        wanted = (PushStatus.FAILED, registration.pushed_at)
-        outcome = _("%(channel)s: failed: %(error)s") % {"channel": channel, "error": delivery.last_error}
-    else:
-        wanted = (PushStatus.PENDING, registration.pushed_at)
-        outcome = _("%(channel)s: pending") % {"channel": channel}
-    if (registration.push_status, registration.pushed_at) == wanted:
-        return  # a retry that changes nothing writes no history row
-    registration.push_status, registration.pushed_at = wanted
-    registration._change_reason = (reason or outcome)[:100]  # simple-history's column is 100 characters
-    registration._history_user = actor
-    registration.save(update_fields=["push_status", "pushed_at", "modified_at"])
 
 
 def _send(delivery):
@@ -145,81 +186,118 @@ def _send(delivery):
     if delivery.channel == Channel.INBOX:
         return None  # the inbox is this database: marking it delivered is the delivery
     if delivery.channel == Channel.WEBHOOK:
-        body = payloads.to_bytes(payloads.registration_push_document(delivery))
+        body = channels.to_bytes(delivery.payload)
         return channels.webhook_post(body=body, idempotency_key=str(delivery.idempotency_key))
     if delivery.channel == Channel.DINGTALK:
-        title, text = payloads.registration_markdown(delivery.registration)
-        return channels.dingtalk_post(title=title, text=text)
+        markdown = delivery.payload.get("markdown") or {}
+        return channels.dingtalk_post(title=markdown.get("title", ""), text=markdown.get("text", ""))
     raise channels.PermanentError(f"unknown channel {delivery.channel!r}")
+
+
+def delivery_claim(*, delivery_id, now=None):
+    """Claim outbox row ``delivery_id`` for one attempt, in one short transaction.
+
+    Changes in the world: sets the row's lease (``locked_until`` = now + ``lease_seconds()``)
+    if the row is pending, due, and not leased by another attempt; nothing else (no attempt
+    is counted, no history row). Returns ``(delivery, None)`` with the claimed row, or
+    ``(None, Attempt)`` saying why it was left alone: ``leased`` (with ``retry_in``, the
+    seconds until the other lease expires) or ``skipped``.
+    """
+    now = now or timezone.now()
+    lease = now + timedelta(seconds=lease_seconds())
+    with transaction.atomic():
+        claimed = (
+            PushDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + CLOCK_TOLERANCE))
+            .update(locked_until=lease)
+        )
+    delivery = PushDelivery.objects.filter(pk=delivery_id).first()
+    if claimed:
+        return delivery, None
+    if delivery is None:
+        return None, Attempt("skipped", detail="no such delivery")
+    if delivery.status != DeliveryStatus.PENDING:
+        return None, Attempt("skipped", detail=f"already {delivery.status}")
+    if delivery.locked_until and delivery.locked_until > now:
+        wait = (delivery.locked_until - now).total_seconds()
+        return None, Attempt("leased", retry_in=wait, detail="leased by another attempt")
+    return None, Attempt("skipped", detail="a retry is scheduled for later")
+
+
+def _apply_outcome(delivery, *, response=None, error=None):
+    """Set the row's fields from one attempt's outcome; return the retry delay, if any."""
+    delivery.attempts += 1
+    retry_in = None
+    if error is None:
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at = (
+            DeliveryStatus.DELIVERED,
+            timezone.now(),
+            None,
+        )
+        delivery.last_error = ""
+        if response is not None:
+            delivery.last_response_status = response.status_code
+            delivery.last_response_body = response.text[: channels.KEPT_BODY_CHARS]
+        return None
+    if isinstance(error, channels.DeliveryError):
+        delivery.last_error = str(error)
+        delivery.last_response_status, delivery.last_response_body = error.status, error.body
+        retryable = isinstance(error, channels.TransientError)
+    else:  # a bug must not lose the row: record it and retry like a transient error
+        delivery.last_error = f"{type(error).__name__}: {error}"
+        retryable = True
+    if retryable and delivery.attempts < settings.PUSH_MAX_ATTEMPTS:
+        retry_in = retry_delay(delivery.attempts)
+        delivery.next_attempt_at = timezone.now() + timedelta(seconds=retry_in)
+    else:
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
+    return retry_in
 
 
 @_in_default_language
 def delivery_attempt(*, delivery_id) -> Attempt:
-    """Make one delivery attempt for outbox row ``delivery_id``, if it is due.
+    """Make one delivery attempt for outbox row ``delivery_id``, if it is due and free.
 
-    Changes in the world: at most one request to the channel (webhook POST, DingTalk
-    message; the inbox needs none), and on the row: ``attempts`` + 1, then either
-    ``delivered`` with ``delivered_at``, or ``last_error`` (and the response status and body)
-    with ``next_attempt_at`` for a retry, or ``failed``. The push channel's outcome is
-    copied to the registration (``push_status``, ``pushed_at``). Each attempt leaves a
-    history row of the delivery (``PushDelivery.history``), so earlier errors are kept.
+    Changes in the world, in three steps:
+    1. claim (``delivery_claim``): a short transaction sets the row's lease; a row that is
+       leased by another attempt, already delivered or failed, or whose retry is not due
+       yet, is left alone;
+    2. with no transaction open: at most one request to the channel (webhook POST with the
+       stored payload, DingTalk message; the inbox needs none);
+    3. record, in a second short transaction, if the lease is still ours: ``attempts`` + 1,
+       then ``delivered`` with ``delivered_at``, or ``last_error`` (and the response status
+       and body) with ``next_attempt_at`` for a retry, or ``failed``; the lease is released,
+       a history row of the delivery is written, and ``delivery_recorded`` is sent so the
+       sender records what the outcome means (a registration's push status).
 
-    Idempotent and safe to run concurrently: the row is locked for the attempt
-    (``SELECT … FOR UPDATE SKIP LOCKED``); a row that is locked by another worker,
-    already delivered or failed, or whose retry is not due yet, is left alone. If the
-    worker dies mid-request, the lock dies with its database connection and nothing
-    was recorded, so the next attempt sends again with the same Idempotency-Key.
+    Safe to run concurrently and again: a second worker cannot claim a leased row before its
+    lease expires. If the worker dies mid-request nothing was recorded but the lease; once
+    it expires the next attempt sends again with the same Idempotency-Key and bytes.
     """
+    delivery, refused = delivery_claim(delivery_id=delivery_id)
+    if refused is not None:
+        return refused
+    lease = delivery.locked_until
+    response = error = None
+    try:
+        response = _send(delivery)
+    except Exception as exc:  # noqa: BLE001  (recorded on the row; see _apply_outcome)
+        error = exc
     with transaction.atomic():
-        delivery = (
-            PushDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("registration__institution__street")
-            .filter(pk=delivery_id)
-            .first()
-        )
-        if delivery is None:
-            return Attempt("skipped", detail="locked by another worker, or no such delivery")
-        if delivery.status != DeliveryStatus.PENDING:
-            return Attempt("skipped", detail=f"already {delivery.status}")
-        if delivery.next_attempt_at and delivery.next_attempt_at > timezone.now() + CLOCK_TOLERANCE:
-            return Attempt("skipped", detail="a retry is scheduled for later")
-
-        delivery.attempts += 1
-        retry_in = None
-        try:
-            response = _send(delivery)
-        except channels.DeliveryError as exc:
-            delivery.last_error = str(exc)
-            delivery.last_response_status, delivery.last_response_body = exc.status, exc.body
-            if isinstance(exc, channels.TransientError) and delivery.attempts < settings.PUSH_MAX_ATTEMPTS:
-                retry_in = retry_delay(delivery.attempts)
-                delivery.next_attempt_at = timezone.now() + timedelta(seconds=retry_in)
-            else:
-                delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
-        except Exception as exc:  # a bug must not lose the row: record it and retry like a transient error
-            delivery.last_error = f"{type(exc).__name__}: {exc}"
-            if delivery.attempts < settings.PUSH_MAX_ATTEMPTS:
-                retry_in = retry_delay(delivery.attempts)
-                delivery.next_attempt_at = timezone.now() + timedelta(seconds=retry_in)
-            else:
-                delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
-        else:
-            delivery.status, delivery.delivered_at, delivery.next_attempt_at = (
-                DeliveryStatus.DELIVERED,
-                timezone.now(),
-                None,
-            )
-            delivery.last_error = ""
-            if response is not None:
-                delivery.last_response_status = response.status_code
-                delivery.last_response_body = response.text[: channels.KEPT_BODY_CHARS]
-        delivery.save()
-        _registration_follow(delivery)
-    if delivery.status == DeliveryStatus.DELIVERED:
+        row = PushDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if row is None or row.locked_until != lease or row.status != DeliveryStatus.PENDING:
+            # Our lease expired and another attempt took the row over: its outcome is the record.
+            return Attempt("skipped", detail="the lease expired before the outcome was recorded")
+        retry_in = _apply_outcome(row, response=response, error=error)
+        row.locked_until = None
+        row.save()
+        delivery_recorded.send(sender=PushDelivery, delivery=row, actor=None, reason="")
+    if row.status == DeliveryStatus.DELIVERED:
         return Attempt("delivered")
-    if delivery.status == DeliveryStatus.FAILED:
-        return Attempt("failed", detail=delivery.last_error)
-    return Attempt("retry", retry_in=retry_in, detail=delivery.last_error)
+    if row.status == DeliveryStatus.FAILED:
+        return Attempt("failed", detail=row.last_error)
+    return Attempt("retry", retry_in=retry_in, detail=row.last_error)
 
 
 @_in_default_language
@@ -228,12 +306,12 @@ def deliveries_requeue(*, delivery_ids, actor=None) -> int:
     """Give failed deliveries a fresh set of attempts and enqueue them on commit.
 
     Changes in the world: each failed row goes back to ``pending`` with ``attempts`` 0
-    (its last error is kept, prefixed with who re-queued it), its registration's push
-    status back to pending, and a delivery task is enqueued. Who re-queued it and when
-    stays in the history of the delivery and of the registration (``actor`` as the
-    history user, with the reason), after later attempts have overwritten
-    ``last_error``. The Idempotency-Key stays the same. Rows that are not failed are
-    left alone. Returns how many were re-queued.
+    (its last error is kept, prefixed with who re-queued it), and a delivery task is
+    enqueued; ``delivery_recorded`` tells the sender (the registry sets the registration's
+    push status back to pending). Who re-queued it and when stays in the history of the
+    delivery (``actor`` as the history user, with the reason), after later attempts have
+    overwritten ``last_error``. The Idempotency-Key stays the same. Rows that are not
+    failed are left alone. Returns how many were re-queued.
     """
     rows = list(
         PushDelivery.objects.select_for_update().filter(pk__in=list(delivery_ids), status=DeliveryStatus.FAILED)
@@ -243,9 +321,10 @@ def deliveries_requeue(*, delivery_ids, actor=None) -> int:
         reason = _("Re-queued by %(user)s after %(attempts)d attempts") % {"user": who, "attempts": delivery.attempts}
         delivery.last_error = f"[{reason}] {delivery.last_error}"
         delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.PENDING, 0, None
+        delivery.locked_until = None
         delivery._history_user, delivery._change_reason = actor, reason[:100]
         delivery.save()
-        _registration_follow(delivery, actor=actor, reason=reason)
+        delivery_recorded.send(sender=PushDelivery, delivery=delivery, actor=actor, reason=reason)
     _enqueue_on_commit([d.pk for d in rows])
     return len(rows)
 
@@ -254,94 +333,14 @@ def pending_pushes_enqueue(*, now=None) -> int:
     """Enqueue a delivery task for every pending row whose task may have been lost.
 
     That is a row that is due (``next_attempt_at`` passed) or new (none) for more than
-    ``PUSH_SCAN_GRACE_SECONDS``: its message was lost (Redis lost data, a worker died and
-    the message is not yet visible again, the publish after the commit failed). Enqueueing
+    ``PUSH_SCAN_GRACE_SECONDS``, and not leased by an attempt in progress: its message was
+    lost (Redis lost data, a worker died, the publish after the commit failed). Enqueueing
     one that is already queued costs a skipped task, never a second delivery. At most
     ``PUSH_SCAN_BATCH`` per run. Returns how many were enqueued.
     """
-    from .tasks import deliver_push  # noqa: PLC0415
+    from .tasks import deliver_push  # noqa: PLC0415  (see _enqueue_on_commit)
 
     ids = list(selectors.deliveries_due(now=now)[: settings.PUSH_SCAN_BATCH].values_list("pk", flat=True))
     for pk in ids:
         deliver_push.delay(pk)
     return len(ids)
-
-
-# --- The daily overdue digest -----------------------------------------------------------
-
-
-def digest_channels():
-    channels_ = [Channel.INBOX]
-    if settings.HEALTH_BUREAU_PUSH_URL:
-        channels_.append(Channel.WEBHOOK)
-    if settings.DINGTALK_WEBHOOK_URL:
-        channels_.append(Channel.DINGTALK)
-    return channels_
-
-
-def _digest_send(channel, run, registrations):
-    if channel == Channel.INBOX:
-        return  # the run itself is the platform's copy (admin: 逾期推送日报)
-    if channel == Channel.WEBHOOK:
-        body = payloads.to_bytes(payloads.overdue_digest_document(run, registrations))
-        channels.webhook_post(body=body, idempotency_key=str(run.idempotency_key))
-        return
-    title, text = payloads.digest_markdown(run, registrations)
-    channels.dingtalk_post(title=title, text=text)
-
-
-@_in_default_language
-def overdue_digest_send(*, today=None) -> Attempt:
-    """Send today's digest of overdue registrations, once, through every configured channel.
-
-    Changes in the world: creates the day's ``DigestRun`` (unique per date) with the list
-    of registrations overdue today (``Registration.objects.overdue``), then sends it to the
-    channels that do not have it yet: the webhook (``lucheng-care.overdue-digest/v1``, with
-    the run's Idempotency-Key), DingTalk (markdown), and the inbox (the run itself). When
-    every channel has it, ``sent_at`` is set and later calls that day do nothing. Nothing
-    is sent when nothing is overdue. A transient failure returns a retry delay; only the
-    channels still missing are sent again.
-    """
-    today = today or timezone.localdate()
-    with transaction.atomic():
-        DigestRun.objects.get_or_create(
-            date=today,
-            defaults={
-                "registration_ids": list(
-                    Registration.objects.overdue(today).order_by("push_deadline", "pk").values_list("pk", flat=True)
-                )
-            },
-        )
-    with transaction.atomic():
-        run = DigestRun.objects.select_for_update(skip_locked=True).filter(date=today).first()
-        if run is None:
-            return Attempt("skipped", detail="another worker is sending today's digest")
-        if run.sent_at:
-            return Attempt("skipped", detail="already sent today")
-        registrations = list(
-            Registration.objects.filter(pk__in=run.registration_ids)
-            .select_related("institution__street")
-            .order_by("push_deadline", "pk")
-        )
-        run.attempts += 1
-        errors, retryable = [], False
-        if registrations:
-            for channel in digest_channels():
-                if channel in run.channels_done:
-                    continue
-                try:
-                    _digest_send(channel, run, registrations)
-                except channels.DeliveryError as exc:
-                    errors.append(f"{channel}: {exc}")
-                    retryable = retryable or isinstance(exc, channels.TransientError)
-                else:
-                    run.channels_done.append(str(channel))
-        run.last_error = "\n".join(errors)
-        if not errors:
-            run.sent_at = timezone.now()
-        run.save()
-    if not errors:
-        return Attempt("delivered", detail=f"{len(registrations)} overdue")
-    if retryable and run.attempts < settings.PUSH_MAX_ATTEMPTS:
-        return Attempt("retry", retry_in=retry_delay(run.attempts), detail=run.last_error)
-    return Attempt("failed", detail=run.last_error)

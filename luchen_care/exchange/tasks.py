@@ -1,4 +1,4 @@
-"""Celery tasks of the push pipeline. Thin: the work is in ``services``.
+"""Celery tasks of the outbox. Thin: the work is in ``services``.
 
 Every task runs with ``acks_late`` and ``reject_on_worker_lost``: the broker keeps the
 message until the task has finished, so a worker that dies mid-task loses nothing. The
@@ -21,9 +21,10 @@ def deliver_push(self, delivery_id):
     """Deliver one outbox row (``PushDelivery``) to its channel, or schedule its retry.
 
     Changes in the world: see ``services.delivery_attempt`` (one request to the channel,
-    the row's status and attempts, the registration's push status). A transient failure
-    re-publishes this task with the backoff countdown; in eager mode (no broker) the row
-    is left pending for the beat scan instead of retrying inline.
+    the row's status and attempts, and what its sender records of the outcome). A
+    transient failure re-publishes this task with the backoff countdown; a row leased by
+    another attempt (a dead worker's, say) is tried again when the lease expires. In eager
+    mode (no broker) the row is left pending for the beat scan instead of retrying inline.
     """
     attempt = services.delivery_attempt(delivery_id=delivery_id)
     if attempt.outcome != "skipped":
@@ -44,17 +45,3 @@ def scan_pending_pushes():
     if count:
         log.warning("push scan re-enqueued %s pending deliveries", count)
     return count
-
-
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, ignore_result=True)
-def overdue_digest(self):
-    """Beat, daily: send today's digest of overdue registrations through the channels, once.
-
-    Changes in the world: see ``services.overdue_digest_send`` (the day's ``DigestRun``,
-    a webhook POST, a DingTalk message). Retried with backoff on transient failures.
-    """
-    attempt = services.overdue_digest_send()
-    log.info("overdue digest: %s %s", attempt.outcome, attempt.detail)
-    if attempt.retry_in is not None and not self.request.is_eager:
-        raise self.retry(countdown=attempt.retry_in)
-    return attempt.outcome

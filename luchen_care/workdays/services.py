@@ -1,22 +1,20 @@
 """Writes to the working-day calendar.
 
 A change to the calendar moves the legal deadlines counted in it, so every write here
-recounts, in its own transaction, the registration deadlines whose window holds the
-day (``registry.registrations.registration_deadlines_recompute``: the one place that
-counts them again).
+announces it (``signals.working_days_changed``), in its own transaction: the apps that
+keep deadlines (registrations' push deadlines today) recount theirs in their receivers,
+before the transaction commits.
 """
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .models import WorkdayOverride
+from .signals import working_days_changed
 
 
-def _recount(*, days, cause, actor):
-    # Imported here: the calendar is a cross-cutting app that the registry builds on.
-    from registry.registrations import registration_deadlines_recompute
-
-    return registration_deadlines_recompute(days=sorted(set(days)), cause=cause, actor=actor)
+def _announce(*, days, cause, actor):
+    working_days_changed.send(sender=WorkdayOverride, days=sorted(set(days)), cause=cause, actor=actor)
 
 
 @transaction.atomic
@@ -25,9 +23,10 @@ def workday_override_save(*, override: WorkdayOverride, actor) -> WorkdayOverrid
 
     From then on, the day is a working day or a day off as set here, whatever the
     chinesecalendar package says; the first row in a year makes that year's deadlines
-    non-provisional. In the same transaction, every registration whose window
-    [registered_on, push_deadline] holds the row's old or new date has its push deadline
-    recounted, with a history row naming ``actor`` and the override.
+    non-provisional. In the same transaction, ``working_days_changed`` announces the row's
+    old and new date: its subscribers recount the push deadline of every registration whose
+    window [registered_on, push_deadline] holds one, with a history row naming ``actor``
+    and the override.
     """
     stored = None
     if override.pk is not None:
@@ -42,7 +41,7 @@ def workday_override_save(*, override: WorkdayOverride, actor) -> WorkdayOverrid
         cause = _("working-day override %(old)s moved to %(new)s") % {"old": stored.date.isoformat(), "new": day}
     else:
         cause = _("working-day override %(day)s changed") % {"day": day}
-    _recount(days=[override.date] + ([stored.date] if stored else []), cause=cause, actor=actor)
+    _announce(days=[override.date] + ([stored.date] if stored else []), cause=cause, actor=actor)
     return override
 
 
@@ -51,8 +50,8 @@ def workday_overrides_delete(*, overrides, actor) -> int:
     """Delete override rows on behalf of ``actor``; return how many.
 
     Their days fall back to the chinesecalendar package (or Monday to Friday). The deletions
-    stay in the history, naming ``actor``; in the same transaction every registration whose
-    window holds one of the days has its push deadline recounted, with a history row.
+    stay in the history, naming ``actor``; in the same transaction ``working_days_changed``
+    announces the days, and its subscribers recount the push deadlines whose window holds one.
     """
     rows = list(WorkdayOverride.objects.select_for_update().filter(pk__in=[o.pk for o in overrides]))
     for row in rows:
@@ -60,7 +59,7 @@ def workday_overrides_delete(*, overrides, actor) -> int:
         row.delete()
     if rows:
         days = ", ".join(sorted(r.date.isoformat() for r in rows))
-        _recount(
+        _announce(
             days=[r.date for r in rows],
             cause=_("working-day override %(day)s deleted") % {"day": days},
             actor=actor,

@@ -194,8 +194,8 @@ def make_registration(*, registered_on=None, push_deadline=None, enqueue=True, *
 
     Its ``data`` (the data as registered) is the institution's, as ``registration_record``
     would have stored it."""
-    from luchen_care.exchange.services import registration_push_enqueue
     from registry.models import Registration
+    from registry.push import registration_push_enqueue
 
     registered_on = registered_on or date.today()
     number = f"REG-{uuid.uuid4().hex[:12]}"
@@ -341,6 +341,7 @@ def workers(transactional_db, broker_queue, push_settings, tmp_path, settings):
         "PUSH_RETRY_BASE_SECONDS": "0.2",
         "PUSH_RETRY_MAX_SECONDS": "1",
         "PUSH_MAX_ATTEMPTS": "6",
+        "PUSH_LEASE_SECONDS": "5",
         "DINGTALK_WEBHOOK_URL": "",
         "DINGTALK_SECRET": "",
         "DJANGO_DEBUG": "true",

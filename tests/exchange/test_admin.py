@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
+from luchen_care.exchange.models import Channel, DeliveryStatus
 from luchen_care.exchange.services import delivery_attempt
+from registry.push import registration_deliveries
 
 from .conftest import make_registration
 
@@ -12,8 +13,8 @@ pytestmark = pytest.mark.django_db
 
 PAGES = [
     "admin:exchange_pushdelivery_changelist",
-    "admin:exchange_inboxentry_changelist",
-    "admin:exchange_digestrun_changelist",
+    "admin:registry_inboxentry_changelist",
+    "admin:registry_digestrun_changelist",
 ]
 
 
@@ -38,16 +39,16 @@ def test_other_staff_do_not(client, wuma_user, market_user, registration, page):
 
 def test_inbox_lists_delivered_inbox_rows_only(client, health_user, registration):
     client.force_login(health_user)
-    url = reverse("admin:exchange_inboxentry_changelist")
+    url = reverse("admin:registry_inboxentry_changelist")
     assert registration.registration_number not in client.get(url).content.decode()
-    inbox = PushDelivery.objects.get(registration=registration, channel=Channel.INBOX)
+    inbox = registration_deliveries(registration).get(channel=Channel.INBOX)
     delivery_attempt(delivery_id=inbox.pk)
     assert registration.registration_number in client.get(url).content.decode()
 
 
 def test_deliveries_are_read_only(client, health_user, registration):
     client.force_login(health_user)
-    row = PushDelivery.objects.get(registration=registration, channel=Channel.WEBHOOK)
+    row = registration_deliveries(registration).get(channel=Channel.WEBHOOK)
     page = client.get(reverse("admin:exchange_pushdelivery_change", args=[row.pk]))
     assert page.status_code == 200 and b'name="_save"' not in page.content
     assert client.get(reverse("admin:exchange_pushdelivery_add")).status_code == 403
@@ -55,7 +56,7 @@ def test_deliveries_are_read_only(client, health_user, registration):
 
 def test_requeue_action(client, health_user, registration, receiver, django_capture_on_commit_callbacks):
     receiver.answer("/exchange/registrations", (410, b"gone"))
-    row = PushDelivery.objects.get(registration=registration, channel=Channel.WEBHOOK)
+    row = registration_deliveries(registration).get(channel=Channel.WEBHOOK)
     delivery_attempt(delivery_id=row.pk)
     client.force_login(health_user)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -74,7 +75,7 @@ def test_requeue_action(client, health_user, registration, receiver, django_capt
 
 
 def test_a_delivery_cannot_be_reverted_from_its_history(client, health_user, registration):
-    row = PushDelivery.objects.get(registration=registration, channel=Channel.WEBHOOK)
+    row = registration_deliveries(registration).get(channel=Channel.WEBHOOK)
     delivery_attempt(delivery_id=row.pk)
     first = row.history.order_by("history_date").first()
     client.force_login(health_user)

@@ -13,13 +13,15 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from luchen_care.exchange import payloads
-from luchen_care.exchange.models import Channel, DeliveryStatus, DigestRun, PushDelivery
+from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
 from luchen_care.exchange.signature import dingtalk_signature, verify
-from registry.models import PushStatus, Registration
+from registry import payloads
+from registry.models import DigestRun, PushStatus, Registration
+from registry.push import registration_deliveries
 
 from .conftest import DINGTALK_SECRET, HOLD, SECRET, make_registration, registration_fields, wait_until
 
@@ -29,7 +31,7 @@ WEBHOOK_PATH = "/exchange/registrations"
 
 
 def delivery(registration, channel=Channel.WEBHOOK):
-    return PushDelivery.objects.get(registration=registration, channel=channel)
+    return registration_deliveries(registration).get(channel=channel)
 
 
 def wait_status(registration, status, channel=Channel.WEBHOOK, timeout=30, workers=None):
@@ -127,20 +129,21 @@ def test_a_forged_signature_fails_the_verification_helper(workers, receiver):
 
 def test_worker_killed_mid_push_loses_nothing(workers, receiver):
     """(d) SIGKILL the worker while the receiver holds the request open; a new worker delivers it
-    with the same Idempotency-Key (the message comes back after the visibility timeout)."""
+    with the same Idempotency-Key (the message comes back after the visibility timeout, and the
+    row is claimed again once the dead worker's lease has expired)."""
     receiver.answer(WEBHOOK_PATH, HOLD)
-    first = workers.start(CELERY_VISIBILITY_TIMEOUT=3, HEALTH_BUREAU_PUSH_TIMEOUT=30)
+    first = workers.start(CELERY_VISIBILITY_TIMEOUT=3)
     registration = make_registration()
     [in_flight] = receiver.wait_for(1, WEBHOOK_PATH)
 
     workers.kill(first)
     killed_at = time.monotonic()
     webhook = delivery(registration)
-    assert webhook.status == DeliveryStatus.PENDING  # nothing half-recorded: the row lock died with the worker
-    assert webhook.attempts == 0
+    assert webhook.status == DeliveryStatus.PENDING  # nothing half-recorded: only the lease is left
+    assert webhook.attempts == 0 and webhook.locked_until is not None
     time.sleep(max(0.0, 3.5 - (time.monotonic() - killed_at)))  # the message becomes visible again
 
-    workers.start(CELERY_VISIBILITY_TIMEOUT=3, HEALTH_BUREAU_PUSH_TIMEOUT=30)
+    workers.start(CELERY_VISIBILITY_TIMEOUT=3)
     wait_status(registration, DeliveryStatus.DELIVERED, timeout=40, workers=workers)
     requests = receiver.received(WEBHOOK_PATH)
     assert len(requests) == 2
@@ -154,9 +157,10 @@ def test_worker_killed_mid_push_loses_nothing(workers, receiver):
 
 def test_prefork_child_killed_mid_push_is_redelivered_at_once(workers, receiver):
     """(d, a child only) SIGKILL the prefork child holding the push: the parent rejects the
-    message back to the queue (reject_on_worker_lost) and a fresh child delivers it, same key."""
+    message back to the queue (reject_on_worker_lost) and a fresh child delivers it once the
+    dead child's lease has expired, same key."""
     receiver.answer(WEBHOOK_PATH, HOLD)
-    worker = workers.start(pool="prefork", concurrency=1, HEALTH_BUREAU_PUSH_TIMEOUT=30)
+    worker = workers.start(pool="prefork", concurrency=1)
     registration = make_registration()
     [in_flight] = receiver.wait_for(1, WEBHOOK_PATH)
     children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
@@ -171,21 +175,57 @@ def test_prefork_child_killed_mid_push_is_redelivered_at_once(workers, receiver)
 
 
 def test_worker_killed_mid_push_the_beat_scan_recovers_it(workers, receiver):
-    """(d, second way back) After a SIGKILL, the beat scan re-enqueues the pending row at once,
-    without waiting for the broker's visibility timeout; delivered once more, same key."""
+    """(d, second way back) After a SIGKILL, the beat scan re-enqueues the pending row as soon as
+    the dead worker's lease has expired, without waiting for the broker's visibility timeout;
+    delivered once more, same key."""
     receiver.answer(WEBHOOK_PATH, HOLD)
-    first = workers.start(HEALTH_BUREAU_PUSH_TIMEOUT=30)  # visibility timeout: the default hour
+    first = workers.start()  # visibility timeout: the default hour
     registration = make_registration()
     [in_flight] = receiver.wait_for(1, WEBHOOK_PATH)
     workers.kill(first)
 
     from luchen_care.exchange.tasks import scan_pending_pushes
 
-    workers.start(HEALTH_BUREAU_PUSH_TIMEOUT=30, PUSH_SCAN_GRACE_SECONDS=0)
+    workers.start(PUSH_SCAN_GRACE_SECONDS=0)
+    lease_end = delivery(registration).locked_until
+    assert lease_end is not None
+    wait_until(lambda: timezone.now() > lease_end, timeout=10, message="the dead worker's lease to expire")
     scan_pending_pushes.delay()  # what beat does every two minutes; the worker runs the scan
     wait_status(registration, DeliveryStatus.DELIVERED, timeout=30, workers=workers)
     requests = receiver.received(WEBHOOK_PATH)
     assert [r.headers["idempotency-key"] for r in requests] == [in_flight.headers["idempotency-key"]] * 2
+
+
+def test_an_attempt_holds_no_transaction_and_a_second_worker_waits_for_its_lease(workers, receiver):
+    """While a worker waits for the other side's answer, it holds no transaction and no row lock,
+    only its lease: another worker given the same row (a duplicate message) leaves it alone."""
+    from luchen_care.exchange.tasks import deliver_push
+
+    receiver.answer(WEBHOOK_PATH, HOLD)
+    workers.start()
+    workers.start()
+    registration = make_registration()
+    receiver.wait_for(1, WEBHOOK_PATH)
+    webhook = delivery(registration)
+    assert webhook.locked_until is not None and webhook.attempts == 0
+
+    with transaction.atomic():  # not locked: this would fail at once if a worker held the row
+        PushDelivery.objects.select_for_update(nowait=True).get(pk=webhook.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state LIKE 'idle in transaction%%'"
+        )
+        assert cursor.fetchone()[0] == 0  # no session of this database waits inside a transaction
+
+    deliver_push.delay(webhook.pk)  # a duplicate message: the idle worker finds the row leased
+    time.sleep(1.5)
+    assert len(receiver.received(WEBHOOK_PATH)) == 1
+    receiver.release.set()  # the other side answers: the first worker records the delivery
+    wait_status(registration, DeliveryStatus.DELIVERED, workers=workers)
+    time.sleep(6)  # past the lease (5 s here): the duplicate's retry finds the row delivered
+    assert len(receiver.received(WEBHOOK_PATH)) == 1
+    assert delivery(registration).attempts == 1
 
 
 def test_client_error_is_not_retried_and_the_answer_is_kept(workers, receiver):
@@ -248,7 +288,7 @@ def test_overdue_digest_is_sent_once_per_day(workers, receiver, settings):
     make_registration(registered_on=today, push_deadline=today + timedelta(days=7), enqueue=False)  # not overdue
     workers.start()
 
-    from luchen_care.exchange.tasks import overdue_digest
+    from registry.tasks import overdue_digest
 
     for _ in range(3):
         overdue_digest.delay()

@@ -1,4 +1,5 @@
-"""The push services, one attempt at a time, against a real loopback receiver (no worker)."""
+"""The outbox's services and the registry's push through it, one attempt at a time, against a real
+loopback receiver (no worker)."""
 
 import json
 from datetime import timedelta
@@ -6,19 +7,20 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone, translation
 
-from luchen_care.exchange import payloads
-from luchen_care.exchange.models import Channel, DeliveryStatus, DigestRun, PushDelivery
+from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
 from luchen_care.exchange.selectors import deliveries_due
 from luchen_care.exchange.services import (
     deliveries_requeue,
     delivery_attempt,
-    overdue_digest_send,
-    registration_push_enqueue,
+    delivery_claim,
+    lease_seconds,
     retry_delay,
 )
 from luchen_care.exchange.signature import verify
 from luchen_care.exchange.tasks import deliver_push
-from registry.models import PushStatus
+from registry import payloads
+from registry.models import DigestRun, PushStatus
+from registry.push import DIGEST_TOPIC, overdue_digest_send, registration_deliveries, registration_push_enqueue
 
 from .conftest import DINGTALK_SECRET, HOLD, SECRET, make_registration
 
@@ -34,7 +36,7 @@ def registration(push_settings, django_capture_on_commit_callbacks):
 
 
 def webhook(registration):
-    return PushDelivery.objects.get(registration=registration, channel=Channel.WEBHOOK)
+    return registration_deliveries(registration).get(channel=Channel.WEBHOOK)
 
 
 def test_enqueue_writes_one_row_per_enabled_channel_and_enqueues_on_commit(
@@ -47,7 +49,7 @@ def test_enqueue_writes_one_row_per_enabled_channel_and_enqueues_on_commit(
     assert len(callbacks) == 2
     with django_capture_on_commit_callbacks(execute=False) as again:
         assert len(registration_push_enqueue(registration=registration)) == 2
-    assert PushDelivery.objects.filter(registration=registration).count() == 2  # never a duplicate
+    assert registration_deliveries(registration).count() == 2  # never a duplicate
     assert len(again) == 2  # still pending: enqueued again, harmlessly
 
 
@@ -56,7 +58,7 @@ def test_without_a_webhook_the_inbox_is_the_push(settings, django_capture_on_com
     settings.DINGTALK_WEBHOOK_URL = ""
     with django_capture_on_commit_callbacks(execute=False):
         registration = make_registration()
-    [inbox] = PushDelivery.objects.filter(registration=registration)
+    [inbox] = registration_deliveries(registration)
     assert inbox.channel == Channel.INBOX
     assert delivery_attempt(delivery_id=inbox.pk).outcome == "delivered"
     registration.refresh_from_db()
@@ -65,7 +67,7 @@ def test_without_a_webhook_the_inbox_is_the_push(settings, django_capture_on_com
 
 
 def test_with_a_webhook_the_inbox_alone_does_not_count_as_pushed(registration, receiver):
-    inbox = PushDelivery.objects.get(registration=registration, channel=Channel.INBOX)
+    inbox = registration_deliveries(registration).get(channel=Channel.INBOX)
     assert delivery_attempt(delivery_id=inbox.pk).outcome == "delivered"
     registration.refresh_from_db()
     assert registration.push_status == PushStatus.PENDING and registration.pushed_at is None
@@ -88,7 +90,8 @@ def test_body_is_the_documented_document(registration, receiver):
     row = webhook(registration)
     delivery_attempt(delivery_id=row.pk)
     [request] = receiver.received(WEBHOOK_PATH)
-    assert request.body == payloads.to_bytes(payloads.registration_push_document(row))
+    assert request.body == payloads.to_bytes(payloads.registration_push_document(registration, key=row.idempotency_key))
+    assert request.body == payloads.to_bytes(row.payload)  # the document stored when the push was enqueued
     document = request.json()
     assert set(document) == {"schema", "delivery_id", "registration"}
     assert set(document["registration"]) == {
@@ -104,7 +107,7 @@ def test_no_personal_data_beyond_the_job_is_sent(registration, receiver, push_se
     push_settings.DINGTALK_WEBHOOK_URL = f"{receiver.url}/robot/send?access_token=t"
     receiver.default = (200, b'{"errcode": 0, "errmsg": "ok"}')
     registration_push_enqueue(registration=registration)
-    for row in PushDelivery.objects.filter(registration=registration):
+    for row in registration_deliveries(registration):
         assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
     assert len(receiver.received()) == 2  # the webhook and DingTalk
     for request in receiver.received():
@@ -137,6 +140,33 @@ def test_a_retry_that_is_not_due_yet_is_left_alone(registration, receiver, push_
     assert len(receiver.received()) == 1
     PushDelivery.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
     assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
+
+
+def test_a_leased_row_is_not_claimed_by_a_second_worker_until_the_lease_expires(registration, receiver):
+    """Worker A claims the row (its lease) and is still in its request, or has died: worker B's
+    attempt leaves the row alone and says when the lease ends; once it has ended, B claims the
+    row and delivers it, with the same Idempotency-Key."""
+    row = webhook(registration)
+    claimed, refused = delivery_claim(delivery_id=row.pk)  # worker A
+    assert refused is None and claimed.locked_until > timezone.now()
+    assert claimed.locked_until <= timezone.now() + timedelta(seconds=lease_seconds())
+
+    second = delivery_attempt(delivery_id=row.pk)  # worker B, while A holds the lease
+    assert second.outcome == "leased" and 0 < second.retry_in <= lease_seconds()
+    assert delivery_claim(delivery_id=row.pk)[0] is None
+    assert receiver.received() == []
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.PENDING and row.attempts == 0  # a claim records no attempt
+    assert row.history.count() == 1  # nor a history row
+
+    # A's lease runs out (A died mid-request): B claims the row at its next try.
+    assert delivery_claim(delivery_id=row.pk, now=claimed.locked_until - timedelta(seconds=1))[0] is None
+    PushDelivery.objects.filter(pk=row.pk).update(locked_until=timezone.now() - timedelta(seconds=1))
+    assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
+    [request] = receiver.received(WEBHOOK_PATH)
+    assert request.headers["idempotency-key"] == str(row.idempotency_key)
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.DELIVERED and row.attempts == 1 and row.locked_until is None
 
 
 def test_client_error_fails_at_once_and_keeps_the_answer(registration, receiver):
@@ -217,7 +247,7 @@ def dingtalk(push_settings, receiver, django_capture_on_commit_callbacks):
 )
 def test_dingtalk_rate_limit_and_transient_errcodes_are_retried(dingtalk, receiver, answer):
     receiver.answer("/robot/send", (200, answer))
-    row = PushDelivery.objects.get(registration=dingtalk, channel=Channel.DINGTALK)
+    row = registration_deliveries(dingtalk).get(channel=Channel.DINGTALK)
     assert delivery_attempt(delivery_id=row.pk).outcome == "retry"
     row.refresh_from_db()
     assert str(json.loads(answer)["errcode"]) in row.last_error and row.status == DeliveryStatus.PENDING
@@ -231,7 +261,7 @@ def test_dingtalk_rate_limit_and_transient_errcodes_are_retried(dingtalk, receiv
 def test_dingtalk_errcodes_no_retry_can_fix_fail_at_once(dingtalk, receiver, errcode):
     answer = json.dumps({"errcode": errcode, "errmsg": "keywords not in content"}).encode()
     receiver.answer("/robot/send", (200, answer))
-    row = PushDelivery.objects.get(registration=dingtalk, channel=Channel.DINGTALK)
+    row = registration_deliveries(dingtalk).get(channel=Channel.DINGTALK)
     attempt = delivery_attempt(delivery_id=row.pk)
     assert attempt.outcome == "failed" and attempt.retry_in is None
     row.refresh_from_db()
@@ -316,12 +346,15 @@ def test_scan_finds_rows_whose_task_may_be_lost(push_settings, django_capture_on
     push_settings.PUSH_SCAN_GRACE_SECONDS = 60
     now = timezone.now()
     with django_capture_on_commit_callbacks(execute=False):
-        regs = [make_registration() for _ in range(4)]
+        regs = [make_registration() for _ in range(5)]
     rows = [webhook(r) for r in regs]
     PushDelivery.objects.filter(pk=rows[0].pk).update(created_at=now - timedelta(minutes=5))  # new, lost
     PushDelivery.objects.filter(pk=rows[1].pk).update(next_attempt_at=now - timedelta(minutes=2))  # retry, lost
     PushDelivery.objects.filter(pk=rows[2].pk).update(next_attempt_at=now + timedelta(minutes=2))  # not due
     # rows[3]: just created, its message is on its way
+    PushDelivery.objects.filter(pk=rows[4].pk).update(  # old, but an attempt holds its lease
+        created_at=now - timedelta(minutes=5), locked_until=now + timedelta(seconds=30)
+    )
     PushDelivery.objects.filter(channel=Channel.INBOX).update(status=DeliveryStatus.DELIVERED)
     assert list(deliveries_due(now=now).values_list("pk", flat=True)) == [rows[0].pk, rows[1].pk]
 
@@ -340,9 +373,19 @@ def overdue(push_settings, django_capture_on_commit_callbacks):
     ]
 
 
+def attempt_digest():
+    """What the workers do with the digest's outbox rows: one attempt each; the outcome by channel."""
+    return {
+        row.channel: delivery_attempt(delivery_id=row.pk).outcome
+        for row in PushDelivery.objects.filter(topic=DIGEST_TOPIC).order_by("pk")
+    }
+
+
 def test_digest_is_sent_once_a_day(overdue, receiver):
-    assert overdue_digest_send().outcome == "delivered"
-    assert overdue_digest_send().outcome == "skipped"
+    assert overdue_digest_send() == "enqueued"
+    assert overdue_digest_send() == "already done today"
+    assert attempt_digest() == {"inbox": "delivered", "webhook": "delivered"}
+    assert set(attempt_digest().values()) == {"skipped"}
     [request] = receiver.received(WEBHOOK_PATH)
     assert verify(request.body, request.headers["x-signature"], SECRET)
     document = request.json()
@@ -350,23 +393,29 @@ def test_digest_is_sent_once_a_day(overdue, receiver):
     assert [r["id"] for r in document["registrations"]] == [overdue[1].pk, overdue[0].pk]
     run = DigestRun.objects.get()
     assert run.sent_at and request.headers["idempotency-key"] == str(run.idempotency_key)
+    assert document["digest_id"] == str(run.idempotency_key)
 
 
 def test_digest_retries_only_the_channels_that_failed(overdue, receiver, push_settings):
     push_settings.DINGTALK_WEBHOOK_URL = f"{receiver.url}/robot/send?access_token=t"
     receiver.default = (200, b'{"errcode": 0}')
     receiver.answer("/robot/send", (502, b""))
-    first = overdue_digest_send()
-    assert first.outcome == "retry" and first.retry_in
-    assert overdue_digest_send().outcome == "delivered"
+    overdue_digest_send()
+    assert attempt_digest() == {"inbox": "delivered", "webhook": "delivered", "dingtalk": "retry"}
+    run = DigestRun.objects.get()
+    assert run.sent_at is None and sorted(run.channels_done) == ["inbox", "webhook"]
+    PushDelivery.objects.filter(topic=DIGEST_TOPIC).update(next_attempt_at=None)
+    assert attempt_digest() == {"inbox": "skipped", "webhook": "skipped", "dingtalk": "delivered"}
     assert len(receiver.received(WEBHOOK_PATH)) == 1
     robot = receiver.received("/robot/send")
     assert len(robot) == 2 and "逾期未推送登记日报" in robot[1].json()["markdown"]["title"]
-    assert sorted(DigestRun.objects.get().channels_done) == ["dingtalk", "inbox", "webhook"]
+    run.refresh_from_db()
+    assert sorted(run.channels_done) == ["dingtalk", "inbox", "webhook"] and run.sent_at
 
 
 def test_nothing_overdue_sends_nothing(push_settings, receiver):
-    assert overdue_digest_send().outcome == "delivered"
+    assert overdue_digest_send() == "nothing overdue"
+    assert not PushDelivery.objects.filter(topic=DIGEST_TOPIC).exists()
     assert receiver.received() == []
     assert DigestRun.objects.get().registration_ids == []
 
@@ -376,6 +425,7 @@ def test_a_pushed_registration_is_not_overdue(overdue, receiver):
 
     Registration.objects.filter(pk=overdue[0].pk).update(pushed_at=timezone.now(), push_status=PushStatus.PUSHED)
     overdue_digest_send()
+    attempt_digest()
     assert receiver.received(WEBHOOK_PATH)[0].json()["count"] == 1
 
 
@@ -444,7 +494,7 @@ def test_a_new_registration_of_a_known_institution_pushes_the_name_registered(pu
     second.institution.refresh_from_db()
     assert second.institution.name == "鹿城区旧名托育园"
 
-    for row in PushDelivery.objects.filter(registration=second).exclude(channel=Channel.INBOX):
+    for row in registration_deliveries(second).exclude(channel=Channel.INBOX):
         assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
     assert receiver.received(WEBHOOK_PATH)[0].json()["registration"]["institution"]["name"] == "鹿城区新名托育园"
     markdown = receiver.received("/robot/send")[0].json()["markdown"]
@@ -457,7 +507,47 @@ def test_the_overdue_digest_names_institutions_as_registered(overdue, receiver, 
     push_settings.DINGTALK_WEBHOOK_URL = f"{receiver.url}/robot/send?access_token=t"
     receiver.default = (200, b'{"errcode": 0, "errmsg": "ok"}')
     Institution.objects.filter(pk=overdue[0].institution_id).update(name="改过的名称")
-    assert overdue_digest_send().outcome == "delivered"
+    overdue_digest_send()
+    assert set(attempt_digest().values()) == {"delivered"}
     names = [r["institution"]["name"] for r in receiver.received(WEBHOOK_PATH)[0].json()["registrations"]]
     assert overdue[0].data["institution_name"] in names and "改过的名称" not in names
     assert "改过的名称" not in receiver.received("/robot/send")[0].json()["markdown"]["text"]
+
+
+# --- The outbox is generic -------------------------------------------------------------------
+
+
+def test_any_app_sends_its_own_notice_and_hears_the_outcome(push_settings, receiver, health_user):
+    """A later capability's notice (here about a user record) goes through the same outbox: its
+    stored document is what the webhook receives, signed, and its sender hears each outcome."""
+    from django.db import transaction
+
+    from luchen_care.exchange.services import Notice, outbox_enqueue
+    from luchen_care.exchange.signals import delivery_recorded
+
+    heard = []
+
+    def listener(sender, *, delivery, actor, reason, **kwargs):
+        heard.append((delivery.topic, delivery.channel, delivery.status))
+
+    delivery_recorded.connect(listener, dispatch_uid="test-generic-notice")
+    try:
+        with transaction.atomic():
+            rows = outbox_enqueue(
+                topic="tests.certificate_expiry",
+                subject=health_user,
+                label="卫生评价报告到期：测试托育园",
+                notice=Notice(document={"schema": "tests.certificate-expiry/v1", "days_left": 30}, title="t", text=""),
+            )
+        assert sorted(r.channel for r in rows) == ["inbox", "webhook"]
+        assert len({r.idempotency_key for r in rows}) == 1  # one key per notice
+        webhook_row = next(r for r in rows if r.channel == Channel.WEBHOOK)
+        assert delivery_attempt(delivery_id=webhook_row.pk).outcome == "delivered"
+    finally:
+        delivery_recorded.disconnect(dispatch_uid="test-generic-notice")
+    [request] = receiver.received(WEBHOOK_PATH)
+    assert request.body == b'{"days_left":30,"schema":"tests.certificate-expiry/v1"}'
+    assert verify(request.body, request.headers["x-signature"], SECRET)
+    assert request.headers["idempotency-key"] == str(webhook_row.idempotency_key)
+    assert heard == [("tests.certificate_expiry", "webhook", "delivered")]
+    assert PushDelivery.objects.get(pk=webhook_row.pk).subject == health_user

@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
 
-from luchen_care.exchange import payloads
 from luchen_care.exchange.signature import dingtalk_signature, dingtalk_signed_url, sign, verify
+from registry import payloads
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 BODY = '{"schema":"lucheng-care.registration-push/v1","registration":{"institution":{"name":"鹿城托育"}}}'.encode()

@@ -28,6 +28,7 @@ from registry.models import (
     RegistrationKind,
     RegistrationSource,
 )
+from registry.push import registration_deliveries
 from registry.registrations import registration_record, registration_sla_report
 from registry.services import institution_close
 from tests.factories import InstitutionFactory, UserFactory, make_credit_code
@@ -108,7 +109,7 @@ def test_record_registers_institution_sets_deadline_and_writes_outbox_in_one_tra
     assert institution.created_by == market_user
 
     # The outbox row exists before commit; its delivery is enqueued only on commit.
-    deliveries = PushDelivery.objects.filter(registration=registration)
+    deliveries = registration_deliveries(registration)
     assert Channel.INBOX in set(deliveries.values_list("channel", flat=True))
     assert len(callbacks) == deliveries.count()
 
@@ -492,7 +493,7 @@ def test_admin_add_goes_through_the_service_and_repeat_shows_the_stored_record(c
     registration = Registration.objects.get()
     assert registration.source == RegistrationSource.ADMIN
     assert registration.created_by == market_user
-    assert PushDelivery.objects.filter(registration=registration).exists()
+    assert registration_deliveries(registration).exists()
 
     again = client.post(f"{ADMIN}add/", admin_form(), follow=True)
     assert again.redirect_chain[-1][0] == f"{ADMIN}{registration.pk}/change/"

@@ -38,9 +38,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authtoken.models import Token, TokenProxy
 
 from luchen_care.accounts.models import Authority, Role, User
-from luchen_care.exchange.models import Channel, DeliveryStatus, DigestRun, InboxEntry, PushDelivery
+from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
 from luchen_care.workdays.models import WorkdayOverride
 from registry.models import (
+    DigestRun,
+    InboxEntry,
     Institution,
     InstitutionKind,
     Ownership,
@@ -49,6 +51,7 @@ from registry.models import (
     Street,
     StreetPopulation,
 )
+from registry.push import registration_deliveries
 from registry.registrations import registration_record
 from tests.factories import InstitutionFactory, make_credit_code, street
 
@@ -282,7 +285,7 @@ def build_world():
     now = datetime.datetime.now(datetime.UTC)
     PushDelivery.objects.filter(channel=Channel.INBOX).update(status=DeliveryStatus.DELIVERED, delivered_at=now)
     deliveries = {
-        key: PushDelivery.objects.get(registration=registration, channel=Channel.INBOX)
+        key: registration_deliveries(registration).get(channel=Channel.INBOX)
         for key, registration in registrations.items()
     }
     populations = {}
@@ -303,7 +306,8 @@ def build_world():
         "institution": institutions,
         "registration": registrations,
         "pushdelivery": deliveries,
-        "inboxentry": {key: InboxEntry.objects.get(pk=d.pk) for key, d in deliveries.items()},
+        # The inbox is the registry's: an entry is the registration whose inbox delivery arrived.
+        "inboxentry": {key: InboxEntry.objects.get(pk=r.pk) for key, r in registrations.items()},
         "street": {"wuma": street(WUMA), "qidu": street(QIDU)},
         "streetpopulation": populations,
         "workdayoverride": {"typhoon": override},

@@ -175,3 +175,37 @@ def test_override_str_is_in_the_users_language(closure):
     closure.is_working_day = True
     with translation.override("zh-hans"):
         assert str(closure) == "2026-03-04 工作日"
+
+
+def test_a_change_is_announced_with_its_days_cause_and_actor_in_its_transaction(health_user):
+    """The calendar knows none of its subscribers: it sends ``working_days_changed``; a receiver
+    that fails rolls the change back with it (one transaction)."""
+    from luchen_care.workdays.signals import working_days_changed
+
+    heard = []
+
+    def listener(sender, *, days, cause, actor, **kwargs):
+        heard.append((days, cause, actor))
+
+    def refuse(sender, **kwargs):
+        raise RuntimeError("a subscriber could not recount")
+
+    working_days_changed.connect(listener, dispatch_uid="test-listener")
+    try:
+        with translation.override("en"):
+            override = workday_override_save(
+                override=WorkdayOverride(date=CLOSED, is_working_day=False, reason="台风停工"), actor=health_user
+            )
+            override.date = D(2026, 3, 16)
+            workday_override_save(override=override, actor=health_user)
+        assert heard == [
+            ([CLOSED], "working-day override 2026-03-04 added", health_user),
+            ([CLOSED, D(2026, 3, 16)], "working-day override 2026-03-04 moved to 2026-03-16", health_user),
+        ]
+        working_days_changed.connect(refuse, dispatch_uid="test-refuse")
+        with pytest.raises(RuntimeError):
+            workday_override_delete(override=override, actor=health_user)
+        assert WorkdayOverride.objects.filter(pk=override.pk).exists()
+    finally:
+        working_days_changed.disconnect(dispatch_uid="test-listener")
+        working_days_changed.disconnect(dispatch_uid="test-refuse")

@@ -1,4 +1,4 @@
-"""What the health bureau receives: the versioned JSON documents of the push, and their text.
+"""What the health bureau receives about registrations: the versioned JSON documents, and their text.
 
 The documents are described in ``docs/push.md``. Rules for changing them:
 - adding a field is backwards compatible and keeps the version;
@@ -7,20 +7,18 @@ The documents are described in ``docs/push.md``. Rules for changing them:
 
 A document is built from the registration as registered (``Registration.data``, written
 once by ``registry.registrations.registration_record`` and never changed), not from the
-live ``Institution`` row, and without a clock: every retry of a delivery sends the same
-bytes, whatever later registrations or edits do to the institution. It carries only what
-the bureau needs to follow up a registration (PIPL: no legal representative, no address).
+live ``Institution`` row, and without a clock. It is built once, when the push is written
+to the outbox, and stored there: every retry sends the same bytes, whatever later
+registrations or edits do to the institution. It carries only what the bureau needs to
+follow up a registration (PIPL: no legal representative, no address).
+
+The outbox (``luchen_care.exchange``) serialises and signs it (``to_bytes``).
 """
 
-import json
+from luchen_care.exchange.channels import to_bytes  # noqa: F401  (the bytes these documents are sent as)
 
 REGISTRATION_SCHEMA = "lucheng-care.registration-push/v1"
 DIGEST_SCHEMA = "lucheng-care.overdue-digest/v1"
-
-
-def to_bytes(document) -> bytes:
-    """Serialise once; these exact bytes are signed and sent. UTF-8, Chinese unescaped, compact."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
 def _date(value):
@@ -66,12 +64,15 @@ def registration_document(registration) -> dict:
     }
 
 
-def registration_push_document(delivery) -> dict:
-    """The webhook document for one delivery: ``lucheng-care.registration-push/v1``."""
+def registration_push_document(registration, *, key) -> dict:
+    """The webhook document of one registration's push: ``lucheng-care.registration-push/v1``.
+
+    ``key`` is the push's Idempotency-Key, sent as ``delivery_id`` too.
+    """
     return {
         "schema": REGISTRATION_SCHEMA,
-        "delivery_id": str(delivery.idempotency_key),
-        "registration": registration_document(delivery.registration),
+        "delivery_id": str(key),
+        "registration": registration_document(registration),
     }
 
 
@@ -84,6 +85,16 @@ def overdue_digest_document(run, registrations) -> dict:
         "count": len(registrations),
         "registrations": [registration_document(r) for r in registrations],
     }
+
+
+def registration_label(registration) -> str:
+    """What people see of a registration's push in the outbox's admin: authority and number,
+    institution and credit code, as registered."""
+    institution = registered_institution(registration)
+    return (
+        f"{registration.get_authority_display()} {registration.registration_number} · "
+        f"{institution['name']}（{institution['credit_code']}）"
+    )
 
 
 def registration_markdown(registration) -> tuple[str, str]:

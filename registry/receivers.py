@@ -1,0 +1,26 @@
+"""The registry's subscriptions to the cross-cutting apps' announcements.
+
+Connected in ``RegistryConfig.ready()``. Each receiver only calls a registry service, so the
+rule stays in one place and the announcing app needs to know nothing of the registry.
+"""
+
+from django.dispatch import receiver
+
+from luchen_care.exchange.signals import delivery_recorded
+from luchen_care.workdays.signals import working_days_changed
+
+from . import push
+from .registrations import registration_deadlines_recompute
+
+
+@receiver(working_days_changed, dispatch_uid="registry.recount_push_deadlines")
+def recount_push_deadlines(sender, *, days, cause, actor, **kwargs):
+    """A working-day override was added, changed or deleted: recount the push deadlines whose
+    window holds one of ``days``, in the calendar's transaction."""
+    registration_deadlines_recompute(days=days, cause=cause, actor=actor)
+
+
+@receiver(delivery_recorded, dispatch_uid="registry.record_delivery_outcome")
+def record_delivery_outcome(sender, *, delivery, actor=None, reason="", **kwargs):
+    """An outbox delivery of one of the registry's topics changed state: record it (push status, digest)."""
+    push.delivery_outcome_record(delivery=delivery, actor=actor, reason=reason)
