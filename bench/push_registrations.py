@@ -199,12 +199,14 @@ def fill(count):
     from luchen_care.exchange.services import payload_for
     from registry import payloads
     from registry.models import Institution, Registration, Street
+    from registry.policies import push_window_on
     from registry.push import REGISTRATION_TOPIC, registration_notice
     from registry.validators import uscc_check_character
 
     street = Street.objects.get(code="330302006")
     registration_type = ContentType.objects.get_for_model(Registration)
     today = date.today()
+    rule = push_window_on(today)
     ids = []
     batch = 1000
     for start in range(0, count, batch):
@@ -237,6 +239,7 @@ def fill(count):
                         kind="new",
                         source="api",
                         push_deadline=today + timedelta(days=7),
+                        push_rule=rule,
                     )
                     for i, institution in zip(n, institutions, strict=True)
                 ]

@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from luchen_care.accounts.models import Authority, Role
 from luchen_care.core.models import ArchivableModel, AuditedModel
+from luchen_care.core.policy import DatedPolicy
 
 from .validators import validate_credit_code, validate_phone
 
@@ -272,7 +273,30 @@ class PushStatus(models.TextChoices):
 
 # Legal deadlines are dates in Lucheng's time zone, whatever the server or user runs in.
 PUSH_TIMEZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
-PUSH_WORKING_DAYS = 5  # plan task 20: pushed within five working days of registration
+
+
+class PushWindowPolicy(DatedPolicy):
+    """How many working days a registration authority has to push a registration to the health
+    bureau (plan task 20: five). The row in force on ``registered_on`` counts the deadline, and
+    the registration keeps it (``Registration.push_rule``)."""
+
+    working_days = models.PositiveSmallIntegerField(
+        _("working days"),
+        validators=[MinValueValidator(1)],
+        help_text=_("The deadline is this many working days after the day of registration, which does not count."),
+    )
+    history = HistoricalRecords(verbose_name=_("historical push window"), excluded_fields=["modified_at"])
+
+    class Meta(DatedPolicy.Meta):
+        verbose_name = _("push window")
+        verbose_name_plural = _("push windows")
+        constraints = [
+            *DatedPolicy.Meta.constraints,
+            models.CheckConstraint(condition=Q(working_days__gte=1), name="registry_pushwindow_working_days_positive"),
+        ]
+
+    def __str__(self):
+        return _("%(days)d working days from %(day)s") % {"days": self.working_days, "day": self.effective_from}
 
 
 class RegistrationQuerySet(models.QuerySet):
@@ -306,7 +330,8 @@ class RegistrationQuerySet(models.QuerySet):
 
 class Registration(AuditedModel):
     """A registration (登记) at a registration authority, which must reach the health bureau
-    within five working days of ``registered_on`` (plan task 20)."""
+    within the push window in force on ``registered_on`` (plan task 20: five working days);
+    ``push_rule`` is the window that counted ``push_deadline``."""
 
     institution = models.ForeignKey(
         Institution,
@@ -321,6 +346,13 @@ class Registration(AuditedModel):
     data = models.JSONField(_("data as registered"), default=dict)
     source = models.CharField(_("source"), max_length=10, choices=RegistrationSource.choices)
     push_deadline = models.DateField(_("push deadline"))
+    push_rule = models.ForeignKey(
+        PushWindowPolicy,
+        verbose_name=_("push window rule"),
+        on_delete=models.PROTECT,
+        related_name="registrations",
+        help_text=_("The push window in force on the day of registration, which counted this deadline."),
+    )
     push_deadline_provisional = models.BooleanField(
         _("deadline provisional"),
         default=False,

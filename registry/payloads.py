@@ -124,7 +124,10 @@ DIGEST_MARKDOWN_LIMIT = 30  # DingTalk messages are read on a phone; the full li
 def digest_markdown(run, registrations) -> tuple[str, str]:
     """(title, markdown text) of the DingTalk daily digest of overdue pushes."""
     title = f"逾期未推送登记日报 {run.date.isoformat()}"
-    lines = [f"#### {title}", f"截至今日，共 **{len(registrations)}** 条登记超过五个工作日推送期限仍未推送：", ""]
+    # The number of working days comes from each registration's push window (its dated rule).
+    windows = "或".join(str(n) for n in sorted({r.push_rule.working_days for r in registrations}))
+    summary = f"截至今日，共 **{len(registrations)}** 条登记超过{windows}个工作日推送期限仍未推送："
+    lines = [f"#### {title}", summary, ""]
     for registration in registrations[:DIGEST_MARKDOWN_LIMIT]:
         lines.append(
             f"- {registered_institution(registration)['name']}（{registration.get_authority_display()} "

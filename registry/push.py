@@ -195,7 +195,7 @@ def overdue_digest_send(*, today=None) -> str:
         return "nothing overdue"
     registrations = list(
         Registration.objects.filter(pk__in=run.registration_ids)
-        .select_related("institution__street")
+        .select_related("institution__street", "push_rule")
         .order_by("push_deadline", "pk")
     )
     outbox_enqueue(

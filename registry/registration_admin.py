@@ -25,6 +25,7 @@ from luchen_care.exchange.models import PushDelivery
 from .imports import registration_template, registrations_import, template_filename
 from .models import DigestRun, InboxEntry, Registration, RegistrationKind, RegistrationSource, Street
 from .permissions import can_record_registration
+from .policies import push_window_current
 from .registrations import (
     CORRECTION_FIELD,
     REGISTRATION_FIELDS,
@@ -169,6 +170,7 @@ class RegistrationAdmin(ScopedHistoryAdmin):
         "correction_reason",
         "registered_data",
         "deadline",
+        "push_rule",
         "push_status",
         "pushed_at",
         "on_time",
@@ -368,6 +370,7 @@ class RegistrationAdmin(ScopedHistoryAdmin):
             "opts": self.opts,
             "title": gettext("Registrations pushed on time"),
             "report": registration_sla_report(user=request.user, year=year),
+            "push_window": push_window_current(),
             "year": year,
             "years": years,
         }
@@ -448,3 +451,7 @@ class DigestRunAdmin(BureauReadOnlyAdmin):
     @admin.display(description=_("overdue"))
     def overdue_count(self, obj):
         return len(obj.registration_ids)
+
+
+# The push window that counts the deadlines has its own admin module (loaded with this one).
+from . import policy_admin  # noqa: E402, F401

@@ -16,11 +16,11 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from luchen_care.accounts.models import Authority
+from luchen_care.core.policy import PolicyNotInForce
 from luchen_care.workdays.calendar import Calendar, package_knows, working_day_deadline
 from luchen_care.workdays.models import WorkdayOverride
 
 from .models import (
-    PUSH_WORKING_DAYS,
     Institution,
     InstitutionKind,
     InstitutionStatus,
@@ -32,6 +32,7 @@ from .models import (
     Street,
 )
 from .permissions import can_record_registration
+from .policies import push_window_on
 from .push import registration_push_enqueue
 from .services import institution_save, institution_update
 from .validators import normalize_credit_code, validate_credit_code
@@ -218,6 +219,11 @@ def registration_validate(*, actor, **fields) -> dict:
             )
             % {"earliest": EARLIEST_REGISTERED_ON.isoformat()}
         )
+    else:
+        try:
+            cleaned["push_rule"] = push_window_on(registered_on)
+        except PolicyNotInForce as exc:
+            errors.setdefault("registered_on", []).append(exc.message)
 
     kind = text("kind")
     if kind and kind not in RegistrationKind.values:
@@ -384,8 +390,9 @@ def registration_record(
       institution and leaves it as it is: closing its filing is the bureau's step, after the
       children are placed safely;
     - the registration is saved with the data as registered and its push deadline, the
-      5th working day after ``registered_on`` (provisional if that year's calendar is
-      not known yet);
+      ``working_days``-th working day after ``registered_on`` under the push window in
+      force on that day (``push_window_on``; five under plan task 20), which is stored as
+      ``push_rule`` (provisional if that year's calendar is not known yet);
     - its push to the health bureau is written to the outbox and enqueued on commit.
 
     The guard between authorities (``registration_validate``) holds on every way in: an
@@ -429,7 +436,8 @@ def registration_record(
         try:
             with transaction.atomic():  # a savepoint: a lost race rolls back only this attempt
                 institution = _institution_for(actor=actor, cleaned=cleaned)
-                deadline = working_day_deadline(cleaned["registered_on"], PUSH_WORKING_DAYS)
+                rule = cleaned["push_rule"]
+                deadline = working_day_deadline(cleaned["registered_on"], rule.working_days)
                 registration = Registration(
                     institution=institution,
                     authority=cleaned["authority"],
@@ -440,6 +448,7 @@ def registration_record(
                     source=source,
                     push_deadline=deadline.date,
                     push_deadline_provisional=deadline.provisional,
+                    push_rule=rule,
                     push_status=PushStatus.PENDING,
                     correction_reason=cleaned[CORRECTION_FIELD],
                 )
@@ -501,6 +510,9 @@ def registration_deadlines_recompute(*, today=None, days=None, cause="", actor=N
     at once: every registration whose window [registered_on, push_deadline] holds one of
     them, so removing a closure brings its deadlines back, which the nightly job cannot see.
 
+    Each deadline is recounted in the working days of the rule it was counted under
+    (``push_rule``): the calendar's days move it, a later push window never does.
+
     A changed date or provisional flag is saved with a history row saying why (``cause``,
     and ``actor`` as the user, when given); anything else is left alone.
     """
@@ -511,14 +523,16 @@ def registration_deadlines_recompute(*, today=None, days=None, cause="", actor=N
         candidates = Registration.objects.filter(Q(push_deadline_provisional=True) | Q(Exists(override_in_window)))
     else:
         candidates = Registration.objects.filter(_windows_touching(days))
-    candidates = candidates.select_for_update()
+    candidates = candidates.select_related("push_rule").select_for_update(of=("self",))
     first = candidates.aggregate(first=Min("registered_on"))["first"]
     if first is None:
         return 0
     calendar = Calendar(first.year, max(first.year, (today or timezone.localdate()).year) + 1)
     changed = 0
     for registration in candidates.order_by("pk"):
-        deadline = working_day_deadline(registration.registered_on, PUSH_WORKING_DAYS, calendar=calendar)
+        deadline = working_day_deadline(
+            registration.registered_on, registration.push_rule.working_days, calendar=calendar
+        )
         if (deadline.date, deadline.provisional) == (
             registration.push_deadline,
             registration.push_deadline_provisional,
@@ -558,7 +572,7 @@ class SlaRow:
 
     ``due`` counts registrations pushed or past their deadline; ``on_time_share`` is
     ``on_time / due`` (``None`` when nothing is due yet). Registrations still inside their
-    five working days count in ``total`` and ``waiting`` only.
+    push window count in ``total`` and ``waiting`` only.
     """
 
     authority: str = ""

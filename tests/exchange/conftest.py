@@ -195,6 +195,7 @@ def make_registration(*, registered_on=None, push_deadline=None, enqueue=True, *
     Its ``data`` (the data as registered) is the institution's, as ``registration_record``
     would have stored it."""
     from registry.models import Registration
+    from registry.policies import push_window_on
     from registry.push import registration_push_enqueue
 
     registered_on = registered_on or date.today()
@@ -209,6 +210,7 @@ def make_registration(*, registered_on=None, push_deadline=None, enqueue=True, *
             kind="new",
             source="admin",
             push_deadline=push_deadline or registered_on,
+            push_rule=extra.pop("push_rule", None) or push_window_on(registered_on),
             data={
                 "authority": Authority.MARKET_REGULATION,
                 "registration_number": number,

@@ -46,6 +46,7 @@ from registry.models import (
     Institution,
     InstitutionKind,
     Ownership,
+    PushWindowPolicy,
     Registration,
     RegistrationSource,
     Street,
@@ -128,6 +129,7 @@ DISTRICT_RECORDS = {
     "street": (ADMIN_ROLES, BUREAU),
     "streetpopulation": (ADMIN_ROLES, BUREAU),
     "workdayoverride": (ADMIN_ROLES, BUREAU),
+    "pushwindowpolicy": (ADMIN_ROLES, BUREAU),
     "pushdelivery": (BUREAU, set()),
     "inboxentry": (BUREAU, set()),
     "digestrun": (BUREAU, set()),
@@ -140,6 +142,7 @@ ADDS = {
     "registration": BUREAU | AUTHORITIES,
     "streetpopulation": BUREAU,
     "workdayoverride": BUREAU,
+    "pushwindowpolicy": BUREAU,
     "user": {"superuser"},
     "tokenproxy": {"superuser"},
 }
@@ -174,6 +177,7 @@ RECORD_KEYS = {
     "street": ["wuma", "qidu"],
     "streetpopulation": ["wuma", "qidu"],
     "workdayoverride": ["typhoon"],
+    "pushwindowpolicy": ["task20"],
     "pushdelivery": INSTITUTIONS,
     "inboxentry": INSTITUTIONS,
     "digestrun": ["today"],
@@ -311,6 +315,8 @@ def build_world():
         "street": {"wuma": street(WUMA), "qidu": street(QIDU)},
         "streetpopulation": populations,
         "workdayoverride": {"typhoon": override},
+        # The seeded rule (温鹿政办〔2020〕64号 任务20), which counted every registration above.
+        "pushwindowpolicy": {"task20": PushWindowPolicy.objects.get(effective_from=datetime.date(2021, 2, 1))},
         "digestrun": {"today": digest},
         "user": {"civil": users["civil"], "wuma": users["wuma"]},
         "tokenproxy": {"api": TokenProxy.objects.get(user=users["api"])},
@@ -464,7 +470,16 @@ def snapshot(world, resource=None, key=None):
     state = {
         "counts": tuple(
             m.objects.count()
-            for m in (Institution, Registration, PushDelivery, StreetPopulation, WorkdayOverride, User, Token)
+            for m in (
+                Institution,
+                Registration,
+                PushDelivery,
+                StreetPopulation,
+                WorkdayOverride,
+                PushWindowPolicy,
+                User,
+                Token,
+            )
         ),
         "institutions": list(Institution.objects.order_by("pk").values()),
         "registrations": list(Registration.objects.order_by("pk").values()),
@@ -688,6 +703,8 @@ def add_data(world, resource):
         return {"street": street(WUMA).pk, "year": 2024, "population": 100_000, "source": "矩阵"}
     if resource == "workdayoverride":
         return {"date": "2026-10-20", "is_working_day": "", "reason": "矩阵停工"}
+    if resource == "pushwindowpolicy":
+        return {"effective_from": "2030-01-01", "working_days": "7", "legal_source": "矩阵文件〔2029〕1号", "note": ""}
     if resource == "user":
         return {"username": "matrix-new", "password1": "Lucheng-Matrix-2026!", "password2": "Lucheng-Matrix-2026!"}
     if resource == "tokenproxy":
@@ -963,6 +980,16 @@ def test_the_write_probes_would_change_a_record_if_allowed(client):
     assert client.post(reverse("admin:workdays_workdayoverride_change", args=[override.pk]), data).status_code == 302
     override.refresh_from_db()
     assert override.reason.endswith("（篡改）")
+
+    rule = world.record("pushwindowpolicy", "task20")
+    data = admin_form_data(model_admin_for("pushwindowpolicy"), rule)
+    assert client.post(reverse("admin:registry_pushwindowpolicy_change", args=[rule.pk]), data).status_code == 302
+    rule.refresh_from_db()
+    assert rule.legal_source.endswith("（篡改）")
+    rules = PushWindowPolicy.objects.count()
+    add = client.post(reverse("admin:registry_pushwindowpolicy_add"), add_data(world, "pushwindowpolicy"))
+    assert add.status_code == 302
+    assert PushWindowPolicy.objects.count() == rules + 1
 
     before = Institution.objects.count()
     assert client.post(reverse("admin:registry_institution_add"), add_data(world, "institution")).status_code == 302

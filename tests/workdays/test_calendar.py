@@ -8,6 +8,7 @@ from luchen_care.accounts.models import Authority
 from luchen_care.workdays.calendar import Deadline, add_working_days, is_working_day, working_day_deadline
 from luchen_care.workdays.models import WorkdayOverride
 from registry.models import Registration, RegistrationKind, RegistrationSource
+from registry.policies import push_window_on
 from registry.tasks import recompute_provisional_push_deadlines
 from tests.factories import InstitutionFactory
 
@@ -85,6 +86,7 @@ def test_beat_job_recounts_stored_provisional_deadlines_once_the_year_is_known(d
         authority=Authority.MARKET_REGULATION,
         registration_number="R-2027-0930",
         registered_on=D(2027, 9, 30),
+        push_rule=push_window_on(D(2027, 9, 30)),
         kind=RegistrationKind.NEW,
         source=RegistrationSource.API,
         push_deadline=D(2027, 10, 7),
@@ -95,6 +97,7 @@ def test_beat_job_recounts_stored_provisional_deadlines_once_the_year_is_known(d
         authority=Authority.MARKET_REGULATION,
         registration_number="R-2026-0213",
         registered_on=D(2026, 2, 13),
+        push_rule=push_window_on(D(2026, 2, 13)),
         kind=RegistrationKind.NEW,
         source=RegistrationSource.API,
         push_deadline=D(2026, 2, 27),
@@ -151,6 +154,7 @@ def test_beat_job_moves_a_stored_deadline_when_a_closure_is_entered_afterwards(d
         authority=Authority.MARKET_REGULATION,
         registration_number="R-2026-0213-T",
         registered_on=D(2026, 2, 13),
+        push_rule=push_window_on(D(2026, 2, 13)),
         kind=RegistrationKind.NEW,
         source=RegistrationSource.ADMIN,
         push_deadline=D(2026, 2, 27),

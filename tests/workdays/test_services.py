@@ -10,6 +10,7 @@ from luchen_care.accounts.models import Authority
 from luchen_care.workdays.models import WorkdayOverride
 from luchen_care.workdays.services import workday_override_delete, workday_override_save
 from registry.models import Registration, RegistrationKind, RegistrationSource
+from registry.policies import push_window_on
 from registry.registrations import registration_record
 from tests.factories import InstitutionFactory, make_credit_code
 
@@ -155,6 +156,7 @@ def test_deleting_the_only_override_of_an_unpublished_year_makes_its_deadlines_p
         authority=Authority.MARKET_REGULATION,
         registration_number="R-2026-1230",
         registered_on=D(2026, 12, 30),
+        push_rule=push_window_on(D(2026, 12, 30)),
         kind=RegistrationKind.NEW,
         source=RegistrationSource.API,
         push_deadline=D(2027, 1, 7),  # 12-31, 01-01, (04 closed), 05, 06, 07

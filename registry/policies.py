@@ -1,0 +1,108 @@
+"""The registry's dated policy rows: the push window of plan task 20.
+
+A registration's push deadline is counted with the window in force on its day of
+registration (``push_window_on``), and the registration keeps that row
+(``Registration.push_rule``). A deadline counted under a rule stays under that rule: a
+later row applies to registrations dated from its ``effective_from`` on, recounts of the
+calendar (overrides, a year's arrangement becoming known) count again in the same rule's
+working days, and nothing moves a recorded registration to another rule.
+
+So that "the row in force on the day of registration" and "the row a registration was
+counted under" are always the same row, a new row may not take effect on or before a
+day that already has registrations counted under an earlier row, and a row that counted
+a deadline keeps its day and its figure (its legal source and note may be corrected).
+"""
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from luchen_care.accounts.permissions import administers_district
+from luchen_care.core.policy import policy_on
+
+from .models import PushWindowPolicy, Registration
+
+
+def push_window_on(day: datetime.date) -> PushWindowPolicy:
+    """The push window in force on ``day``; ``PolicyNotInForce`` before the first row."""
+    return policy_on(PushWindowPolicy, day)
+
+
+def push_window_current() -> PushWindowPolicy | None:
+    """The push window in force today (Asia/Shanghai), for pages that state the rule; ``None`` if none."""
+    return PushWindowPolicy.objects.filter(effective_from__lte=timezone.localdate()).order_by("-effective_from").first()
+
+
+def can_change_push_window(user) -> bool:
+    """The health bureau (and superusers) enter and correct push windows; other staff read them."""
+    return bool(user and user.is_authenticated and administers_district(user))
+
+
+def push_window_policy_validate(*, policy: PushWindowPolicy) -> None:
+    """Check a push window as ``push_window_policy_save`` would save it; writes nothing.
+
+    Raises a ``ValidationError`` keyed by field when:
+    - the row already counted deadlines and its ``effective_from`` or ``working_days``
+      changed (add a new row instead);
+    - its ``effective_from`` is on or before the latest day of registration counted under
+      an earlier row (those registrations keep their rule; a new rule starts after them).
+    """
+    errors = {}
+    if policy.pk is not None:
+        stored = PushWindowPolicy.objects.filter(pk=policy.pk).first()
+        if stored is not None and stored.registrations.exists():
+            for name in ("effective_from", "working_days"):
+                if getattr(stored, name) != getattr(policy, name):
+                    errors[name] = [
+                        _(
+                            "Registrations have been counted under this rule, so its %(field)s stays as it was. "
+                            "To change the push window, add a new rule from the day it takes effect."
+                        )
+                        % {"field": PushWindowPolicy._meta.get_field(name).verbose_name}
+                    ]
+    if policy.effective_from and "effective_from" not in errors:
+        # Registrations dated on or after the new day but counted under an earlier rule.
+        counted = (
+            Registration.objects.filter(
+                registered_on__gte=policy.effective_from, push_rule__effective_from__lt=policy.effective_from
+            )
+            .exclude(push_rule_id=policy.pk)
+            .aggregate(latest=Max("registered_on"))["latest"]
+        )
+        if counted is not None:
+            errors["effective_from"] = [
+                _(
+                    "Registrations dated up to %(latest)s have already been counted under the earlier rule, and "
+                    "keep it. A new push window can take effect from %(next)s at the earliest."
+                )
+                % {"latest": counted.isoformat(), "next": (counted + datetime.timedelta(days=1)).isoformat()}
+            ]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def push_window_policy_save(*, policy: PushWindowPolicy, actor) -> PushWindowPolicy:
+    """Save a new push window, or correct one; return it.
+
+    What it changes in the world: the row is saved with ``actor`` as its creator or last
+    modifier, and a history row names ``actor``. From its ``effective_from`` on, newly
+    recorded registrations count their push deadline with its ``working_days``.
+    Registrations already recorded are never recounted under it.
+
+    Raises ``PermissionDenied`` unless ``actor`` is the health bureau or a superuser, and
+    the ``ValidationError`` of ``push_window_policy_validate`` (keyed by field).
+    """
+    if not can_change_push_window(actor):
+        raise PermissionDenied(_("Only the health bureau may enter or correct push windows."))
+    # Rows are few and rarely written: lock them all, so two corrections are checked one after the other.
+    list(PushWindowPolicy.objects.select_for_update().values_list("pk", flat=True))
+    push_window_policy_validate(policy=policy)
+    policy.stamp(actor)
+    policy.full_clean()
+    policy.save()
+    return policy

@@ -1,0 +1,78 @@
+"""The registry's dated policy rows in the admin: the health bureau enters and corrects them, other staff read.
+
+Saving goes through ``push_window_policy_save``: a rule that counted deadlines keeps its
+day and figure, and a new rule cannot reach back over registrations already counted.
+Rows are never deleted (registrations protect them) and never reverted from their history.
+"""
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from luchen_care.accounts.permissions import works_in_admin
+from luchen_care.core.admin import ScopedHistoryAdmin
+
+from .models import PushWindowPolicy
+from .policies import can_change_push_window, push_window_policy_save, push_window_policy_validate
+
+AUDIT_FIELDS = ["created_at", "created_by", "modified_at", "modified_by"]
+
+
+@admin.register(PushWindowPolicy)
+class PushWindowPolicyAdmin(ScopedHistoryAdmin):
+    list_display = [
+        "effective_from",
+        "working_days",
+        "legal_source",
+        "registration_count",
+        "modified_by",
+        "modified_at",
+    ]
+    date_hierarchy = "effective_from"
+    search_fields = ["legal_source", "note"]
+    fields = ["effective_from", "working_days", "legal_source", "note", "registration_count", *AUDIT_FIELDS]
+    history_list_display = ["effective_from", "working_days", "legal_source"]
+
+    @admin.display(description=_("registrations counted under it"))
+    def registration_count(self, obj):
+        return obj.registrations.count() if obj and obj.pk else 0
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["registration_count", *AUDIT_FIELDS]
+        if obj is not None and obj.registrations.exists():
+            # Its day and figure counted deadlines: correct the source or the note, or add a new rule.
+            readonly = ["effective_from", "working_days", *readonly]
+        return readonly
+
+    def has_module_permission(self, request):
+        return works_in_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return works_in_admin(request.user)
+
+    def has_add_permission(self, request):
+        return works_in_admin(request.user) and can_change_push_window(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return works_in_admin(request.user) and can_change_push_window(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class Form(form):
+            def _post_clean(self):
+                super()._post_clean()
+                if not self.errors:
+                    # The service's rules, shown on the form's fields rather than as a server error.
+                    try:
+                        push_window_policy_validate(policy=self.instance)
+                    except ValidationError as exc:
+                        self._update_errors(exc)
+
+        return Form
+
+    def save_model(self, request, obj, form, change):
+        push_window_policy_save(policy=obj, actor=request.user)
