@@ -1,29 +1,34 @@
 """Django admin for bureau staff. Scoping and write rules come from the registry, not from here."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from luchen_care.accounts.permissions import administers_district, works_in_admin
 from luchen_care.core.admin import ScopedAdmin, ScopedHistoryAdmin
 
+from . import services
 from .exports import export_filename, institutions_workbook
-from .models import Institution, InstitutionClass, Street, StreetPopulation
-from .permissions import can_change_institution, can_create_institution, can_write_institution
-from .selectors import institution_class_history
-from .services import (
-    institution_check_transition,
-    institution_save,
-    institution_stored_status,
-    street_population_save,
+from .models import Institution, InstitutionClass, InstitutionStep, Street, StreetPopulation
+from .permissions import (
+    can_change_institution,
+    can_create_institution,
+    can_transition_institution,
+    can_write_institution,
 )
+from .selectors import institution_class_history
+from .services import INSTITUTION_TRANSITIONS, institution_save, street_population_save
 from .validators import normalize_credit_code
 
 
@@ -78,13 +83,26 @@ class InstitutionAdminForm(forms.ModelForm):
             stored = self.instance if self.instance.pk else None
             if not can_write_institution(self.actor, kind=kind, stored=stored):
                 self.add_error("kind", _("You may not register or change institutions of this kind."))
-        status = cleaned.get("status")
-        if status:
-            try:
-                institution_check_transition(old_status=institution_stored_status(self.instance), new_status=status)
-            except ValidationError as exc:
-                self.add_error(None, exc)
         return cleaned
+
+
+class _Refused(Exception):
+    """Rolls back a lifecycle action in which some institution was refused."""
+
+
+class LifecycleStepForm(forms.Form):
+    """The confirmation page of a lifecycle action: the step's date, document reference and reason."""
+
+    effective_on = forms.DateField(label=_("effective on"), initial=timezone.localdate, required=False)
+    document_reference = forms.CharField(label=_("document reference"), max_length=100, required=False)
+    reason = forms.CharField(
+        label=_("reason"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, step, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in step.requires:
+            self.fields[name].required = True
 
 
 @admin.register(Institution)
@@ -120,7 +138,7 @@ class InstitutionAdmin(ScopedHistoryAdmin):
     history_list_display = ["status"]
     # The institution's history, and below it the changes to its classes.
     object_history_template = "admin/registry/institution/object_history.html"
-    readonly_fields = [
+    record_fields = [
         "archived",
         "archived_on",
         "archived_by",
@@ -130,6 +148,10 @@ class InstitutionAdmin(ScopedHistoryAdmin):
         "modified_at",
         "modified_by",
     ]
+    # Only the lifecycle steps (the actions below) change the status and its dates.
+    lifecycle_fields = ["status", "registered_on", "filed_on", "operating_since", "suspended_on", "closed_on"]
+    readonly_fields = [*lifecycle_fields, "lifecycle_steps", *record_fields]
+    actions = ["mark_filed", "mark_operating", "suspend", "resume", "close"]
     fieldsets = [
         (None, {"fields": ["name", "credit_code", "kind", "street", "address"]}),
         (_("Ownership"), {"fields": ["ownership", "for_profit", "inclusive", "registration_authority"]}),
@@ -140,16 +162,57 @@ class InstitutionAdmin(ScopedHistoryAdmin):
         ),
         (
             _("Lifecycle"),
-            {"fields": ["status", "registered_on", "filed_on", "operating_since", "suspended_on", "closed_on"]},
+            {"fields": [*lifecycle_fields, "lifecycle_steps"]},
         ),
         (
             _("Record"),
             {
                 "classes": ["collapse"],
-                "fields": readonly_fields,
+                "fields": record_fields,
             },
         ),
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            # Registered on a given date (a registration recorded late); every other date comes from a step.
+            return [name for name in self.readonly_fields if name != "registered_on"]
+        return self.readonly_fields
+
+    @admin.display(description=_("lifecycle steps"))
+    def lifecycle_steps(self, obj):
+        """Each recorded step: when it took effect, what it was, the document, the reason, who recorded it."""
+        steps = list(obj.transitions.select_related("actor")) if obj is not None and obj.pk else []
+        if not steps:
+            return _("No lifecycle step has been recorded yet.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    step.effective_on.isoformat(),
+                    step.get_name_display(),
+                    step.get_source_display(),
+                    step.get_target_display(),
+                    step.document_reference or "—",
+                    step.comment or "—",
+                    step.actor or "—",
+                    timezone.localtime(step.recorded_at).strftime("%Y-%m-%d %H:%M"),
+                )
+                for step in steps
+            ),
+        )
+        head = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            _("effective on"),
+            _("step"),
+            _("status"),
+            _("document reference"),
+            _("reason"),
+            _("recorded by"),
+            _("recorded at"),
+        )
+        return format_html('<table class="lifecycle-steps"><thead>{}</thead><tbody>{}</tbody></table>', head, rows)
 
     def get_queryset(self, request):
         return Institution.objects.visible_to(request.user).select_related("street")
@@ -166,8 +229,11 @@ class InstitutionAdmin(ScopedHistoryAdmin):
         return form
 
     def history_extra_context(self, request, obj):
-        # Below the institution's own history, the changes to its classes (their own rows).
-        return {"class_history": institution_class_history(institution=obj)}
+        # Below the institution's own history, its lifecycle steps and the changes to its classes.
+        return {
+            "class_history": institution_class_history(institution=obj),
+            "lifecycle_steps": self.lifecycle_steps(obj),
+        }
 
     def get_historical_record_context_helper(self, request, historical_record):
         return LabelledHistoryHelper(self.model, historical_record)
@@ -188,7 +254,92 @@ class InstitutionAdmin(ScopedHistoryAdmin):
         return False  # institutions are closed and archived, never deleted
 
     def get_actions(self, request):
-        return {}
+        # No bulk delete: institutions are closed and archived, never deleted.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_lifecycle_permission(self, request):
+        return works_in_admin(request.user) and can_transition_institution(request.user)
+
+    @admin.action(description=_("Record the filing of the selected institutions"), permissions=["lifecycle"])
+    def mark_filed(self, request, queryset):
+        return self.lifecycle_action(request, queryset, InstitutionStep.MARK_FILED)
+
+    @admin.action(description=_("Record the start of operations"), permissions=["lifecycle"])
+    def mark_operating(self, request, queryset):
+        return self.lifecycle_action(request, queryset, InstitutionStep.MARK_OPERATING)
+
+    @admin.action(description=_("Suspend the selected institutions"), permissions=["lifecycle"])
+    def suspend(self, request, queryset):
+        return self.lifecycle_action(request, queryset, InstitutionStep.SUSPEND)
+
+    @admin.action(description=_("Resume the selected institutions"), permissions=["lifecycle"])
+    def resume(self, request, queryset):
+        return self.lifecycle_action(request, queryset, InstitutionStep.RESUME)
+
+    @admin.action(description=_("Close and archive the selected institutions"), permissions=["lifecycle"])
+    def close(self, request, queryset):
+        return self.lifecycle_action(request, queryset, InstitutionStep.CLOSE)
+
+    def lifecycle_action(self, request, queryset, name):
+        """A lifecycle step on the selected institutions, after a page asking its date, document and reason.
+
+        Every record is taken again from the user's scope and checked by the step's service. All
+        of them take the step, or none does: the message names each one refused and why.
+        """
+        step = INSTITUTION_TRANSITIONS[name]
+        service = getattr(services, f"institution_{name}")
+        selected = list(queryset.order_by("pk"))
+        if not selected:
+            self.message_user(request, _("None of the selected institutions is visible to you."), messages.WARNING)
+            return None
+        form = LifecycleStepForm(request.POST if "apply" in request.POST else None, step=step)
+        if form.is_bound and form.is_valid():
+            refused = []
+            try:
+                with transaction.atomic():
+                    for institution in selected:
+                        # Checked against the scope again (get_queryset), then by the service.
+                        if self.get_object(request, str(institution.pk)) is None:
+                            refused.append(format_html("{}: {}", institution, _("not visible to you")))
+                            continue
+                        try:
+                            service(institution=institution, actor=request.user, **form.cleaned_data)
+                        except (ValidationError, PermissionDenied) as exc:
+                            text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+                            refused.append(format_html("{}: {}", institution, text))
+                    if refused:
+                        raise _Refused
+            except _Refused:
+                self.message_user(
+                    request,
+                    format_html(
+                        "{} {}",
+                        _("Nothing was changed:"),
+                        format_html_join("; ", "{}", ((r,) for r in refused)),
+                    ),
+                    messages.ERROR,
+                )
+                return None
+            self.message_user(
+                request,
+                _("%(step)s: recorded for %(count)d institution(s).") % {"step": step.label, "count": len(selected)},
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": step.label,
+            "opts": self.opts,
+            "step": step,
+            "form": form,
+            "institutions": selected,
+            "action_name": name,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/registry/institution/lifecycle_step.html", context)
 
     def save_model(self, request, obj, form, change):
         institution_save(institution=obj, actor=request.user)

@@ -26,7 +26,12 @@ from .models import (
     StreetPopulation,
 )
 from .registrations import registration_record
-from .services import institution_create
+from .services import (
+    institution_create,
+    institution_mark_filed,
+    institution_mark_operating,
+    institution_suspend,
+)
 from .validators import USCC_ALPHABET, uscc_check_character
 
 DEMO_PASSWORD = "Lucheng-demo-2026"
@@ -232,13 +237,16 @@ def load_demo(*, stdout=None):
         specs.append(_institution_spec(rng, index, kind, street))
 
     head = None  # the chain head office: the first institution; 12 and 20 are its branches
+    lifecycles = []  # (institution, its steps) for the institutions this run registers
     for index, (fields, classes) in enumerate(specs):
+        steps = _lifecycle_steps(fields)
         if Institution.objects.filter(credit_code=fields["credit_code"]).exists():
             institution = Institution.objects.get(credit_code=fields["credit_code"])
         else:
             if index in CHAIN_BRANCHES:
                 fields["head_office"] = head
             institution = institution_create(actor=None, classes=classes, **fields)
+            lifecycles.append((institution, steps))
             created["institutions"] += 1
         if index == 0:
             head = institution
@@ -267,8 +275,42 @@ def load_demo(*, stdout=None):
             Token.objects.get_or_create(user=user)
         created["users"] += 1
 
+    # The bureau records each one's filing, opening and suspension, as it would: each step shows
+    # in the institution's history and step log, by the health bureau's demo user.
+    bureau = User.objects.get(username="health")
+    for institution, steps in lifecycles:
+        for service, effective_on, document_reference, reason in steps:
+            institution = service(
+                institution=institution,
+                actor=bureau,
+                effective_on=effective_on,
+                document_reference=document_reference,
+                reason=reason,
+            )
     created["registrations"] = _demo_registrations()
     return created
+
+
+def _lifecycle_steps(fields):
+    """Take the spec's status and dates out of ``fields``: the steps that lead there, dated.
+
+    An institution starts registered; a step dated after today is not taken (yet).
+    """
+    fields.pop("status")  # where the dated steps lead
+    dates = {name: fields.pop(name, None) for name in ("filed_on", "operating_since", "suspended_on")}
+    code = fields["credit_code"][-6:]
+    plan = [
+        (institution_mark_filed, dates["filed_on"], f"鹿卫备〔演示〕{code}号", "纸质备案补录（演示数据）"),
+        (institution_mark_operating, dates["operating_since"], f"鹿卫运〔演示〕{code}号", "开始收托（演示数据）"),
+        (institution_suspend, dates["suspended_on"], "", "整改期间暂停收托（演示数据）"),
+    ]
+    today = timezone.localdate()
+    steps = []
+    for service, effective_on, document_reference, reason in plan:
+        if effective_on is None or effective_on > today:
+            break
+        steps.append((service, effective_on, document_reference, reason))
+    return steps
 
 
 # (registering user, registration-number prefix) — each authority records its own institutions.

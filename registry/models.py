@@ -86,6 +86,16 @@ class InstitutionStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+# The lifecycle date each status carries; only the lifecycle steps (``registry.services``) write them.
+STATUS_DATE_FIELD = {
+    InstitutionStatus.REGISTERED: "registered_on",
+    InstitutionStatus.FILED: "filed_on",
+    InstitutionStatus.OPERATING: "operating_since",
+    InstitutionStatus.SUSPENDED: "suspended_on",
+    InstitutionStatus.CLOSED: "closed_on",
+}
+
+
 class DemonstrationLevel(models.TextChoices):
     NONE = "", _("None")
     DISTRICT = "district", _("District demonstration unit")
@@ -219,8 +229,58 @@ class Institution(AuditedModel, ArchivableModel):
                 )
 
     @property
+    def status_since(self):
+        """The date the current status began, as recorded (``None`` if never dated)."""
+        return getattr(self, STATUS_DATE_FIELD[self.status])
+
+    @property
     def total_capacity(self):
         return sum(c.capacity for c in self.classes.all())
+
+
+class InstitutionStep(models.TextChoices):
+    """The named transitions of an institution's lifecycle (``registry.services``)."""
+
+    MARK_FILED = "mark_filed", _("Record the filing")
+    MARK_OPERATING = "mark_operating", _("Record the start of operations")
+    SUSPEND = "suspend", _("Suspend")
+    RESUME = "resume", _("Resume")
+    CLOSE = "close", _("Close")
+
+
+class InstitutionTransition(models.Model):
+    """One lifecycle step of an institution, as recorded: who, when, on what document and why.
+
+    Written only by the transition services, never changed afterwards; the institution's
+    change page and history page list them.
+    """
+
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("institution"), on_delete=models.PROTECT, related_name="transitions"
+    )
+    name = models.CharField(_("step"), max_length=20, choices=InstitutionStep.choices)
+    source = models.CharField(_("from status"), max_length=12, choices=InstitutionStatus.choices)
+    target = models.CharField(_("to status"), max_length=12, choices=InstitutionStatus.choices)
+    effective_on = models.DateField(_("effective on"))
+    document_reference = models.CharField(_("document reference"), max_length=100, blank=True)
+    comment = models.TextField(_("reason"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["institution", "recorded_at", "id"]
+        verbose_name = _("lifecycle step")
+        verbose_name_plural = _("lifecycle steps")
+
+    def __str__(self):
+        return f"{self.institution}: {self.get_name_display()} ({self.effective_on})"
 
 
 class ClassType(models.TextChoices):

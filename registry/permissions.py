@@ -58,3 +58,20 @@ def can_write_institution(user, *, kind, stored=None) -> bool:
     if stored is None:
         return can_create_institution(user, kind)
     return can_change_institution(user, stored) and can_create_institution(user, kind)
+
+
+def can_transition_institution(user, institution=None) -> bool:
+    """May ``user`` take an institution through its lifecycle (file, operate, suspend, resume, close)?
+
+    The data owners, as for a change: the health bureau every institution, the education bureau
+    nursery classes. Unlike a change, a closed institution is not refused here: the lifecycle
+    itself says that nothing follows closing (a 400 on ``status``, not a 403). ``institution``
+    ``None`` asks whether the role takes any institution through its lifecycle.
+    """
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser or user.role == Role.HEALTH_BUREAU:
+        return True
+    if user.role == Role.EDUCATION_BUREAU:
+        return institution is None or institution.kind == InstitutionKind.NURSERY_CLASS
+    return False

@@ -23,7 +23,6 @@ from luchen_care.workdays.models import WorkdayOverride
 from .models import (
     Institution,
     InstitutionKind,
-    InstitutionStatus,
     Ownership,
     PushStatus,
     Registration,
@@ -331,8 +330,7 @@ def _institution_for(*, actor, cleaned) -> Institution:
                     Ownership.PUBLIC if cleaned["authority"] == Authority.ESTABLISHMENT_OFFICE else Ownership.PRIVATE
                 ),
                 for_profit=cleaned["authority"] == Authority.MARKET_REGULATION,
-                status=InstitutionStatus.REGISTERED,
-                registered_on=cleaned["registered_on"],
+                registered_on=cleaned["registered_on"],  # it starts registered, as every institution
                 **registered,
             ),
             actor=actor,

@@ -1,53 +1,32 @@
 """Writes to the registry. Admin, API, commands and tasks all change institutions here."""
 
+import functools
+from dataclasses import dataclass, field
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from luchen_care.accounts.permissions import administers_district
 
-from .models import Institution, InstitutionClass, InstitutionStatus, StreetPopulation
-from .permissions import can_write_institution
+from .models import (
+    Institution,
+    InstitutionClass,
+    InstitutionStatus,
+    InstitutionStep,
+    InstitutionTransition,
+    StreetPopulation,
+)
+from .permissions import can_transition_institution, can_write_institution
 from .validators import normalize_credit_code
 
 S = InstitutionStatus
 
-# Each lifecycle status and the statuses it may move to. Closing is final.
-TRANSITIONS = {
-    S.REGISTERED: {S.FILED, S.CLOSED},
-    S.FILED: {S.OPERATING, S.SUSPENDED, S.CLOSED},
-    S.OPERATING: {S.SUSPENDED, S.CLOSED},
-    S.SUSPENDED: {S.OPERATING, S.CLOSED},
-    S.CLOSED: set(),
-}
-STATUS_DATE_FIELD = {
-    S.REGISTERED: "registered_on",
-    S.FILED: "filed_on",
-    S.OPERATING: "operating_since",
-    S.SUSPENDED: "suspended_on",
-    S.CLOSED: "closed_on",
-}
-
-
-def institution_check_transition(*, old_status, new_status):
-    """Raise ``ValidationError`` on ``status`` unless ``old_status → new_status`` is allowed."""
-    if old_status is None or old_status == new_status:
-        return
-    if new_status not in TRANSITIONS[S(old_status)]:
-        raise ValidationError(
-            {
-                "status": _("An institution cannot go from “%(old)s” to “%(new)s”.")
-                % {"old": S(old_status).label, "new": S(new_status).label}
-            }
-        )
-
-
-def institution_stored_status(institution):
-    """The status as stored, before any unsaved change; ``None`` for a new record."""
-    if institution.pk is None:
-        return None
-    return Institution.objects.filter(pk=institution.pk).order_by().values_list("status", flat=True).first()
+# The lifecycle dates: only the transitions below write them (``registered_on`` is given once,
+# when the institution is registered).
+LIFECYCLE_FIELDS = ("status", "registered_on", "filed_on", "operating_since", "suspended_on", "closed_on")
 
 
 @transaction.atomic
@@ -57,42 +36,50 @@ def institution_save(*, institution, actor, reason="", authorized=False) -> Inst
     - Checks that ``actor`` may write it (``registry.permissions``), unless the caller has
       checked a narrower right itself (``authorized=True``: a registration authority
       recording a registration).
-    - Status changes follow ``TRANSITIONS`` and stamp the date of the new status.
-    - Closing archives the institution; a closed institution is read-only. Nothing is
-      ever deleted.
+    - A new institution starts *registered* (on ``registered_on``, today unless given). Its
+      status and lifecycle dates change only through the transitions below
+      (``institution_mark_filed`` … ``institution_close``): a save that changes them is refused,
+      keyed by the field.
+    - A closed institution is archived and read-only. Nothing is ever deleted.
     - Writes a history row naming ``actor``.
     """
-    # The stored row, locked until commit: two concurrent changes cannot both pass the
-    # transition check from the same status.
+    # The stored row, locked until commit: a concurrent transition cannot slip in between.
     stored = (
         None
         if institution.pk is None
         else Institution.objects.select_for_update().order_by().filter(pk=institution.pk).first()
     )
-    old_status = stored.status if stored else None
     if actor is not None and not authorized:
         if not can_write_institution(actor, kind=institution.kind, stored=stored):
             raise PermissionDenied(_("You may not register or change institutions of this kind."))
-    if old_status == S.CLOSED:
+    if stored is not None and stored.status == S.CLOSED:
         raise ValidationError(_("This institution is closed and archived; it can no longer be changed."))
+    if stored is None:
+        if institution.status != S.REGISTERED:
+            raise ValidationError({"status": _("A new institution starts as registered; record its filing next.")})
+        dated = [name for name in LIFECYCLE_FIELDS[2:] if getattr(institution, name) is not None]
+        if dated:
+            raise ValidationError({name: lifecycle_field_message() for name in dated})
+        if institution.registered_on is None:
+            institution.registered_on = timezone.localdate()
+    else:
+        changed = [name for name in LIFECYCLE_FIELDS if getattr(institution, name) != getattr(stored, name)]
+        if changed:
+            raise ValidationError({name: lifecycle_field_message() for name in changed})
     institution.credit_code = normalize_credit_code(institution.credit_code)
-    institution_check_transition(old_status=old_status, new_status=institution.status)
-    date_field = STATUS_DATE_FIELD[S(institution.status)]
-    if old_status is not None and old_status != institution.status:
-        # Entering a status again (suspended a second time) dates it anew, unless the caller
-        # gave the date of this change itself.
-        if getattr(institution, date_field) == getattr(stored, date_field):
-            setattr(institution, date_field, None)
-    if getattr(institution, date_field) is None:
-        setattr(institution, date_field, timezone.localdate())
-    if institution.status == S.CLOSED and not institution.archived:
-        institution.archive(user=actor, reason=reason or _("Institution closed"))
     # Shown as the change reason in the admin's history (a 100-character column there).
     institution._change_reason = reason[:100] or None
     institution.stamp(actor)
     institution.full_clean()
     institution.save()
     return institution
+
+
+def lifecycle_field_message():
+    return _(
+        "The status and its dates change only through the lifecycle steps "
+        "(record the filing, the start of operations, suspend, resume, close)."
+    )
 
 
 def institution_set_classes(*, institution, classes):
@@ -129,15 +116,201 @@ def institution_update(*, institution, actor, classes=None, reason="", authorize
     return institution
 
 
-def institution_close(*, institution, actor, reason, closed_on=None) -> Institution:
-    """Close and archive an institution. Its record and history remain."""
-    return institution_update(
-        institution=institution,
-        actor=actor,
-        reason=reason,
-        status=S.CLOSED,
-        closed_on=closed_on or timezone.localdate(),
-    )
+# --- the lifecycle: registered → filed → operating ⇄ suspended; anything → closed ----------------------
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One named step of the institution lifecycle: where it may start, where it leads, what it needs.
+
+    ``refused`` is the message on ``status`` when the institution is in no source status;
+    ``requires`` names the inputs that must be given (``effective_on``, ``document_reference``,
+    ``reason``); ``date_field`` is the lifecycle date the step writes (its ``effective_on``).
+    """
+
+    name: str
+    sources: frozenset
+    target: str
+    date_field: str
+    requires: tuple
+    refused: str
+    required_messages: dict = field(default_factory=dict)
+
+    @property
+    def label(self):
+        return InstitutionStep(self.name).label
+
+
+#: Every lifecycle step, by name: the table the services, admin actions and API endpoints share.
+INSTITUTION_TRANSITIONS: dict[str, Transition] = {}
+
+
+def _effective_on_errors(institution, effective_on):
+    """Guards every step shares: a step is not dated in the future, nor before the current status began."""
+    if effective_on > timezone.localdate():
+        return {"effective_on": _("The date of a lifecycle step cannot be in the future.")}
+    started = institution.status_since
+    if started is not None and effective_on < started:
+        return {
+            "effective_on": _("The date cannot be before %(date)s, when the institution became “%(status)s”.")
+            % {"date": started.isoformat(), "status": S(institution.status).label}
+        }
+    return {}
+
+
+def institution_transition(*, sources, target, date_field, refused, requires=(), required_messages=None):
+    """Declare a lifecycle step; the decorated function adds what the step does beyond status and date.
+
+    The service it makes (keyword-only: ``institution``, ``actor``, ``effective_on``,
+    ``document_reference``, ``reason``), in one transaction:
+
+    - locks the institution's row and checks ``actor``'s right (``can_transition_institution``);
+    - refuses, keyed by field, a step from a status not in ``sources`` (on ``status``), a missing
+      required input (on that input), a date in the future or before the current status began
+      (on ``effective_on``); nothing is saved then;
+    - sets ``status`` to ``target`` and ``date_field`` to the effective date, runs the decorated
+      function, validates (``full_clean``) and saves the institution, whose history row names
+      ``actor`` and the step;
+    - records the step (``InstitutionTransition``: who, when, from, to, date, document, reason).
+    """
+
+    def decorate(func):
+        step = Transition(
+            name=func.__name__.removeprefix("institution_"),
+            sources=frozenset(sources),
+            target=target,
+            date_field=date_field,
+            requires=tuple(requires),
+            refused=refused,
+            required_messages=required_messages or {},
+        )
+
+        @functools.wraps(func)
+        @transaction.atomic
+        def service(*, institution, actor, effective_on=None, document_reference="", reason="") -> Institution:
+            locked = Institution.objects.select_for_update().order_by().filter(pk=institution.pk).first()
+            if locked is None:
+                raise ValidationError(_("This institution does not exist."))
+            if actor is not None and not can_transition_institution(actor, locked):
+                raise PermissionDenied(_("You may not change the lifecycle of this institution."))
+            if locked.status not in step.sources:
+                raise ValidationError({"status": step.refused % {"status": S(locked.status).label}})
+            given = {"effective_on": effective_on, "document_reference": document_reference, "reason": reason}
+            errors = {
+                name: step.required_messages.get(name) or _("This field is required.")
+                for name in step.requires
+                if given[name] in (None, "") or (isinstance(given[name], str) and not given[name].strip())
+            }
+            if errors:
+                raise ValidationError(errors)
+            effective_on = effective_on or timezone.localdate()
+            errors = _effective_on_errors(locked, effective_on)
+            if errors:
+                raise ValidationError(errors)
+            source = locked.status
+            locked.status = step.target
+            setattr(locked, step.date_field, effective_on)
+            func(institution=locked, actor=actor, effective_on=effective_on, reason=reason)
+            # The history row says which step it was (a 100-character column in the admin).
+            locked._change_reason = f"{step.label}: {reason}"[:100] if reason else str(step.label)
+            locked.stamp(actor)
+            locked.full_clean()
+            locked.save()
+            InstitutionTransition.objects.create(
+                institution=locked,
+                name=step.name,
+                source=source,
+                target=step.target,
+                effective_on=effective_on,
+                document_reference=document_reference.strip(),
+                comment=reason.strip(),
+                actor=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+            return locked
+
+        service.transition = step
+        INSTITUTION_TRANSITIONS[step.name] = step
+        return service
+
+    return decorate
+
+
+@institution_transition(
+    sources={S.REGISTERED},
+    target=S.FILED,
+    date_field="filed_on",
+    requires=("effective_on", "document_reference", "reason"),
+    refused=_lazy("Only a registered institution can be recorded as filed; this one is “%(status)s”."),
+)
+def institution_mark_filed(*, institution, actor, effective_on, reason):
+    """Record that the institution has filed (备案) with the health bureau (nursery classes: the
+    education bureau) on ``effective_on``, under the receipt ``document_reference``.
+
+    Until online filing exists the bureau records it by hand, also for institutions that filed
+    on paper before the platform; the filing workflow will call this step when a filing is
+    approved. The institution then counts as filed in every list, export and dashboard.
+    """
+
+
+@institution_transition(
+    sources={S.FILED},
+    target=S.OPERATING,
+    date_field="operating_since",
+    requires=("effective_on", "document_reference", "reason"),
+    refused=_lazy("Only a filed institution can start operating; this one is “%(status)s”."),
+)
+def institution_mark_operating(*, institution, actor, effective_on, reason):
+    """Record that the filed institution took in children from ``effective_on`` (``operating_since``).
+
+    It then counts among the operating institutions and their places in every list and report.
+    """
+
+
+@institution_transition(
+    sources={S.FILED, S.OPERATING},
+    target=S.SUSPENDED,
+    date_field="suspended_on",
+    requires=("effective_on", "reason"),
+    refused=_lazy("A “%(status)s” institution cannot be suspended."),
+)
+def institution_suspend(*, institution, actor, effective_on, reason):
+    """Suspend the institution from ``effective_on`` (an order, a rectification, its own request).
+
+    It takes in no children while suspended; it stays in every list as suspended, with its
+    places, until it resumes or closes.
+    """
+
+
+@institution_transition(
+    sources={S.SUSPENDED},
+    target=S.OPERATING,
+    date_field="operating_since",
+    refused=_lazy("Only a suspended institution can resume; this one is “%(status)s”."),
+)
+def institution_resume(*, institution, actor, effective_on, reason):
+    """Let a suspended institution operate again from ``effective_on`` (today unless given).
+
+    ``operating_since`` becomes that date; ``suspended_on`` keeps the date of the suspension,
+    and the step log keeps every earlier one.
+    """
+
+
+@institution_transition(
+    sources={S.REGISTERED, S.FILED, S.OPERATING, S.SUSPENDED},
+    target=S.CLOSED,
+    date_field="closed_on",
+    requires=("reason",),
+    refused=_lazy("A “%(status)s” institution is already closed."),
+    required_messages={"reason": _lazy("Say why it closes and how its children were placed safely.")},
+)
+def institution_close(*, institution, actor, effective_on, reason):
+    """Close (注销) the institution on ``effective_on`` and archive it.
+
+    The reason says how its children were placed safely; it is kept whole on the record
+    (``archived_reason``). The record, its classes, registrations and history remain, read-only:
+    nothing changes a closed institution afterwards, and no step follows closing.
+    """
+    institution.archive(user=actor, reason=reason)
 
 
 @transaction.atomic

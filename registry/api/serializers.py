@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from ..models import Institution, InstitutionClass, Street
 from ..selectors import institution_class_rows
-from ..services import institution_create, institution_update
+from ..services import LIFECYCLE_FIELDS, institution_create, institution_update, lifecycle_field_message
 from ..validators import normalize_credit_code
 from .fast_read import FastReadMixin
 
@@ -89,8 +89,28 @@ class InstitutionSerializer(FastReadMixin, serializers.ModelSerializer):
             "created_at",
             "modified_at",
         ]
-        read_only_fields = ["archived", "created_at", "modified_at"]
+        # The status and its dates change only through the lifecycle endpoints (…/mark-filed/,
+        # …/suspend/ …); ``registered_on`` may be given once, when the institution is registered.
+        read_only_fields = [
+            "archived",
+            "created_at",
+            "modified_at",
+            "status",
+            "filed_on",
+            "operating_since",
+            "suspended_on",
+            "closed_on",
+        ]
         list_serializer_class = InstitutionListSerializer
+
+    def to_internal_value(self, data):
+        # A read-only field is silently ignored by DRF; a client writing the status must hear it did not.
+        if hasattr(data, "keys"):
+            writable = {"registered_on"} if self.instance is None else set()
+            sent = [name for name in LIFECYCLE_FIELDS if name in data and name not in writable]
+            if sent:
+                raise serializers.ValidationError({name: [lifecycle_field_message()] for name in sent})
+        return super().to_internal_value(data)
 
     def get_fields(self):
         fields = super().get_fields()
@@ -125,3 +145,52 @@ class InstitutionSerializer(FastReadMixin, serializers.ModelSerializer):
         return institution_update(
             institution=instance, actor=self.context["request"].user, classes=classes, **validated_data
         )
+
+
+class LifecycleStepSerializer(serializers.Serializer):
+    """The input of a lifecycle step: its date, the document that records it, and why."""
+
+    effective_on = serializers.DateField(
+        required=False, help_text=_("The date the step takes effect; today unless given. Not in the future.")
+    )
+    document_reference = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, help_text=_("The reference of the document recording it.")
+    )
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    required_inputs = ()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in self.required_inputs:
+            fields[name].required = True
+            if hasattr(fields[name], "allow_blank"):
+                fields[name].allow_blank = False
+        return fields
+
+
+class MarkFiledSerializer(LifecycleStepSerializer):
+    """Record the filing (备案): its date, the filing receipt's reference, and a note."""
+
+    required_inputs = ("effective_on", "document_reference", "reason")
+
+
+class MarkOperatingSerializer(LifecycleStepSerializer):
+    """Record the start of operations: its date, the document, and a note."""
+
+    required_inputs = ("effective_on", "document_reference", "reason")
+
+
+class SuspendSerializer(LifecycleStepSerializer):
+    """Suspend: from which date, and why."""
+
+    required_inputs = ("effective_on", "reason")
+
+
+class ResumeSerializer(LifecycleStepSerializer):
+    """Resume operations: from which date (today unless given)."""
+
+
+class CloseSerializer(LifecycleStepSerializer):
+    """Close and archive: why, and how the children were placed safely."""
+
+    required_inputs = ("reason",)

@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
         ("exchange", "0004_generic_outbox"),
-        ("registry", "0007_registration_correction_reason"),
+        ("registry", "0008_institution_transition"),
     ]
 
     operations = [migrations.RunPython(forwards, backwards)]

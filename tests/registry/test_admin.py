@@ -252,7 +252,7 @@ def test_class_changes_in_the_inline_show_on_the_institutions_history_page(admin
 
 
 def test_a_history_version_can_be_viewed(admin_client_for, health_user):
-    inst = InstitutionFactory(name="旧版本名称")
+    inst = InstitutionFactory(name="旧版本名称", status=InstitutionStatus.REGISTERED)  # one history row
     first = inst.history.get()
     inst.name = "新版本名称"
     inst.save()
@@ -327,14 +327,18 @@ def test_the_changelist_links_to_the_export_with_its_filters(admin_client_for, h
 # --- closing and status transitions ---------------------------------------------------------
 
 
+def close_action(client, inst, **step):
+    return client.post(CHANGELIST, {"action": "close", "_selected_action": [inst.pk], "apply": "1", **step})
+
+
 def test_closing_in_the_admin_archives_and_freezes_the_institution(admin_client_for, health_user):
     inst = InstitutionFactory(name="瓯江托育", status=InstitutionStatus.OPERATING)
     InstitutionClassFactory(institution=inst)
     client = admin_client_for(health_user)
-
+    rows = inst.history.count()
     data = form_data(client, change_url(inst))
-    data["status"] = InstitutionStatus.CLOSED
-    response = client.post(change_url(inst), data)
+
+    response = close_action(client, inst, reason="注销登记，幼儿已转入五马阳光托育园")
 
     assert response.status_code == 302
     inst.refresh_from_db()
@@ -345,7 +349,7 @@ def test_closing_in_the_admin_archives_and_freezes_the_institution(admin_client_
     # Nothing deleted: the record, its classes and its history stay.
     assert Institution.objects.filter(pk=inst.pk).exists()
     assert inst.classes.count() == 1
-    assert inst.history.count() == 2
+    assert inst.history.count() == rows + 1
 
     page = client.get(change_url(inst))
     assert page.status_code == 200
@@ -364,30 +368,60 @@ def test_closing_in_the_admin_archives_and_freezes_the_institution(admin_client_
 def test_an_invalid_transition_is_refused_with_a_clear_message(admin_client_for, health_user):
     inst = InstitutionFactory(status=InstitutionStatus.REGISTERED)
     client = admin_client_for(health_user)
+    rows = inst.history.count()
 
-    data = form_data(client, change_url(inst))
-    data["status"] = InstitutionStatus.SUSPENDED
-    response = client.post(change_url(inst), data)
+    response = client.post(
+        CHANGELIST,
+        {
+            "action": "suspend",
+            "_selected_action": [inst.pk],
+            "apply": "1",
+            "effective_on": timezone.localdate().isoformat(),
+            "reason": "整改",
+        },
+        follow=True,
+    )
 
     assert response.status_code == 200
-    errors = response.context["adminform"].form.errors
-    assert list(errors) == ["status"]
+    shown = " ".join(str(m) for m in response.context["messages"])
     with translation.override("zh-hans"):
-        registered, suspended = str(InstitutionStatus.REGISTERED.label), str(InstitutionStatus.SUSPENDED.label)
-    assert registered in errors["status"][0] and suspended in errors["status"][0]
-    assert errors["status"][0] in response.content.decode()
+        registered = str(InstitutionStatus.REGISTERED.label)
+    assert inst.name in shown and registered in shown
     inst.refresh_from_db()
     assert inst.status == InstitutionStatus.REGISTERED
-    assert inst.history.count() == 1
+    assert inst.history.count() == rows
+
+
+def test_the_change_form_no_longer_moves_the_status(admin_client_for, health_user):
+    inst = InstitutionFactory(status=InstitutionStatus.OPERATING, operating_since=datetime.date(2024, 5, 6))
+    client = admin_client_for(health_user)
+
+    data = form_data(client, change_url(inst))
+    data["status"] = InstitutionStatus.SUSPENDED  # not a field of the form: ignored
+    data["suspended_on"] = "2025-01-02"
+    assert client.post(change_url(inst), data).status_code == 302
+
+    inst.refresh_from_db()
+    assert inst.status == InstitutionStatus.OPERATING
+    assert inst.suspended_on is None
+    assert inst.operating_since == datetime.date(2024, 5, 6)
 
 
 def test_a_valid_transition_stamps_its_date(admin_client_for, health_user):
     inst = InstitutionFactory(status=InstitutionStatus.OPERATING, operating_since=datetime.date(2024, 5, 6))
     client = admin_client_for(health_user)
 
-    data = form_data(client, change_url(inst))
-    data["status"] = InstitutionStatus.SUSPENDED
-    assert client.post(change_url(inst), data).status_code == 302
+    response = client.post(
+        CHANGELIST,
+        {
+            "action": "suspend",
+            "_selected_action": [inst.pk],
+            "apply": "1",
+            "effective_on": timezone.localdate().isoformat(),
+            "reason": "整改",
+        },
+    )
+    assert response.status_code == 302
 
     inst.refresh_from_db()
     assert inst.status == InstitutionStatus.SUSPENDED

@@ -27,7 +27,7 @@ def district(db):
             kind=kinds[n % len(kinds)],
             head_office=heads[n % len(heads)] if heads and n % 4 == 3 else None,
         )
-        if n < 5:
+        if n < 5 and inst.head_office is None:  # chains are one level deep (Institution.clean)
             heads.append(inst)
         InstitutionClassFactory(institution=inst, class_type=ClassType.TODDLER)
         InstitutionClassFactory(institution=inst, class_type=ClassType.OLDER, capacity=20)

@@ -12,11 +12,15 @@ from django.utils import timezone
 from luchen_care.accounts.models import Role
 from registry.models import ClassType, Institution, InstitutionClass, InstitutionKind, InstitutionStatus, Ownership
 from registry.services import (
-    TRANSITIONS,
+    INSTITUTION_TRANSITIONS,
     institution_close,
     institution_create,
+    institution_mark_filed,
+    institution_mark_operating,
+    institution_resume,
     institution_save,
     institution_set_classes,
+    institution_suspend,
     institution_update,
 )
 from tests.factories import InstitutionFactory, UserFactory, make_credit_code, street
@@ -178,50 +182,60 @@ def test_a_head_office_cannot_be_the_institution_itself_or_a_branch(health_user)
     assert set(head.branches.all()) == {branch, other}
 
 
-# --- status transitions ---------------------------------------------------------------------
+# --- status transitions (the whole table: tests/registry/test_lifecycle.py) ----------------------
+
+STEP_FOR = {
+    (S.REGISTERED, S.FILED): institution_mark_filed,
+    (S.FILED, S.OPERATING): institution_mark_operating,
+    (S.FILED, S.SUSPENDED): institution_suspend,
+    (S.OPERATING, S.SUSPENDED): institution_suspend,
+    (S.SUSPENDED, S.OPERATING): institution_resume,
+}
+STEP_INPUT = {"document_reference": "鹿卫备〔2026〕1号", "reason": "依申请"}
 
 
 @pytest.mark.parametrize("old, new", list(itertools.permutations(S.values, 2)))
 def test_transitions_follow_the_lifecycle(health_user, old, new):
     inst = InstitutionFactory(status=old)
-    allowed = S(new) in TRANSITIONS[S(old)]
-
+    step = institution_close if new == S.CLOSED else STEP_FOR.get((S(old), S(new)))
+    # A change never moves the status: only a step does.
+    with pytest.raises((ValidationError, PermissionDenied)) as info:  # closed: no change at all
+        institution_update(institution=Institution.objects.get(pk=inst.pk), actor=health_user, status=new)
+    assert old == S.CLOSED or list(info.value.message_dict) == ["status"]
+    if step is None:
+        return  # no step leads from old to new (test_lifecycle refuses each step from each status)
     if old == S.CLOSED:
         with pytest.raises(ValidationError):
-            institution_update(institution=inst, actor=health_user, status=new)
-    elif allowed:
-        institution_update(institution=inst, actor=health_user, status=new)
-        assert Institution.objects.get(pk=inst.pk).status == new
-    else:
-        with pytest.raises(ValidationError) as info:
-            institution_update(institution=inst, actor=health_user, status=new)
-        assert list(info.value.message_dict) == ["status"]
-        assert str(S(old).label) in info.value.message_dict["status"][0]
+            step(institution=inst, actor=health_user, effective_on=timezone.localdate(), **STEP_INPUT)
         assert Institution.objects.get(pk=inst.pk).status == old
+    else:
+        step(institution=inst, actor=health_user, effective_on=timezone.localdate(), **STEP_INPUT)
+        assert Institution.objects.get(pk=inst.pk).status == new
 
 
 def test_the_lifecycle_has_each_expected_step():
-    assert TRANSITIONS[S.REGISTERED] == {S.FILED, S.CLOSED}
-    assert TRANSITIONS[S.FILED] == {S.OPERATING, S.SUSPENDED, S.CLOSED}
-    assert TRANSITIONS[S.SUSPENDED] == {S.OPERATING, S.CLOSED}
-    assert TRANSITIONS[S.CLOSED] == set()
+    targets = {name: (set(t.sources), t.target) for name, t in INSTITUTION_TRANSITIONS.items()}
+    assert targets["mark_filed"] == ({S.REGISTERED}, S.FILED)
+    assert targets["suspend"] == ({S.FILED, S.OPERATING}, S.SUSPENDED)
+    assert targets["resume"] == ({S.SUSPENDED}, S.OPERATING)
+    assert S.CLOSED not in targets["close"][0]
 
 
 def test_each_status_carries_its_date(health_user):
-    inst = institution_create(actor=health_user, **fields())
-    institution_update(institution=inst, actor=health_user, status=S.FILED, filed_on=datetime.date(2026, 3, 4))
-    institution_update(institution=inst, actor=health_user, status=S.OPERATING)
+    inst = institution_create(actor=health_user, registered_on=datetime.date(2026, 3, 2), **fields())
+    institution_mark_filed(institution=inst, actor=health_user, effective_on=datetime.date(2026, 3, 4), **STEP_INPUT)
+    institution_mark_operating(institution=inst, actor=health_user, effective_on=timezone.localdate(), **STEP_INPUT)
     inst.refresh_from_db()
-    assert inst.filed_on == datetime.date(2026, 3, 4)  # the date given wins
-    assert inst.operating_since == timezone.localdate()  # otherwise: today
+    assert inst.filed_on == datetime.date(2026, 3, 4)  # the date given
+    assert inst.operating_since == timezone.localdate()
 
 
 def test_a_second_suspension_is_dated_anew(health_user):
     inst = InstitutionFactory(
         status=S.SUSPENDED, operating_since=datetime.date(2023, 1, 2), suspended_on=datetime.date(2024, 6, 1)
     )
-    institution_update(institution=inst, actor=health_user, status=S.OPERATING)
-    institution_update(institution=inst, actor=health_user, status=S.SUSPENDED)
+    institution_resume(institution=inst, actor=health_user)
+    institution_suspend(institution=inst, actor=health_user, effective_on=timezone.localdate(), reason="再次整改")
     inst.refresh_from_db()
     assert inst.suspended_on == timezone.localdate()
     suspensions = sorted({r.suspended_on for r in inst.history.all()} - {None})
@@ -248,13 +262,15 @@ def test_close_archives_and_keeps_everything(health_user):
     assert inst.classes.count() == 1
     latest = inst.history.latest()
     assert latest.history_user == health_user
-    assert latest.history_change_reason == "注销登记，幼儿已妥善安置"
+    assert latest.history_change_reason.endswith("注销登记，幼儿已妥善安置")  # after the step's name
     assert inst.history.count() == 2
+    assert inst.transitions.get().comment == "注销登记，幼儿已妥善安置"
 
 
 def test_a_closed_institution_can_no_longer_be_changed(health_user):
-    inst = InstitutionFactory()
-    institution_close(institution=inst, actor=health_user, reason="停办", closed_on=datetime.date(2026, 1, 5))
+    inst = InstitutionFactory(operating_since=datetime.date(2025, 9, 1))
+    rows = inst.history.count()
+    institution_close(institution=inst, actor=health_user, reason="停办", effective_on=datetime.date(2026, 1, 5))
 
     inst = Institution.objects.get(pk=inst.pk)
     assert inst.closed_on == datetime.date(2026, 1, 5)
@@ -262,9 +278,9 @@ def test_a_closed_institution_can_no_longer_be_changed(health_user):
     with pytest.raises(PermissionDenied):  # the actor's right to change ends with the record
         institution_save(institution=inst, actor=health_user)
     with pytest.raises(ValidationError):  # and even the system cannot reopen it
-        institution_update(institution=Institution.objects.get(pk=inst.pk), actor=None, status=S.OPERATING)
+        institution_resume(institution=Institution.objects.get(pk=inst.pk), actor=None)
     assert Institution.objects.get(pk=inst.pk).name != "改名"
-    assert inst.history.count() == 2
+    assert inst.history.count() == rows + 1
 
 
 def test_a_long_closing_reason_is_kept_whole_on_the_record(health_user):
@@ -273,7 +289,8 @@ def test_a_long_closing_reason_is_kept_whole_on_the_record(health_user):
     institution_close(institution=inst, actor=health_user, reason=reason)
     inst.refresh_from_db()
     assert inst.archived_reason == reason
-    assert reason.startswith(inst.history.latest().history_change_reason)
+    label = INSTITUTION_TRANSITIONS["close"].label
+    assert f"{label}: {reason}".startswith(inst.history.latest().history_change_reason)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -287,7 +304,13 @@ def test_a_concurrent_change_cannot_reopen_an_institution_being_closed(health_us
     def file_meanwhile():
         try:
             started.wait(10)
-            institution_update(institution=Institution.objects.get(pk=inst.pk), actor=health_user, status=S.FILED)
+            institution_mark_filed(
+                institution=Institution.objects.get(pk=inst.pk),
+                actor=health_user,
+                effective_on=timezone.localdate(),
+                document_reference="鹿卫备〔2026〕2号",
+                reason="纸质备案补录",
+            )
             outcome["filed"] = True
         except (ValidationError, PermissionDenied) as exc:
             outcome["filed"] = exc

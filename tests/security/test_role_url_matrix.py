@@ -388,7 +388,36 @@ ADMIN_SITE = {
     "admin:view_on_site": "view_on_site",
 }
 PUBLIC = {"home": "public", "healthz": "public", "schema": "public", "api-docs": "public", "set_language": "setlang"}
-API_ACTIONS = {"api:registration-sla": ("report", "registration")}
+API_ACTIONS = {
+    "api:registration-sla": ("report", "registration"),
+    # The institution lifecycle steps (POST, detail): the data owners of the record only.
+    "api:institution-mark-filed": ("api_lifecycle", "institution"),
+    "api:institution-mark-operating": ("api_lifecycle", "institution"),
+    "api:institution-suspend": ("api_lifecycle", "institution"),
+    "api:institution-resume": ("api_lifecycle", "institution"),
+    "api:institution-close": ("api_lifecycle", "institution"),
+}
+# The body of a lifecycle step that would be taken if the caller were allowed (the world's
+# institutions operate: suspend and close would go through).
+LIFECYCLE_STEP = {"effective_on": datetime.date.today().isoformat(), "document_reference": "矩阵文号", "reason": "矩阵"}
+
+# Admin changelist actions: every action the superuser is offered (``get_actions``), by admin, with
+# who may run it on a record they see (``"changes"``: whoever the table lets change that record),
+# the mark of its confirmation page (``None``: it runs at once), and what its confirmation page
+# posts to run it. A forbidden role posts that body; an allowed one stops at the confirmation page.
+LIFECYCLE_APPLY = {"apply": "1", **LIFECYCLE_STEP}
+ADMIN_ACTIONS = {
+    "institution": {
+        "mark_filed": ("changes", 'id="lifecycle-step-form"', LIFECYCLE_APPLY),
+        "mark_operating": ("changes", 'id="lifecycle-step-form"', LIFECYCLE_APPLY),
+        "suspend": ("changes", 'id="lifecycle-step-form"', LIFECYCLE_APPLY),
+        "resume": ("changes", 'id="lifecycle-step-form"', LIFECYCLE_APPLY),
+        "close": ("changes", 'id="lifecycle-step-form"', LIFECYCLE_APPLY),
+    },
+    "workdayoverride": {"delete_selected": (BUREAU, 'name="post"', {"post": "yes"})},
+    # Re-queues failed deliveries at once; the world's are delivered, so an allowed run changes nothing.
+    "pushdelivery": {"requeue": (BUREAU, None, {})},
+}
 API_TOKEN = "api:token"
 API_ROOT = "api:api-root"
 
@@ -646,6 +675,7 @@ def probe_admin_model(p, kind, resource, route):
                 values_absent=p.out_of_scope_values(resource),
                 values_present=p.in_scope_names(resource) if viewer else (),
             )
+            probe_admin_actions(p, resource, model_admin, url)
         else:
             adder = admin_role and p.role in ADDS.get(resource, set())
             p.check_read(url, expect_ok=adder, values_absent=p.out_of_scope_values(resource))
@@ -681,6 +711,56 @@ def probe_admin_model(p, kind, resource, route):
             )
 
 
+def superuser_actions(model_admin):
+    """The changelist actions ``model_admin`` offers a superuser: every action there is."""
+    request = RequestFactory().get("/")
+    request.user = User(is_superuser=True, is_staff=True, is_active=True)
+    return sorted(model_admin.get_actions(request))
+
+
+def probe_admin_actions(p, resource, model_admin, changelist):
+    """Each action, POSTed on one in-scope and one out-of-scope record, as the table says.
+
+    Refused means: the changelist answers 403/404 or the login page (no admin access), or 200/302
+    without the action's confirmation page (Django's "no action selected" list, or our message
+    that nothing was changed); in every case the database is exactly as it was.
+    """
+    admin_role = p.role in ADMIN_ROLES
+    for action in superuser_actions(model_admin):
+        who, confirmation, run = ADMIN_ACTIONS[resource][action]
+        for key, side in p.samples(resource):
+            record = p.world.record(resource, key)
+            seen = side == "in" and admin_role
+            allowed = seen and (key in changes(p.role, resource) if who == "changes" else p.role in who)
+            absent = p.values(resource, key) if not seen else []
+            pk = type(record)._meta.pk.value_from_object(record)  # a token's is its key, not TokenProxy.pk
+            selection = {"action": action, "_selected_action": [pk], "index": "0"}
+            before = snapshot(p.world, resource, key)
+            response = p.send("POST", changelist, data=selection if allowed else {**selection, **run})
+            after = snapshot(p.world, resource, key)
+            status = response.status_code
+            text = body_text(response) if status < 500 else ""
+            where = f"{changelist} [{action} on {key}]"
+            if allowed:
+                if confirmation and not (status == 200 and confirmation in text):
+                    p.fail("POST", where, f"expected its confirmation page, got {status}")
+                if not confirmation and status not in (200, 302):
+                    p.fail("POST", where, f"an allowed action answered {status}")
+                if after != before:
+                    p.fail("POST", where, "stopping at the confirmation page changed the database")
+            else:
+                refused = status in REFUSED or p.login_redirect(response) or status in (200, 302)
+                if not refused or (confirmation and confirmation in text):
+                    p.fail("POST", where, f"a forbidden action was not refused ({status})")
+                if after != before:
+                    FIGURES["forbidden_writes"] += 1
+                    p.fail("POST", where, "a forbidden action changed the database")
+            found = leaked(text, absent)
+            if found:
+                FIGURES["leaks"] += 1
+                p.fail("POST", where, f"leaks {found}")
+
+
 def add_data(world, resource):
     """A body that would add a record of ``resource`` if the role were allowed."""
     if resource == "institution":
@@ -693,7 +773,6 @@ def add_data(world, resource):
             "ownership": Ownership.PRIVATE,
             "legal_representative": "矩阵新增代表",
             "approved_places": "30",
-            "status": "registered",
             "classes-TOTAL_FORMS": "0",
             "classes-INITIAL_FORMS": "0",
         }
@@ -861,6 +940,9 @@ def probe_api(p, kind, resource, route):
         p.check_read(api_url(route), expect_ok=authed, api=True, values_absent=p.out_of_scope_values(resource))
         p.check_read(api_url(route) + "?year=10000", expect_ok=False, api=True, refusals={400, 401})
         return
+    if kind == "api_lifecycle":
+        probe_api_lifecycle(p, resource, route)
+        return
     if resource == "api_street":
         url = api_url(route) if kind == "api_list" else api_url(route, code=WUMA)
         p.check_read(url, expect_ok=authed, api=True)
@@ -903,6 +985,36 @@ def probe_api(p, kind, resource, route):
         p.check_write("DELETE", url, allowed=False, data=None, target=(resource, key), api=True, values=absent)
 
 
+def probe_api_lifecycle(p, resource, route):
+    """A lifecycle step: allowed callers are sent an invalid date (400 on it, nothing changes); others the real step."""
+    authed = p.role in AUTHENTICATED
+    for key, side in p.samples(resource):
+        record = p.world.record(resource, key)
+        url = api_url(route, pk=record.pk)
+        seen = side == "in" and authed
+        may_change = seen and key in changes(p.role, resource)
+        absent = p.values(resource, key) if not seen else []
+        if may_change:
+            before = snapshot(p.world, resource, key)
+            response = p.send("POST", url, api=True, data={**LIFECYCLE_STEP, "effective_on": "矩阵"}, json=True)
+            fields = response.json().get("error", {}).get("fields", {}) if response.status_code == 400 else {}
+            if "effective_on" not in fields:
+                p.fail("POST", url, f"an invalid step answered {response.status_code}, not a 400 on effective_on")
+            if snapshot(p.world, resource, key) != before:
+                p.fail("POST", url, "an invalid step changed the database")
+        else:
+            p.check_write(
+                "POST",
+                url,
+                allowed=False,
+                data=LIFECYCLE_STEP,
+                target=(resource, key),
+                api=True,
+                json=True,
+                values=absent,
+            )
+
+
 def run_probes(world, role):
     p = Prober(world, role)
     for route in url_patterns():
@@ -938,6 +1050,16 @@ def test_the_table_covers_every_role_and_admin():
     assert set(SEES_INSTITUTIONS) == set(ROLES) == set(SEES_REGISTRATIONS)
     admin_resources = {model._meta.model_name for model in admin_site._registry}
     assert admin_resources == {"institution", "registration"} | set(DISTRICT_RECORDS)
+
+
+def test_the_table_covers_every_admin_action():
+    """A new changelist action needs its line in ADMIN_ACTIONS (who may run it), or this fails."""
+    offered = {
+        model._meta.model_name: superuser_actions(model_admin)
+        for model, model_admin in admin_site._registry.items()
+        if superuser_actions(model_admin)
+    }
+    assert offered == {resource: sorted(actions) for resource, actions in ADMIN_ACTIONS.items()}
 
 
 @pytest.mark.parametrize("role", ROLES)
