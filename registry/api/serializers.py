@@ -1,12 +1,10 @@
-from django.db import models, transaction
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..models import Institution, InstitutionClass, Street
-from ..selectors import institution_class_rows
 from ..services import LIFECYCLE_FIELDS, institution_create, institution_update, lifecycle_field_message
 from ..validators import normalize_credit_code
-from .fast_read import FastReadMixin
 
 
 class StreetSerializer(serializers.ModelSerializer):
@@ -15,43 +13,17 @@ class StreetSerializer(serializers.ModelSerializer):
         fields = ["code", "name", "kind"]
 
 
-class InstitutionClassListSerializer(serializers.ListSerializer):
-    """An institution's classes; on a page of a list, from the rows loaded for the whole page."""
-
-    def get_attribute(self, instance):
-        page_rows = getattr(self.parent, "page_class_rows", None)
-        if page_rows is not None and getattr(instance, "pk", None) in page_rows:
-            return page_rows[instance.pk]
-        return super().get_attribute(instance)
-
-
-class InstitutionClassSerializer(FastReadMixin, serializers.ModelSerializer):
+class InstitutionClassSerializer(serializers.ModelSerializer):
     """The classes of one type an institution runs, and how many children they take."""
 
     class Meta:
         model = InstitutionClass
         fields = ["class_type", "class_count", "capacity"]
-        list_serializer_class = InstitutionClassListSerializer
 
 
-class InstitutionListSerializer(serializers.ListSerializer):
-    """A page of institutions. Classes not prefetched come in one query, as plain rows (a faster read)."""
-
-    def to_representation(self, data):
-        items = list(data.all() if isinstance(data, models.manager.BaseManager) else data)
-        pending = [
-            item.pk
-            for item in items
-            if isinstance(item, Institution) and "classes" not in getattr(item, "_prefetched_objects_cache", {})
-        ]
-        self.child.page_class_rows = institution_class_rows(pending)
-        try:
-            return super().to_representation(items)
-        finally:
-            self.child.page_class_rows = None
-
-
-class InstitutionSerializer(FastReadMixin, serializers.ModelSerializer):
+# Detail, writes and the schema. A list page is read by registry.selectors.institution_list_rows in this
+# serializer's shape; tests/registry/test_list_rows.py holds the two together. (Its docstring is the schema's.)
+class InstitutionSerializer(serializers.ModelSerializer):
     """A childcare institution for children under three (托育机构), with its classes."""
 
     street = serializers.SlugRelatedField(slug_field="code", queryset=Street.objects.all())
@@ -101,7 +73,6 @@ class InstitutionSerializer(FastReadMixin, serializers.ModelSerializer):
             "suspended_on",
             "closed_on",
         ]
-        list_serializer_class = InstitutionListSerializer
 
     def to_internal_value(self, data):
         # A read-only field is silently ignored by DRF; a client writing the status must hear it did not.
