@@ -1,8 +1,5 @@
-"""factory_boy factories of the registry: registrations (through the service) and push windows.
-
-``tests/factories.py`` re-exports them; the institution factories join this module once the
-lifecycle work on them is committed.
-"""
+"""factory_boy factories of the registry: institutions (taken to their status through the lifecycle
+services), classes, registrations (through ``registration_record``) and push windows."""
 
 import datetime
 
@@ -10,9 +7,111 @@ import factory
 from django.utils import timezone
 
 from luchen_care.accounts.models import Authority, Role
-from registry.models import PushWindowPolicy, Registration, RegistrationKind, RegistrationSource
+from registry.models import (
+    ClassType,
+    Institution,
+    InstitutionClass,
+    InstitutionKind,
+    InstitutionStatus,
+    Ownership,
+    PushWindowPolicy,
+    Registration,
+    RegistrationKind,
+    RegistrationSource,
+    Street,
+)
 from registry.registrations import registration_record
-from tests.factories import UserFactory, make_credit_code
+from registry.services import (
+    institution_close,
+    institution_mark_filed,
+    institution_mark_operating,
+    institution_suspend,
+)
+from registry.validators import uscc_check_character
+from tests.accounts.factories import UserFactory
+
+# The steps that lead from *registered* to each status, and the date each one writes.
+PATH_TO = {
+    InstitutionStatus.REGISTERED: [],
+    InstitutionStatus.FILED: [(institution_mark_filed, "filed_on")],
+    InstitutionStatus.OPERATING: [
+        (institution_mark_filed, "filed_on"),
+        (institution_mark_operating, "operating_since"),
+    ],
+    InstitutionStatus.SUSPENDED: [
+        (institution_mark_filed, "filed_on"),
+        (institution_mark_operating, "operating_since"),
+        (institution_suspend, "suspended_on"),
+    ],
+    InstitutionStatus.CLOSED: [(institution_close, "closed_on")],
+}
+
+
+def make_credit_code(n, first="9", second="1"):
+    body = f"{first}{second}330302{n:09d}"
+    return body + uscc_check_character(body)
+
+
+def street(code="330302006"):
+    return Street.objects.get(code=code)
+
+
+class InstitutionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Institution
+
+    name = factory.Sequence(lambda n: f"测试托育机构{n}号")
+    credit_code = factory.Sequence(lambda n: make_credit_code(n + 1))
+    kind = InstitutionKind.STANDALONE
+    ownership = Ownership.PRIVATE
+    for_profit = True
+    registration_authority = Authority.MARKET_REGULATION
+    street = factory.LazyFunction(street)
+    address = "温州市鹿城区解放街1号"
+    legal_representative = "王晓燕"
+    contact_phone = "13800000000"
+    approved_places = 50
+    status = InstitutionStatus.OPERATING
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Registered as every institution is, then taken to ``status`` through the lifecycle services.
+
+        A lifecycle date given (``operating_since=…``) is the date of that step; a step without
+        one takes the date of the step before it, and the institution is registered on the
+        earliest date given (today if none).
+        """
+        status = kwargs.pop("status")
+        kwargs.pop("archived", None)  # closing archives
+        dates = {name: kwargs.pop(name, None) for name in ("filed_on", "operating_since", "suspended_on", "closed_on")}
+        given = [d for d in dates.values() if d is not None]
+        if kwargs.get("registered_on") is None:
+            kwargs["registered_on"] = min([*given, timezone.localdate()])
+        institution = model_class(*args, **kwargs)
+        institution.save()
+        previous = institution.registered_on
+        for service, date_field in PATH_TO[status]:
+            effective_on = dates[date_field] or previous
+            institution = service(
+                institution=institution,
+                actor=None,
+                effective_on=effective_on,
+                document_reference="测试文号",
+                reason="测试数据",
+            )
+            previous = effective_on
+        return institution
+
+
+class InstitutionClassFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InstitutionClass
+
+    institution = factory.SubFactory(InstitutionFactory)
+    class_type = ClassType.TODDLER
+    class_count = 1
+    capacity = 15
+
 
 # Credit codes of registered institutions, apart from InstitutionFactory's (which count from 1).
 _REGISTERED_CODES = 600_000_000

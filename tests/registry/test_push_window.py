@@ -19,7 +19,7 @@ from registry import payloads
 from registry.models import DigestRun, PushWindowPolicy, Registration
 from registry.policies import push_window_on, push_window_policy_save
 from registry.registrations import registration_deadlines_recompute, registration_validate
-from tests.factories import UserFactory
+from tests.accounts.factories import UserFactory
 from tests.registry.factories import RegistrationFactory
 
 pytestmark = pytest.mark.django_db
