@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from luchen_care.accounts.permissions import administers_district
 
@@ -240,7 +240,7 @@ def institution_transition(*, sources, target, date_field, refused, requires=(),
     target=S.FILED,
     date_field="filed_on",
     requires=("effective_on", "document_reference", "reason"),
-    refused=_lazy("Only a registered institution can be recorded as filed; this one is “%(status)s”."),
+    refused=gettext_lazy("Only a registered institution can be recorded as filed; this one is “%(status)s”."),
 )
 def institution_mark_filed(*, institution, actor, effective_on, reason):
     """Record that the institution has filed (备案) with the health bureau (nursery classes: the
@@ -257,7 +257,7 @@ def institution_mark_filed(*, institution, actor, effective_on, reason):
     target=S.OPERATING,
     date_field="operating_since",
     requires=("effective_on", "document_reference", "reason"),
-    refused=_lazy("Only a filed institution can start operating; this one is “%(status)s”."),
+    refused=gettext_lazy("Only a filed institution can start operating; this one is “%(status)s”."),
 )
 def institution_mark_operating(*, institution, actor, effective_on, reason):
     """Record that the filed institution took in children from ``effective_on`` (``operating_since``).
@@ -271,7 +271,7 @@ def institution_mark_operating(*, institution, actor, effective_on, reason):
     target=S.SUSPENDED,
     date_field="suspended_on",
     requires=("effective_on", "reason"),
-    refused=_lazy("A “%(status)s” institution cannot be suspended."),
+    refused=gettext_lazy("A “%(status)s” institution cannot be suspended."),
 )
 def institution_suspend(*, institution, actor, effective_on, reason):
     """Suspend the institution from ``effective_on`` (an order, a rectification, its own request).
@@ -285,7 +285,7 @@ def institution_suspend(*, institution, actor, effective_on, reason):
     sources={S.SUSPENDED},
     target=S.OPERATING,
     date_field="operating_since",
-    refused=_lazy("Only a suspended institution can resume; this one is “%(status)s”."),
+    refused=gettext_lazy("Only a suspended institution can resume; this one is “%(status)s”."),
 )
 def institution_resume(*, institution, actor, effective_on, reason):
     """Let a suspended institution operate again from ``effective_on`` (today unless given).
@@ -300,8 +300,8 @@ def institution_resume(*, institution, actor, effective_on, reason):
     target=S.CLOSED,
     date_field="closed_on",
     requires=("reason",),
-    refused=_lazy("A “%(status)s” institution is already closed."),
-    required_messages={"reason": _lazy("Say why it closes and how its children were placed safely.")},
+    refused=gettext_lazy("A “%(status)s” institution is already closed."),
+    required_messages={"reason": gettext_lazy("Say why it closes and how its children were placed safely.")},
 )
 def institution_close(*, institution, actor, effective_on, reason):
     """Close (注销) the institution on ``effective_on`` and archive it.
