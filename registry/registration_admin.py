@@ -18,8 +18,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from luchen_care.accounts.models import Authority, Role
-from luchen_care.accounts.permissions import administers_district, works_in_admin
-from luchen_care.core.admin import ScopedAdmin, ScopedHistoryAdmin
+from luchen_care.accounts.permissions import works_in_admin
+from luchen_care.core.admin import BureauReadOnlyAdmin, ScopedHistoryAdmin
 from luchen_care.exchange.models import PushDelivery
 
 from .imports import registration_template, registrations_import, template_filename
@@ -381,25 +381,6 @@ admin.site.register(Registration, RegistrationAdmin)
 
 
 # --- The health bureau's pages of the push: its inbox and the daily digests --------------------
-
-
-class BureauReadOnlyAdmin(ScopedAdmin):
-    """Visible to the health bureau and superusers; nobody edits, adds or deletes here."""
-
-    def has_module_permission(self, request):
-        return administers_district(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return administers_district(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(InboxEntry)

@@ -24,6 +24,8 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from luchen_care.accounts.permissions import administers_district
+
 
 class ScopedAdmin(admin.ModelAdmin):
     """A ModelAdmin whose out-of-scope and unknown records are 404 everywhere."""
@@ -39,6 +41,26 @@ class ScopedAdmin(admin.ModelAdmin):
         if obj is None:
             raise Http404(_("No record with this id is visible to you."))
         return obj
+
+
+class BureauReadOnlyAdmin(ScopedAdmin):
+    """Records only the health bureau (and superusers) read, and nobody edits, adds or deletes
+    (push deliveries, the bureau's inbox, the daily digests)."""
+
+    def has_module_permission(self, request):
+        return administers_district(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return administers_district(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class _EmptyForm(forms.ModelForm):

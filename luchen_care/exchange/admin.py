@@ -13,29 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from luchen_care.accounts.permissions import administers_district
-from luchen_care.core.admin import ScopedAdmin, ScopedHistoryAdmin
+from luchen_care.core.admin import BureauReadOnlyAdmin, ScopedHistoryAdmin
 
 from .models import PushDelivery
 from .services import deliveries_requeue
-
-
-class BureauReadOnlyAdmin(ScopedAdmin):
-    """Visible to the health bureau and superusers; nobody edits, adds or deletes here."""
-
-    def has_module_permission(self, request):
-        return administers_district(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return administers_district(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PushDelivery)
