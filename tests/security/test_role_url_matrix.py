@@ -22,6 +22,7 @@ The figures (URLs, roles, requests, leaks, forbidden writes) are printed at the 
 (``pytest_terminal_summary`` in ``tests/conftest.py``).
 """
 
+import contextlib
 import datetime
 import html
 import io
@@ -711,6 +712,38 @@ def probe_admin_model(p, kind, resource, route):
             )
 
 
+# The state from which each step would succeed, so that a forbidden probe is refused by the
+# permission check and not merely by the record's state (a suspended institution cannot be filed).
+STEP_SOURCE = {
+    "mark_filed": {"status": "registered", "registered_on": datetime.date(2024, 1, 2)},
+    "mark_operating": {"status": "filed", "filed_on": datetime.date(2024, 1, 2)},
+    "suspend": {"status": "operating", "operating_since": datetime.date(2024, 1, 2)},
+    "resume": {"status": "suspended", "suspended_on": datetime.date(2024, 1, 2)},
+    "close": {"status": "operating", "operating_since": datetime.date(2024, 1, 2)},
+    "requeue": {"status": DeliveryStatus.FAILED},
+}
+
+
+class ready_for(contextlib.AbstractContextManager):
+    """Put ``record`` (test set-up, by a plain UPDATE) where ``step`` could be taken; restore it after."""
+
+    def __init__(self, record, step):
+        self.model, self.pk = type(record)._base_manager, record.pk
+        self.fields = STEP_SOURCE.get(step, {})
+
+    def __enter__(self):
+        row = self.model.filter(pk=self.pk)
+        self.saved = row.values(*self.fields).first() if self.fields else None
+        if self.fields:
+            row.update(**self.fields)
+        return self
+
+    def __exit__(self, *exc):
+        if self.fields:
+            self.model.filter(pk=self.pk).update(**self.saved)
+        return False
+
+
 def superuser_actions(model_admin):
     """The changelist actions ``model_admin`` offers a superuser: every action there is."""
     request = RequestFactory().get("/")
@@ -735,9 +768,10 @@ def probe_admin_actions(p, resource, model_admin, changelist):
             absent = p.values(resource, key) if not seen else []
             pk = type(record)._meta.pk.value_from_object(record)  # a token's is its key, not TokenProxy.pk
             selection = {"action": action, "_selected_action": [pk], "index": "0"}
-            before = snapshot(p.world, resource, key)
-            response = p.send("POST", changelist, data=selection if allowed else {**selection, **run})
-            after = snapshot(p.world, resource, key)
+            with ready_for(record, action if not allowed else None):
+                before = snapshot(p.world, resource, key)
+                response = p.send("POST", changelist, data=selection if allowed else {**selection, **run})
+                after = snapshot(p.world, resource, key)
             status = response.status_code
             text = body_text(response) if status < 500 else ""
             where = f"{changelist} [{action} on {key}]"
@@ -985,6 +1019,11 @@ def probe_api(p, kind, resource, route):
         p.check_write("DELETE", url, allowed=False, data=None, target=(resource, key), api=True, values=absent)
 
 
+def lifecycle_step(route):
+    """``mark_filed`` for ``api:institution-mark-filed``."""
+    return route.name.removeprefix("api:institution-").replace("-", "_")
+
+
 def probe_api_lifecycle(p, resource, route):
     """A lifecycle step: allowed callers are sent an invalid date (400 on it, nothing changes); others the real step."""
     authed = p.role in AUTHENTICATED
@@ -1003,16 +1042,17 @@ def probe_api_lifecycle(p, resource, route):
             if snapshot(p.world, resource, key) != before:
                 p.fail("POST", url, "an invalid step changed the database")
         else:
-            p.check_write(
-                "POST",
-                url,
-                allowed=False,
-                data=LIFECYCLE_STEP,
-                target=(resource, key),
-                api=True,
-                json=True,
-                values=absent,
-            )
+            with ready_for(record, lifecycle_step(route)):
+                p.check_write(
+                    "POST",
+                    url,
+                    allowed=False,
+                    data=LIFECYCLE_STEP,
+                    target=(resource, key),
+                    api=True,
+                    json=True,
+                    values=absent,
+                )
 
 
 def run_probes(world, role):
@@ -1118,3 +1158,46 @@ def test_the_write_probes_would_change_a_record_if_allowed(client):
     assert Institution.objects.count() == before + 1
 
 
+
+
+def test_the_step_probes_would_take_the_step_if_allowed(client):
+    """The forbidden lifecycle steps and actions are real: with the record made ready as the probes make it
+    ready, the health bureau's same request takes the step (API and admin), and re-queues a delivery."""
+    world = build_world()
+    api = Client()
+    api.defaults["HTTP_AUTHORIZATION"] = f"Token {world.tokens['health']}"
+    client.force_login(world.users["health"])
+    institution = world.record("institution", "wuma_standalone")
+    targets = {
+        "mark_filed": "filed",
+        "mark_operating": "operating",
+        "suspend": "suspended",
+        "resume": "operating",
+        "close": "closed",
+    }
+    lifecycle_routes = [
+        r for r in url_patterns() if classify(r) == ("api_lifecycle", "institution") and not r.has_format
+    ]
+    assert sorted(lifecycle_step(r) for r in lifecycle_routes) == sorted(targets)
+    for route in lifecycle_routes:
+        step = lifecycle_step(route)
+        if step == "close":
+            continue  # closing archives for good; the admin's close is checked below on another record
+        with ready_for(institution, step):
+            response = api.post(api_url(route, pk=institution.pk), LIFECYCLE_STEP, content_type="application/json")
+            assert response.status_code == 200, (step, response.content.decode()[:500])
+            assert Institution.objects.get(pk=institution.pk).status == targets[step]
+
+    changelist = reverse("admin:registry_institution_changelist")
+    other = world.record("institution", "qidu_employer")
+    for action in ("suspend", "close"):
+        with ready_for(other, action):
+            selection = {"action": action, "_selected_action": [other.pk], "index": "0", **LIFECYCLE_APPLY}
+            assert client.post(changelist, selection).status_code in (200, 302)
+            assert Institution.objects.get(pk=other.pk).status == targets[action]
+
+    delivery = world.record("pushdelivery", "wuma_standalone")
+    with ready_for(delivery, "requeue"):
+        url = reverse("admin:exchange_pushdelivery_changelist")
+        client.post(url, {"action": "requeue", "_selected_action": [delivery.pk], "index": "0"})
+        assert PushDelivery.objects.get(pk=delivery.pk).status == DeliveryStatus.PENDING
