@@ -17,9 +17,10 @@ Scope is decided by each admin's ``get_queryset`` (``visible_to``) and its
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -34,6 +35,18 @@ class ScopedAdmin(admin.ModelAdmin):
         # Django redirects to the admin index with "does not exist"; a record that exists
         # outside the user's scope must look exactly like one that does not exist.
         raise Http404(_("No record with this id is visible to you."))
+
+    def response_action(self, request, queryset):
+        # Django filters by the posted ids as they are: one that is not an id of this model
+        # ("abc") would be a 500 when the action reads the selection. Refuse it, changing nothing.
+        pk_field = self.opts.pk
+        for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+            try:
+                pk_field.to_python(value)
+            except ValidationError:
+                self.message_user(request, _("A selected id is not valid; nothing was changed."), messages.ERROR)
+                return None
+        return super().response_action(request, queryset)
 
     def get_object_or_404(self, request, object_id):
         """The record if ``get_queryset`` (the user's scope) holds it; otherwise 404."""

@@ -8,6 +8,7 @@ import pytest
 from django.contrib import admin
 from django.core import checks
 from django.urls import reverse
+from django.utils import translation
 
 from luchen_care.accounts.models import Authority, Role
 from luchen_care.core.checks import admins_are_scoped
@@ -211,3 +212,15 @@ def test_an_admin_not_built_on_the_scoped_base_stops_the_platform():
     assert [e.id for e in errors] == ["core.E001"]
     assert isinstance(errors[0], checks.Error)
     assert admins_are_scoped() == []
+
+
+@pytest.mark.parametrize("action", ["suspend", "close"])
+def test_an_action_on_a_malformed_id_is_refused_not_a_500(client, health_user, action):
+    response = as_user(client, health_user).post(
+        reverse("admin:registry_institution_changelist"),
+        {"action": action, "_selected_action": ["abc"], "index": "0", "apply": "1"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    with translation.override("zh-hans"):
+        assert "所选编号无效，未作任何更改。" in [str(m) for m in response.context["messages"]]
