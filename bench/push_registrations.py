@@ -8,7 +8,7 @@ What happens:
 1. The bench database (``DATABASE_URL``, default ``postgres://postgres@127.0.0.1:5432/lucheng_bench_push``)
    is dropped, recreated and migrated; ``--registrations`` institutions and registrations are
    written with ``bulk_create``, each with its outbox rows (webhook and inbox: topic, subject,
-   label and stored payload), as ``registry.push.registration_push_enqueue`` would write them.
+   label and stored payload), as ``registry.services.push.registration_push_enqueue`` would write them.
 2. A receiver subprocess listens on 127.0.0.1 (``http.server``, one thread per connection),
    checks every ``X-Signature`` with ``luchen_care.exchange.signature.verify`` and counts
    requests and distinct ``Idempotency-Key`` values.
@@ -199,8 +199,8 @@ def fill(count):
     from luchen_care.exchange.services import payload_for
     from registry import payloads
     from registry.models import Institution, Registration, Street
-    from registry.policies import push_window_on
-    from registry.push import REGISTRATION_TOPIC, registration_notice
+    from registry.selectors.policies import push_window_on
+    from registry.services.push import REGISTRATION_TOPIC, registration_notice
     from registry.validators import uscc_check_character
 
     street = Street.objects.get(code="330302006")

@@ -3,9 +3,13 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
 
 from luchen_care.accounts.api import ObtainTokenView
 from luchen_care.core.views import healthz
+from registry.api.institutions import InstitutionViewSet
+from registry.api.registrations import RegistrationViewSet
+from registry.api.streets import StreetViewSet
 
 # Titles are translated like everything else: 鹿城托育综合监管平台 / 监管工作台 in Chinese.
 admin.site.site_header = _("Lucheng Childcare Supervision Platform")
@@ -14,9 +18,15 @@ admin.site.index_title = _("Supervision workbench")
 # The institution list is wide; the home page and breadcrumbs are navigation enough.
 admin.site.enable_nav_sidebar = False
 
+# The one API router: every app registers its resources here, under /api/v1/.
+router = DefaultRouter()
+router.register("institutions", InstitutionViewSet, basename="institution")
+router.register("streets", StreetViewSet, basename="street")
+router.register("registrations", RegistrationViewSet, basename="registration")
+
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
-    path("", include("registry.api.urls")),
+    *router.urls,
 ]
 
 handler404 = "luchen_care.core.views.not_found"
@@ -27,6 +37,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("imports/", include("luchen_care.core.imports.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -25,13 +25,13 @@ from .models import (
     Street,
     StreetPopulation,
 )
-from .registrations import registration_record
-from .services import (
+from .services.institutions import (
     institution_create,
     institution_mark_filed,
     institution_mark_operating,
     institution_suspend,
 )
+from .services.registrations import registration_record
 from .validators import USCC_ALPHABET, uscc_check_character
 
 DEMO_PASSWORD = "Lucheng-demo-2026"
@@ -352,3 +352,13 @@ def _demo_registrations():
             )
             made += was_created
     return made
+
+
+def demo_notes() -> list[str]:
+    """What ``manage.py demo`` prints after loading: the demo logins and the API user's token."""
+    lines = [f"\n演示账号 / demo logins (password for all: {DEMO_PASSWORD})"]
+    lines += [f"  {username:<14} {role or 'superuser':<24} {display}" for username, role, _extra, display in DEMO_USERS]
+    token = Token.objects.filter(user__username="api").values_list("key", flat=True).first()
+    if token:
+        lines.append(f"\nAPI token of user 'api': {token}")
+    return lines

@@ -20,7 +20,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from luchen_care.accounts.models import Authority
 
 from .models import RegistrationKind, RegistrationSource, Street
-from .registrations import registration_record, registration_validate
+from .services.registrations import registration_record, registration_validate
 from .validators import uscc_check_character
 
 DATA_SHEET = "登记数据"

@@ -6,7 +6,7 @@ The documents are described in ``docs/push.md``. Rules for changing them:
   (``…/v2``), announced to the bureau before it is sent.
 
 A document is built from the registration as registered (``Registration.data``, written
-once by ``registry.registrations.registration_record`` and never changed), not from the
+once by ``registry.services.registrations.registration_record`` and never changed), not from the
 live ``Institution`` row, and without a clock. It is built once, when the push is written
 to the outbox, and stored there: every retry sends the same bytes, whatever later
 registrations or edits do to the institution. It carries only what the bureau needs to

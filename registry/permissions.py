@@ -37,7 +37,7 @@ def can_record_registration(user, authority=None) -> bool:
     """Registrations (登记) are recorded by a registration authority for itself, or by the health bureau.
 
     Recording one may create or update the registered institution: that narrower right is
-    why institution services take ``authorized=True`` from ``registry.registrations``.
+    why institution services take ``authorized=True`` from ``registry.services.registrations``.
     """
     if not (user and user.is_authenticated and user.is_active):
         return False

@@ -9,8 +9,8 @@ from django.dispatch import receiver
 from luchen_care.exchange.signals import delivery_recorded
 from luchen_care.workdays.signals import working_days_changed
 
-from . import push
-from .registrations import registration_deadlines_recompute
+from .services import push
+from .services.registrations import registration_deadlines_recompute
 
 
 @receiver(working_days_changed, dispatch_uid="registry.recount_push_deadlines")

@@ -4,8 +4,8 @@ import logging
 
 from celery import shared_task
 
-from .push import overdue_digest_send
-from .registrations import registration_deadlines_recompute
+from .services.push import overdue_digest_send
+from .services.registrations import registration_deadlines_recompute
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ Interface for the apps that send (keep it stable)::
         channels=None,                           # default: every configured channel
     )
 
-(The registration push, ``registry.push``, is the first sender: topic
+(The registration push, ``registry.services.push``, is the first sender: topic
 ``registry.registration_push``, subject the registration.)
 
 Call it inside the transaction that decides the notice: its rows (one per channel and

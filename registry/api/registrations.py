@@ -12,7 +12,8 @@ from luchen_care.core.api.filters import FilterSet, StrictBooleanFilter
 
 from ..models import PushStatus, Registration, RegistrationKind, RegistrationSource
 from ..permissions import can_record_registration
-from ..registrations import registration_list, registration_record, registration_sla_report
+from ..selectors.registrations import registration_list, registration_sla_report
+from ..services.registrations import registration_record
 
 
 class RegistrationInputSerializer(serializers.Serializer):

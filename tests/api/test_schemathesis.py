@@ -24,7 +24,7 @@ from schemathesis.engine.statistic import Statistic
 
 from luchen_care.accounts.models import Authority, Role
 from registry.models import InstitutionKind, RegistrationKind, RegistrationSource
-from registry.registrations import registration_record
+from registry.services.registrations import registration_record
 from tests.factories import InstitutionFactory, UserFactory, make_credit_code, street
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

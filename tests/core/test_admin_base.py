@@ -15,7 +15,7 @@ from luchen_care.core.checks import admins_are_scoped
 from luchen_care.workdays.models import WorkdayOverride
 from luchen_care.workdays.services import workday_override_save
 from registry.models import Registration, RegistrationSource, StreetPopulation
-from registry.registrations import registration_record
+from registry.services.registrations import registration_record
 from tests.factories import UserFactory, make_credit_code, street
 
 pytestmark = pytest.mark.django_db

@@ -195,8 +195,8 @@ def make_registration(*, registered_on=None, push_deadline=None, enqueue=True, *
     Its ``data`` (the data as registered) is the institution's, as ``registration_record``
     would have stored it."""
     from registry.models import Registration
-    from registry.policies import push_window_on
-    from registry.push import registration_push_enqueue
+    from registry.selectors.policies import push_window_on
+    from registry.services.push import registration_push_enqueue
 
     registered_on = registered_on or date.today()
     number = f"REG-{uuid.uuid4().hex[:12]}"

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from luchen_care.exchange.models import Channel, DeliveryStatus
 from luchen_care.exchange.services import delivery_attempt
-from registry.push import registration_deliveries
+from registry.services.push import registration_deliveries
 
 from .conftest import make_registration
 

@@ -21,7 +21,7 @@ from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
 from luchen_care.exchange.signature import dingtalk_signature, verify
 from registry import payloads
 from registry.models import DigestRun, PushStatus, Registration
-from registry.push import registration_deliveries
+from registry.services.push import registration_deliveries
 
 from .conftest import DINGTALK_SECRET, HOLD, SECRET, make_registration, registration_fields, wait_until
 

@@ -20,7 +20,7 @@ from luchen_care.exchange.signature import verify
 from luchen_care.exchange.tasks import deliver_push
 from registry import payloads
 from registry.models import DigestRun, PushStatus
-from registry.push import DIGEST_TOPIC, overdue_digest_send, registration_deliveries, registration_push_enqueue
+from registry.services.push import DIGEST_TOPIC, overdue_digest_send, registration_deliveries, registration_push_enqueue
 
 from .conftest import DINGTALK_SECRET, HOLD, SECRET, make_registration
 
@@ -447,7 +447,7 @@ def test_retries_write_no_registration_history_until_the_outcome(registration, r
 
 
 def record(actor, **overrides):
-    from registry.registrations import registration_record
+    from registry.services.registrations import registration_record
 
     from .conftest import registration_fields
 

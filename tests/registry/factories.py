@@ -20,13 +20,13 @@ from registry.models import (
     RegistrationSource,
     Street,
 )
-from registry.registrations import registration_record
-from registry.services import (
+from registry.services.institutions import (
     institution_close,
     institution_mark_filed,
     institution_mark_operating,
     institution_suspend,
 )
+from registry.services.registrations import registration_record
 from registry.validators import uscc_check_character
 from tests.accounts.factories import UserFactory
 

@@ -14,7 +14,7 @@ from luchen_care.exchange.models import PushDelivery
 from luchen_care.workdays.calendar import working_day_deadline
 from registry.demo import DEMO_PASSWORD
 from registry.models import Institution, InstitutionClass, InstitutionKind, Registration, Street, StreetPopulation
-from registry.push import registration_deliveries
+from registry.services.push import registration_deliveries
 from registry.validators import validate_credit_code
 
 pytestmark = pytest.mark.django_db
@@ -143,7 +143,7 @@ def test_running_it_twice_changes_nothing(demo):
     second = run_demo()
 
     assert snapshot() == before
-    assert "0 institutions, 0 users, 0 population rows, 0 registrations created" in second
+    assert "registry: 0 institutions, 0 users, 0 populations, 0 registrations created" in second
 
 
 def test_each_authority_has_recent_registrations_with_their_deadline_and_push(demo):

@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from registry.models import Institution, InstitutionKind, InstitutionStatus, InstitutionTransition
-from registry.services import (
+from registry.services.institutions import (
     INSTITUTION_TRANSITIONS,
     institution_close,
     institution_mark_filed,

@@ -16,7 +16,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from luchen_care.accounts.models import Authority, Role
-from registry.api.serializers import InstitutionSerializer
+from registry.api.institutions import InstitutionSerializer
 from registry.models import (
     ClassType,
     DemonstrationLevel,
@@ -26,7 +26,7 @@ from registry.models import (
     Ownership,
     Street,
 )
-from registry.selectors import institution_list, institution_list_rows
+from registry.selectors.institutions import institution_list, institution_list_rows
 from tests.factories import InstitutionClassFactory, InstitutionFactory, UserFactory, street
 
 pytestmark = pytest.mark.django_db

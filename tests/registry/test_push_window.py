@@ -17,8 +17,9 @@ from luchen_care.core.policy import PolicyNotInForce, policy_on
 from luchen_care.workdays.models import WorkdayOverride
 from registry import payloads
 from registry.models import DigestRun, PushWindowPolicy, Registration
-from registry.policies import push_window_on, push_window_policy_save
-from registry.registrations import registration_deadlines_recompute, registration_validate
+from registry.selectors.policies import push_window_on
+from registry.services.policies import push_window_policy_save
+from registry.services.registrations import registration_deadlines_recompute, registration_validate
 from tests.accounts.factories import UserFactory
 from tests.registry.factories import RegistrationFactory
 

@@ -28,9 +28,10 @@ from registry.models import (
     RegistrationKind,
     RegistrationSource,
 )
-from registry.push import registration_deliveries
-from registry.registrations import registration_record, registration_sla_report
-from registry.services import institution_close
+from registry.selectors.registrations import registration_sla_report
+from registry.services.institutions import institution_close
+from registry.services.push import registration_deliveries
+from registry.services.registrations import registration_record
 from tests.factories import InstitutionFactory, UserFactory, make_credit_code
 
 D = datetime.date
@@ -272,7 +273,7 @@ def test_concurrent_registrations_of_one_new_institution_share_it(market_user, d
 def test_a_new_institution_lost_to_a_concurrent_registration_is_retried_not_refused(market_user, monkeypatch):
     """The race above, made certain: our lookup missed the institution, and by the time its
     uniqueness check ran another transaction had committed the same credit code."""
-    import registry.registrations as registrations
+    import registry.services.registrations as registrations
 
     other = InstitutionFactory(credit_code=fields()["credit_code"])
     original, calls = registrations._institution_for, []
@@ -916,7 +917,7 @@ def test_the_admin_bureau_corrects_with_a_reason_shown_read_only(client, health_
 def test_the_guard_holds_against_a_move_after_validation(market_user, market_institution, monkeypatch):
     """The institution is checked again under its row lock: a change of its authority committed
     between the check and the write (the bureau's correction, say) is not overtaken."""
-    import registry.registrations as registrations
+    import registry.services.registrations as registrations
 
     own = InstitutionFactory(credit_code=make_credit_code(901), registration_authority=Authority.MARKET_REGULATION)
     validate, institution_for, calls = registrations.registration_validate, registrations._institution_for, []

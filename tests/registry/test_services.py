@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from luchen_care.accounts.models import Role
 from registry.models import ClassType, Institution, InstitutionClass, InstitutionKind, InstitutionStatus, Ownership
-from registry.services import (
+from registry.services.institutions import (
     INSTITUTION_TRANSITIONS,
     institution_close,
     institution_create,

@@ -53,8 +53,8 @@ from registry.models import (
     Street,
     StreetPopulation,
 )
-from registry.push import registration_deliveries
-from registry.registrations import registration_record
+from registry.services.push import registration_deliveries
+from registry.services.registrations import registration_record
 from tests.factories import InstitutionFactory, make_credit_code, street
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from luchen_care.accounts.models import Authority
 from luchen_care.workdays.calendar import Deadline, add_working_days, is_working_day, working_day_deadline
 from luchen_care.workdays.models import WorkdayOverride
 from registry.models import Registration, RegistrationKind, RegistrationSource
-from registry.policies import push_window_on
+from registry.selectors.policies import push_window_on
 from registry.tasks import recompute_provisional_push_deadlines
 from tests.factories import InstitutionFactory
 

@@ -10,8 +10,8 @@ from luchen_care.accounts.models import Authority
 from luchen_care.workdays.models import WorkdayOverride
 from luchen_care.workdays.services import workday_override_delete, workday_override_save
 from registry.models import Registration, RegistrationKind, RegistrationSource
-from registry.policies import push_window_on
-from registry.registrations import registration_record
+from registry.selectors.policies import push_window_on
+from registry.services.registrations import registration_record
 from tests.factories import InstitutionFactory, make_credit_code
 
 pytestmark = pytest.mark.django_db

@@ -1,9 +1,28 @@
+"""``manage.py demo``: migrate, then load every app's demo data.
+
+Each app that has demo data keeps it in its own ``<app>/demo.py``, with
+``load_demo() -> dict`` (what it created, by kind; a second run creates nothing) and, if
+it has something to tell the person at the keyboard (logins, tokens), ``demo_notes() ->
+list[str]``. Apps are loaded in ``INSTALLED_APPS`` order, so an app's demo may use the data
+of the apps it depends on. The command knows no app by name.
+"""
+
+from importlib import import_module
+
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.authtoken.models import Token
+from django.utils.module_loading import module_has_submodule
 
-from registry.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+
+def demo_modules():
+    """The ``demo`` modules of the installed project apps, in ``INSTALLED_APPS`` order."""
+    for config in apps.get_app_configs():
+        if module_has_submodule(config.module, "demo"):
+            module = import_module(f"{config.name}.demo")
+            if callable(getattr(module, "load_demo", None)):
+                yield config, module
 
 
 class Command(BaseCommand):
@@ -29,18 +48,14 @@ class Command(BaseCommand):
             )
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
-        created = load_demo()
-        self.stdout.write(
-            self.style.SUCCESS(
-                "演示数据已就绪 / demo data ready: "
-                f"{created['institutions']} institutions, {created['users']} users, "
-                f"{created['populations']} population rows, {created['registrations']} registrations created."
-            )
+        loaded = [(config, module, module.load_demo()) for config, module in demo_modules()]
+        summary = "; ".join(
+            f"{config.label}: " + ", ".join(f"{count} {kind}" for kind, count in created.items())
+            for config, _module, created in loaded
         )
-        self.stdout.write(f"\n演示账号 / demo logins (password for all: {DEMO_PASSWORD})")
-        for username, role, _extra, display in DEMO_USERS:
-            self.stdout.write(f"  {username:<14} {role or 'superuser':<24} {display}")
-        token = Token.objects.filter(user__username="api").values_list("key", flat=True).first()
-        if token:
-            self.stdout.write(f"\nAPI token of user 'api': {token}")
+        self.stdout.write(self.style.SUCCESS(f"演示数据已就绪 / demo data ready: {summary} created."))
+        for _config, module, _created in loaded:
+            notes = getattr(module, "demo_notes", None)
+            for line in notes() if notes else []:
+                self.stdout.write(line)
         self.stdout.write("\n管理后台 / admin: http://127.0.0.1:8000/admin/   API: http://127.0.0.1:8000/api/docs/")

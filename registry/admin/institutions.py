@@ -1,4 +1,4 @@
-"""Django admin for bureau staff. Scoping and write rules come from the registry, not from here."""
+"""Django admin for institutions. Scoping and write rules come from the registry, not from here."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,21 +15,21 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from luchen_care.accounts.permissions import administers_district, works_in_admin
-from luchen_care.core.admin import ScopedAdmin, ScopedHistoryAdmin
+from luchen_care.accounts.permissions import works_in_admin
+from luchen_care.core.admin import ScopedHistoryAdmin
 
-from . import services
-from .exports import export_filename, institutions_workbook
-from .models import Institution, InstitutionClass, InstitutionStep, Street, StreetPopulation
-from .permissions import (
+from ..exports import export_filename, institutions_workbook
+from ..models import Institution, InstitutionClass, InstitutionStep
+from ..permissions import (
     can_change_institution,
     can_create_institution,
     can_transition_institution,
     can_write_institution,
 )
-from .selectors import institution_class_history
-from .services import INSTITUTION_TRANSITIONS, institution_save, street_population_save
-from .validators import normalize_credit_code
+from ..selectors.institutions import institution_class_history
+from ..services import institutions as institution_services
+from ..services.institutions import INSTITUTION_TRANSITIONS, institution_save
+from ..validators import normalize_credit_code
 
 
 class LabelledHistoryHelper(HistoricalRecordContextHelper):
@@ -289,7 +289,7 @@ class InstitutionAdmin(ScopedHistoryAdmin):
         of them take the step, or none does: the message names each one refused and why.
         """
         step = INSTITUTION_TRANSITIONS[name]
-        service = getattr(services, f"institution_{name}")
+        service = getattr(institution_services, f"institution_{name}")
         selected = list(queryset.order_by("pk"))
         if not selected:
             self.message_user(request, _("None of the selected institutions is visible to you."), messages.WARNING)
@@ -376,88 +376,3 @@ class InstitutionAdmin(ScopedHistoryAdmin):
         extra_context = extra_context or {}
         extra_context["export_url"] = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_export")
         return super().changelist_view(request, extra_context)
-
-
-class StreetPopulationInline(admin.TabularInline):
-    model = StreetPopulation
-    extra = 0
-    fields = ["year", "population", "source", "history_link"]
-    readonly_fields = ["history_link"]
-
-    @admin.display(description=_("history"))
-    def history_link(self, obj):
-        # Each figure's changes (who, when, old → new) are on its own history page.
-        if obj is None or obj.pk is None:
-            return ""
-        url = reverse("admin:registry_streetpopulation_history", args=[obj.pk])
-        return format_html('<a href="{}" class="population-history">{}</a>', url, _("History"))
-
-    def has_view_permission(self, request, obj=None):
-        return works_in_admin(request.user)
-
-    def has_add_permission(self, request, obj=None):
-        return administers_district(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return administers_district(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Street)
-class StreetAdmin(ScopedAdmin):
-    list_display = ["code", "name", "kind"]
-    search_fields = ["name", "code"]
-    inlines = [StreetPopulationInline]
-    readonly_fields = ["code", "name", "kind"]
-
-    def has_module_permission(self, request):
-        return works_in_admin(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return works_in_admin(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        # Streets themselves are fixed; the bureau edits their population rows.
-        return administers_district(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def save_formset(self, request, form, formset, change):
-        for instance in formset.save(commit=False):
-            street_population_save(population=instance, actor=request.user)
-
-
-@admin.register(StreetPopulation)
-class StreetPopulationAdmin(ScopedHistoryAdmin):
-    # Reference data: whoever may change a figure may revert it, through the same service.
-    history_revert = True
-    list_display = ["street", "year", "population", "source", "modified_by", "modified_at"]
-    list_filter = ["street", "year"]
-
-    def has_module_permission(self, request):
-        return False  # edited inline on each street; kept registered for its history
-
-    def has_view_permission(self, request, obj=None):
-        return works_in_admin(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return administers_district(request.user)
-
-    def has_add_permission(self, request):
-        return administers_district(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        street_population_save(population=obj, actor=request.user)
-
-
-# Registrations have their own module (added here so autodiscovery loads it).
-from . import registration_admin  # noqa: E402, F401

@@ -1,16 +1,12 @@
-"""Reads from the registry. Scoping always goes through ``Institution.objects.visible_to``."""
+"""Reads of institutions. Scoping always goes through ``Institution.objects.visible_to``."""
 
 import datetime
 from dataclasses import dataclass, field
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, Prefetch, Subquery
+from django.db.models import Prefetch
 from django.utils import timezone
 
-from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
-
-from .models import ClassType, InboxEntry, Institution, InstitutionClass, Registration
-from .push import REGISTRATION_TOPIC
+from ..models import ClassType, Institution, InstitutionClass
 
 CLASS_ROW_FIELDS = ("class_type", "class_count", "capacity")
 
@@ -207,24 +203,3 @@ def institution_class_history(*, institution) -> list[ClassChange]:
         )
     rows.sort(key=lambda row: row.when, reverse=True)
     return rows
-
-
-def registrations_awaiting_filing():
-    """The health bureau's inbox (待备案登记): registrations whose push reached the platform's inbox.
-
-    Each row is annotated with ``delivered_at``, when its inbox delivery was delivered;
-    newest first. The registration, its institution and street are loaded.
-    """
-    inbox = PushDelivery.objects.filter(
-        subject_type=ContentType.objects.get_for_model(Registration),
-        subject_id=OuterRef("pk"),
-        topic=REGISTRATION_TOPIC,
-        channel=Channel.INBOX,
-        status=DeliveryStatus.DELIVERED,
-    )
-    return (
-        InboxEntry.objects.filter(Exists(inbox))
-        .annotate(delivered_at=Subquery(inbox.values("delivered_at")[:1]))
-        .select_related("institution__street")
-        .order_by("-delivered_at", "-pk")
-    )

@@ -22,19 +22,18 @@ from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.core.admin import BureauReadOnlyAdmin, ScopedHistoryAdmin
 from luchen_care.exchange.models import PushDelivery
 
-from .imports import registration_template, registrations_import, template_filename
-from .models import DigestRun, InboxEntry, Registration, RegistrationKind, RegistrationSource, Street
-from .permissions import can_record_registration
-from .policies import push_window_current
-from .registrations import (
+from ..imports import registration_template, registrations_import, template_filename
+from ..models import DigestRun, InboxEntry, Registration, RegistrationKind, RegistrationSource, Street
+from ..permissions import can_record_registration
+from ..selectors.policies import push_window_current
+from ..selectors.registrations import registration_sla_report, registrations_awaiting_filing
+from ..services.registrations import (
     CORRECTION_FIELD,
     REGISTRATION_FIELDS,
     can_correct_registration,
     registration_record,
-    registration_sla_report,
     registration_validate,
 )
-from .selectors import registrations_awaiting_filing
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -347,7 +346,7 @@ class RegistrationAdmin(ScopedHistoryAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         # The API's one declaration of this query; "All years" in the page's select sends an empty year.
-        from .api.registrations import SlaQuerySerializer
+        from ..api.registrations import SlaQuerySerializer
 
         given = request.GET.get("year", "")
         query = SlaQuerySerializer(data={"year": given} if given else {})
@@ -435,4 +434,3 @@ class DigestRunAdmin(BureauReadOnlyAdmin):
 
 
 # The push window that counts the deadlines has its own admin module (loaded with this one).
-from . import policy_admin  # noqa: E402, F401

@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.core.admin import ScopedHistoryAdmin
 
-from .models import PushWindowPolicy
-from .policies import can_change_push_window, push_window_policy_save, push_window_policy_validate
+from ..models import PushWindowPolicy
+from ..services.policies import can_change_push_window, push_window_policy_save, push_window_policy_validate
 
 AUDIT_FIELDS = ["created_at", "created_by", "modified_at", "modified_by"]
 

@@ -18,23 +18,11 @@ import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from luchen_care.accounts.permissions import administers_district
-from luchen_care.core.policy import policy_on
 
-from .models import PushWindowPolicy, Registration
-
-
-def push_window_on(day: datetime.date) -> PushWindowPolicy:
-    """The push window in force on ``day``; ``PolicyNotInForce`` before the first row."""
-    return policy_on(PushWindowPolicy, day)
-
-
-def push_window_current() -> PushWindowPolicy | None:
-    """The push window in force today (Asia/Shanghai), for pages that state the rule; ``None`` if none."""
-    return PushWindowPolicy.objects.filter(effective_from__lte=timezone.localdate()).order_by("-effective_from").first()
+from ..models import PushWindowPolicy, Registration
 
 
 def can_change_push_window(user) -> bool:

@@ -1,4 +1,6 @@
-"""Writes to the registry. Admin, API, commands and tasks all change institutions here."""
+"""Writes to institutions: records, classes and the lifecycle's named transitions.
+
+Admin, API, commands and tasks all change institutions here."""
 
 import functools
 from dataclasses import dataclass, field
@@ -9,18 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from luchen_care.accounts.permissions import administers_district
-
-from .models import (
+from ..models import (
     Institution,
     InstitutionClass,
     InstitutionStatus,
     InstitutionStep,
     InstitutionTransition,
-    StreetPopulation,
 )
-from .permissions import can_transition_institution, can_write_institution
-from .validators import normalize_credit_code
+from ..permissions import can_transition_institution, can_write_institution
+from ..validators import normalize_credit_code
 
 S = InstitutionStatus
 
@@ -311,19 +310,3 @@ def institution_close(*, institution, actor, effective_on, reason):
     nothing changes a closed institution afterwards, and no step follows closing.
     """
     institution.archive(user=actor, reason=reason)
-
-
-@transaction.atomic
-def street_population_save(*, population: StreetPopulation, actor) -> StreetPopulation:
-    """Validate and save a street's population figure on behalf of ``actor``.
-
-    Only the health bureau (and superusers) edit district reference data; a history row
-    names ``actor``. The admin's change form, its inline on each street and the history
-    page's revert all come here.
-    """
-    if actor is not None and not administers_district(actor):
-        raise PermissionDenied(_("Only the health bureau may change population figures."))
-    population.stamp(actor)
-    population.full_clean()
-    population.save()
-    return population

@@ -27,8 +27,8 @@ from django.utils.translation import gettext as _
 from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
 from luchen_care.exchange.services import Notice, enabled_channels, outbox_enqueue
 
-from . import payloads
-from .models import DigestRun, PushStatus, Registration
+from .. import payloads
+from ..models import DigestRun, PushStatus, Registration
 
 REGISTRATION_TOPIC = "registry.registration_push"
 DIGEST_TOPIC = "registry.overdue_digest"

@@ -1,68 +1,19 @@
-"""The institution registry: streets, childcare institutions and their classes."""
-
-import uuid
-import zoneinfo
+"""Childcare institutions, their lifecycle log and their classes."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Case, F, Q, When
-from django.db.models.functions import TruncDate
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from luchen_care.accounts.models import Authority, Role
 from luchen_care.core.models import ArchivableModel, AuditedModel
-from luchen_care.core.policy import DatedPolicy
 
-from .validators import validate_credit_code, validate_phone
-
-
-class Street(models.Model):
-    """One of Lucheng's 12 streets (街道) and 2 towns (镇), keyed by its NBS code."""
-
-    class Kind(models.TextChoices):
-        STREET = "street", _("Street")
-        TOWN = "town", _("Town")
-
-    code = models.CharField(_("NBS code"), max_length=12, unique=True)
-    name = models.CharField(_("name"), max_length=50, unique=True)
-    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.STREET)
-
-    class Meta:
-        ordering = ["code"]
-        verbose_name = _("street or town")
-        verbose_name_plural = _("streets and towns")
-
-    def __str__(self):
-        return self.name
-
-    def current_population(self):
-        latest = self.populations.order_by("-year").first()
-        return latest
-
-
-class StreetPopulation(AuditedModel):
-    """The resident population (常住人口) of a street at the end of a given year."""
-
-    street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="populations")
-    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000)])
-    population = models.PositiveIntegerField(_("resident population"))
-    source = models.CharField(_("source"), max_length=200, blank=True)
-    history = HistoricalRecords(verbose_name=_("historical street population"))
-
-    class Meta:
-        ordering = ["street__code", "-year"]
-        verbose_name = _("resident population")
-        verbose_name_plural = _("resident populations")
-        constraints = [
-            models.UniqueConstraint(fields=["street", "year"], name="uniq_street_population_year"),
-        ]
-
-    def __str__(self):
-        return f"{self.street} {self.year}: {self.population}"
+from ..validators import validate_credit_code, validate_phone
+from .streets import Street
 
 
 class InstitutionKind(models.TextChoices):
@@ -86,7 +37,7 @@ class InstitutionStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-# The lifecycle date each status carries; only the lifecycle steps (``registry.services``) write them.
+# The lifecycle date each status carries; only the lifecycle steps (``registry.services.institutions``) write them.
 STATUS_DATE_FIELD = {
     InstitutionStatus.REGISTERED: "registered_on",
     InstitutionStatus.FILED: "filed_on",
@@ -239,7 +190,7 @@ class Institution(AuditedModel, ArchivableModel):
 
 
 class InstitutionStep(models.TextChoices):
-    """The named transitions of an institution's lifecycle (``registry.services``)."""
+    """The named transitions of an institution's lifecycle (``registry.services.institutions``)."""
 
     MARK_FILED = "mark_filed", _("Record the filing")
     MARK_OPERATING = "mark_operating", _("Record the start of operations")
@@ -311,187 +262,3 @@ class InstitutionClass(models.Model):
 
     def __str__(self):
         return f"{self.get_class_type_display()} × {self.class_count}"
-
-
-class RegistrationKind(models.TextChoices):
-    NEW = "new", _("New registration")
-    CHANGE = "change", _("Change of registration")
-    DEREGISTRATION = "deregistration", _("Deregistration")
-
-
-class RegistrationSource(models.TextChoices):
-    ADMIN = "admin", _("Entered in the admin")
-    API = "api", _("Received through the API")
-    EXCEL = "excel", _("Imported from Excel")
-
-
-class PushStatus(models.TextChoices):
-    PENDING = "pending", _("Awaiting push")
-    PUSHED = "pushed", _("Pushed")
-    FAILED = "failed", _("Push failed")
-
-
-# Legal deadlines are dates in Lucheng's time zone, whatever the server or user runs in.
-PUSH_TIMEZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
-
-
-class PushWindowPolicy(DatedPolicy):
-    """How many working days a registration authority has to push a registration to the health
-    bureau (plan task 20: five). The row in force on ``registered_on`` counts the deadline, and
-    the registration keeps it (``Registration.push_rule``)."""
-
-    working_days = models.PositiveSmallIntegerField(
-        _("working days"),
-        validators=[MinValueValidator(1)],
-        help_text=_("The deadline is this many working days after the day of registration, which does not count."),
-    )
-    history = HistoricalRecords(verbose_name=_("historical push window"), excluded_fields=["modified_at"])
-
-    class Meta(DatedPolicy.Meta):
-        verbose_name = _("push window")
-        verbose_name_plural = _("push windows")
-        constraints = [
-            *DatedPolicy.Meta.constraints,
-            models.CheckConstraint(condition=Q(working_days__gte=1), name="registry_pushwindow_working_days_positive"),
-        ]
-
-    def __str__(self):
-        return _("%(days)d working days from %(day)s") % {"days": self.working_days, "day": self.effective_from}
-
-
-class RegistrationQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Registrations ``user`` may see: those of the institutions it sees; an authority its own."""
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser or user.role == Role.HEALTH_BUREAU:
-            return self.all()
-        if user.role == Role.REGISTRATION_AUTHORITY and user.authority:
-            return self.filter(authority=user.authority)
-        return self.filter(institution__in=Institution.objects.visible_to(user))
-
-    def overdue(self, today=None):
-        """Not yet pushed although the deadline day (Asia/Shanghai) has ended."""
-        today = today or timezone.localdate()
-        return self.filter(pushed_at__isnull=True, push_deadline__lt=today)
-
-    def with_on_time(self):
-        """Annotate ``on_time``: pushed, and pushed on or before the deadline day (Asia/Shanghai)."""
-        pushed_on = TruncDate("pushed_at", tzinfo=PUSH_TIMEZONE)
-        return self.annotate(pushed_on=pushed_on).annotate(
-            on_time=Case(
-                When(pushed_at__isnull=True, then=None),
-                When(pushed_on__lte=F("push_deadline"), then=True),
-                default=False,
-                output_field=models.BooleanField(null=True),
-            ),
-        )
-
-
-class Registration(AuditedModel):
-    """A registration (登记) at a registration authority, which must reach the health bureau
-    within the push window in force on ``registered_on`` (plan task 20: five working days);
-    ``push_rule`` is the window that counted ``push_deadline``."""
-
-    institution = models.ForeignKey(
-        Institution,
-        verbose_name=_("institution"),
-        on_delete=models.PROTECT,
-        related_name="registrations",
-    )
-    authority = models.CharField(_("registration authority"), max_length=32, choices=Authority.choices)
-    registration_number = models.CharField(_("registration number"), max_length=64)
-    registered_on = models.DateField(_("registered on"))
-    kind = models.CharField(_("kind of registration"), max_length=20, choices=RegistrationKind.choices)
-    data = models.JSONField(_("data as registered"), default=dict)
-    source = models.CharField(_("source"), max_length=10, choices=RegistrationSource.choices)
-    push_deadline = models.DateField(_("push deadline"))
-    push_rule = models.ForeignKey(
-        PushWindowPolicy,
-        verbose_name=_("push window rule"),
-        on_delete=models.PROTECT,
-        related_name="registrations",
-        help_text=_("The push window in force on the day of registration, which counted this deadline."),
-    )
-    push_deadline_provisional = models.BooleanField(
-        _("deadline provisional"),
-        default=False,
-        help_text=_("Counted Monday to Friday because the official holiday calendar for that year is not known yet."),
-    )
-    push_status = models.CharField(
-        _("push status"), max_length=10, choices=PushStatus.choices, default=PushStatus.PENDING, db_index=True
-    )
-    pushed_at = models.DateTimeField(_("pushed at"), null=True, blank=True)
-    correction_reason = models.CharField(
-        _("correction reason"),
-        max_length=255,
-        blank=True,
-        help_text=_(
-            "Given by the health bureau when it records a registration whose credit code or institution "
-            "does not match the registration authority."
-        ),
-    )
-    history = HistoricalRecords(verbose_name=_("historical registration"), excluded_fields=["modified_at"])
-
-    objects = RegistrationQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-registered_on", "-id"]
-        verbose_name = _("registration")
-        verbose_name_plural = _("registrations")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["authority", "registration_number"], name="uniq_registration_authority_number"
-            ),
-        ]
-        indexes = [models.Index(fields=["push_status", "push_deadline"])]
-
-    def __str__(self):
-        return f"{self.get_authority_display()} {self.registration_number}"
-
-    @property
-    def pushed_on_time(self):
-        """``True``/``False`` once pushed (pushed_at's Asia/Shanghai date ≤ push_deadline); ``None`` before."""
-        if self.pushed_at is None:
-            return None
-        return self.pushed_at.astimezone(PUSH_TIMEZONE).date() <= self.push_deadline
-
-    @property
-    def is_overdue(self):
-        return self.pushed_at is None and self.push_deadline < timezone.localdate()
-
-
-class DigestRun(models.Model):
-    """The daily digest of overdue pushes (逾期推送日报): at most one per day.
-
-    ``registration_ids`` is the overdue list as taken when the day's run began; the digest is
-    sent through the outbox (topic ``registry.overdue_digest``, one delivery per channel, with
-    the run's Idempotency-Key); ``channels_done`` lists the channels that have it, and
-    ``sent_at`` is set once all do (``registry.push``).
-    """
-
-    date = models.DateField(_("date"), unique=True)
-    idempotency_key = models.UUIDField(_("idempotency key"), default=uuid.uuid4, unique=True, editable=False)
-    registration_ids = models.JSONField(_("overdue registrations"), default=list)
-    channels_done = models.JSONField(_("channels delivered"), default=list)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["-date"]
-        verbose_name = _("overdue digest")
-        verbose_name_plural = _("overdue digests")
-
-    def __str__(self):
-        return f"{self.date}: {len(self.registration_ids)}"
-
-
-class InboxEntry(Registration):
-    """A registration that has reached the health bureau's inbox in the platform and awaits
-    the institution's filing (待备案登记). Read-only; its rows are
-    ``registry.selectors.registrations_awaiting_filing``."""
-
-    class Meta:
-        proxy = True
-        verbose_name = _("registration awaiting filing")
-        verbose_name_plural = _("registrations awaiting filing")

@@ -1,0 +1,96 @@
+"""Django admin for streets and their population figures (district reference data)."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from luchen_care.accounts.permissions import administers_district, works_in_admin
+from luchen_care.core.admin import ScopedAdmin, ScopedHistoryAdmin
+
+from ..models import Street, StreetPopulation
+from ..services.streets import street_population_save
+
+
+class StreetPopulationInline(admin.TabularInline):
+    model = StreetPopulation
+    extra = 0
+    fields = ["year", "population", "source", "history_link"]
+    readonly_fields = ["history_link"]
+
+    @admin.display(description=_("history"))
+    def history_link(self, obj):
+        # Each figure's changes (who, when, old → new) are on its own history page.
+        if obj is None or obj.pk is None:
+            return ""
+        url = reverse("admin:registry_streetpopulation_history", args=[obj.pk])
+        return format_html('<a href="{}" class="population-history">{}</a>', url, _("History"))
+
+    def has_view_permission(self, request, obj=None):
+        return works_in_admin(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return administers_district(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return administers_district(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Street)
+class StreetAdmin(ScopedAdmin):
+    list_display = ["code", "name", "kind"]
+    search_fields = ["name", "code"]
+    inlines = [StreetPopulationInline]
+    readonly_fields = ["code", "name", "kind"]
+
+    def has_module_permission(self, request):
+        return works_in_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return works_in_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        # Streets themselves are fixed; the bureau edits their population rows.
+        return administers_district(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_formset(self, request, form, formset, change):
+        for instance in formset.save(commit=False):
+            street_population_save(population=instance, actor=request.user)
+
+
+@admin.register(StreetPopulation)
+class StreetPopulationAdmin(ScopedHistoryAdmin):
+    # Reference data: whoever may change a figure may revert it, through the same service.
+    history_revert = True
+    list_display = ["street", "year", "population", "source", "modified_by", "modified_at"]
+    list_filter = ["street", "year"]
+
+    def has_module_permission(self, request):
+        return False  # edited inline on each street; kept registered for its history
+
+    def has_view_permission(self, request, obj=None):
+        return works_in_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return administers_district(request.user)
+
+    def has_add_permission(self, request):
+        return administers_district(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        street_population_save(population=obj, actor=request.user)
+
+
+# Registrations have their own module (added here so autodiscovery loads it).

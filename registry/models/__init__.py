@@ -1,0 +1,52 @@
+"""The institution registry's models, one module per entity (Django looks for them here)."""
+
+from .institutions import (
+    STATUS_DATE_FIELD,
+    ClassType,
+    DemonstrationLevel,
+    Institution,
+    InstitutionClass,
+    InstitutionKind,
+    InstitutionQuerySet,
+    InstitutionStatus,
+    InstitutionStep,
+    InstitutionTransition,
+    Ownership,
+)
+from .policies import PushWindowPolicy
+from .registrations import (
+    PUSH_TIMEZONE,
+    DigestRun,
+    InboxEntry,
+    PushStatus,
+    Registration,
+    RegistrationKind,
+    RegistrationQuerySet,
+    RegistrationSource,
+)
+from .streets import Street, StreetPopulation
+
+__all__ = [
+    "PUSH_TIMEZONE",
+    "STATUS_DATE_FIELD",
+    "ClassType",
+    "DemonstrationLevel",
+    "DigestRun",
+    "InboxEntry",
+    "Institution",
+    "InstitutionClass",
+    "InstitutionKind",
+    "InstitutionQuerySet",
+    "InstitutionStatus",
+    "InstitutionStep",
+    "InstitutionTransition",
+    "Ownership",
+    "PushStatus",
+    "PushWindowPolicy",
+    "Registration",
+    "RegistrationKind",
+    "RegistrationQuerySet",
+    "RegistrationSource",
+    "Street",
+    "StreetPopulation",
+]
