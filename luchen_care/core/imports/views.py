@@ -1,0 +1,113 @@
+"""The pages of an import: the upload form of a kind (used by the app's admin), a job's page
+(a progress bar, then the report) and its JSON status, polled by the page."""
+
+from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .kinds import import_kind
+from .selectors import ImportReport, import_job_for
+from .services import import_start
+from .workbook import FileRefused, template_workbook
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def template_download(request, *, kind):
+    """The kind's template as an .xlsx attachment; the caller has checked who may import."""
+    if not kind.may_import(request.user):
+        raise PermissionDenied
+    response = HttpResponse(template_workbook(kind), content_type=XLSX)
+    response["Content-Disposition"] = (
+        f'attachment; filename="{kind.template_name}-template-{timezone.localdate():%Y%m%d}.xlsx"'
+    )
+    return response
+
+
+def upload_page(request, *, kind, template, context, done_url):
+    """The upload form of ``kind``; a POST starts an import (``import_start``).
+
+    A file refused outright (not an .xlsx, empty, a wrong header, too many rows) is answered on
+    this page, nothing changed. A small file runs in this request: imported, the user goes to
+    ``done_url`` with the summary; rows to fix, the page lists every one. A large file goes on
+    as a background job: the user goes to its page, which shows the progress and then the report.
+    """
+    from django.contrib import messages  # noqa: PLC0415
+
+    if not kind.may_import(request.user):
+        raise PermissionDenied
+    refused, report = [], None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            refused = [_("Choose the Excel file to import.")]
+        else:
+            try:
+                job = import_start(kind=kind, actor=request.user, upload=upload)
+            except FileRefused as exc:
+                refused = exc.messages
+            else:
+                if job.background:
+                    return HttpResponseRedirect(reverse("import-job", args=[job.pk]))
+                report = ImportReport(job)
+                if report.ok:
+                    messages.success(request, report.message or _("The file was imported."))
+                    return HttpResponseRedirect(done_url)
+    context = {
+        **context,
+        "import_kind": kind,
+        "refused": refused,
+        "result": report,
+        "problems": refused or (report.errors if report else []),
+        "max_rows": kind.max_rows,
+    }
+    return TemplateResponse(request, template, context)
+
+
+def _visible_job(request, pk):
+    return import_job_for(user=request.user, pk=pk)
+
+
+def import_job_page(request, pk):
+    """An import job's page: its progress bar while it runs, its report when it has finished."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    job = _visible_job(request, pk)
+    try:
+        kind = import_kind(job.kind)
+    except LookupError:
+        kind = None
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Import of %(file)s") % {"file": job.filename},
+        "job": job,
+        "kind": kind,
+        "result": ImportReport(job),
+        "status_url": reverse("import-job-status", args=[job.pk]),
+    }
+    return TemplateResponse(request, "core/imports/job.html", context)
+
+
+def import_job_status(request, pk):
+    """The job's figures as JSON, for the page's progress bar."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": {"code": "not_authenticated", "message": _("Log in first."), "fields": {}}},
+                            status=401)  # fmt: skip
+    job = _visible_job(request, pk)
+    report = ImportReport(job)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "status_label": job.get_status_display(),
+            "finished": job.finished,
+            "rows_total": job.rows_total,
+            "rows_done": job.rows_done,
+            "percent": job.percent,
+            "errors": len(report.entries),
+        }
+    )

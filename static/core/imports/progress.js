@@ -1,0 +1,33 @@
+// The import job's progress bar: polls the job's JSON status and reloads the page, which then
+// shows the report, once the job has finished.
+(function () {
+  "use strict";
+  var box = document.getElementById("import-progress");
+  if (!box) { return; }
+  var url = box.getAttribute("data-status-url");
+  var bar = document.getElementById("import-bar");
+  var status = document.getElementById("import-status");
+  var done = document.getElementById("import-rows-done");
+  var total = document.getElementById("import-rows-total");
+  var delay = 700;
+
+  function show(data) {
+    bar.value = data.percent;
+    bar.textContent = data.percent + "%";
+    status.textContent = data.status_label;
+    done.textContent = data.rows_done;
+    total.textContent = data.rows_total;
+  }
+
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : Promise.reject(response.status); })
+      .then(function (data) {
+        show(data);
+        if (data.finished) { window.location.reload(); return; }
+        window.setTimeout(poll, delay);
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  window.setTimeout(poll, delay);
+})();
