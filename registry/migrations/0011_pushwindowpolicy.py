@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0010_digestrun_inboxentry'),
+        ('registry', '0001_squashed_0010_digestrun_inboxentry'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0001_initial'),
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('registry', '0001_initial'),
+        ('registry', '0001_squashed_0010_digestrun_inboxentry'),
     ]
 
     operations = [
