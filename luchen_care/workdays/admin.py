@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from luchen_care.accounts.permissions import administers_district, works_in_admin
-from luchen_care.core.admin import ScopedHistoryAdmin
+from luchen_care.accounts.permissions import administers_district
+from luchen_care.core.admin import ScopedHistoryAdmin, StaffAdminPermissions
 
 from .calendar import package_knows
 from .models import WorkdayOverride
@@ -14,7 +14,7 @@ from .services import workday_override_delete, workday_override_save, workday_ov
 
 
 @admin.register(WorkdayOverride)
-class WorkdayOverrideAdmin(ScopedHistoryAdmin):
+class WorkdayOverrideAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
     # Reference data: whoever may change a day may revert it, through workday_override_save.
     history_revert = True
     list_display = ["date", "weekday", "is_working_day", "reason", "package_says", "modified_by", "modified_at"]
@@ -35,21 +35,15 @@ class WorkdayOverrideAdmin(ScopedHistoryAdmin):
             return _("not published yet")
         return _("working day") if chinese_calendar.is_workday(obj.date) else _("day off")
 
-    def has_module_permission(self, request):
-        return works_in_admin(request.user)
+    def may_add(self, user):
+        return administers_district(user)
 
-    def has_view_permission(self, request, obj=None):
-        return works_in_admin(request.user)
+    def may_change(self, user, obj):
+        return administers_district(user)
 
-    def has_add_permission(self, request):
-        return administers_district(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return administers_district(request.user)
-
-    def has_delete_permission(self, request, obj=None):
+    def may_delete(self, user, obj):
         # A row entered by mistake may be removed; the deletion stays in the history.
-        return administers_district(request.user)
+        return administers_district(user)
 
     # Saving and deleting go through the services: they recount the deadlines the day moves.
     def save_model(self, request, obj, form, change):

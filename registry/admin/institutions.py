@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from luchen_care.accounts.permissions import works_in_admin
-from luchen_care.core.admin import ScopedHistoryAdmin
+from luchen_care.core.admin import ScopedHistoryAdmin, StaffAdminPermissions
 
 from ..exports import export_filename, institutions_workbook
 from ..models import Institution, InstitutionClass, InstitutionStep
@@ -106,7 +106,7 @@ class LifecycleStepForm(forms.Form):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(ScopedHistoryAdmin):
+class InstitutionAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
     form = InstitutionAdminForm
     change_list_template = "admin/registry/institution/change_list.html"
     list_display = [
@@ -238,20 +238,13 @@ class InstitutionAdmin(ScopedHistoryAdmin):
     def get_historical_record_context_helper(self, request, historical_record):
         return LabelledHistoryHelper(self.model, historical_record)
 
-    def has_module_permission(self, request):
-        return works_in_admin(request.user)
+    def may_add(self, user):
+        return can_create_institution(user)
 
-    def has_view_permission(self, request, obj=None):
-        return works_in_admin(request.user)
+    def may_change(self, user, obj):
+        return can_change_institution(user, obj)
 
-    def has_add_permission(self, request):
-        return works_in_admin(request.user) and can_create_institution(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return works_in_admin(request.user) and can_change_institution(request.user, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # institutions are closed and archived, never deleted
+    # may_delete: never; institutions are closed and archived, never deleted.
 
     def get_actions(self, request):
         # No bulk delete: institutions are closed and archived, never deleted.

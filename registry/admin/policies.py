@@ -9,8 +9,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from luchen_care.accounts.permissions import works_in_admin
-from luchen_care.core.admin import ScopedHistoryAdmin
+from luchen_care.core.admin import ScopedHistoryAdmin, StaffAdminPermissions
 
 from ..models import PushWindowPolicy
 from ..services.policies import can_change_push_window, push_window_policy_save, push_window_policy_validate
@@ -19,7 +18,7 @@ AUDIT_FIELDS = ["created_at", "created_by", "modified_at", "modified_by"]
 
 
 @admin.register(PushWindowPolicy)
-class PushWindowPolicyAdmin(ScopedHistoryAdmin):
+class PushWindowPolicyAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
     list_display = [
         "effective_from",
         "working_days",
@@ -44,20 +43,11 @@ class PushWindowPolicyAdmin(ScopedHistoryAdmin):
             readonly = ["effective_from", "working_days", *readonly]
         return readonly
 
-    def has_module_permission(self, request):
-        return works_in_admin(request.user)
+    def may_add(self, user):
+        return can_change_push_window(user)
 
-    def has_view_permission(self, request, obj=None):
-        return works_in_admin(request.user)
-
-    def has_add_permission(self, request):
-        return works_in_admin(request.user) and can_change_push_window(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return works_in_admin(request.user) and can_change_push_window(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def may_change(self, user, obj):
+        return can_change_push_window(user)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

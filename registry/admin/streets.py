@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from luchen_care.accounts.permissions import administers_district, works_in_admin
-from luchen_care.core.admin import ScopedAdmin, ScopedHistoryAdmin
+from luchen_care.core.admin import ScopedAdmin, ScopedHistoryAdmin, StaffAdminPermissions
 
 from ..models import Street, StreetPopulation
 from ..services.streets import street_population_save
@@ -40,27 +40,15 @@ class StreetPopulationInline(admin.TabularInline):
 
 
 @admin.register(Street)
-class StreetAdmin(ScopedAdmin):
+class StreetAdmin(StaffAdminPermissions, ScopedAdmin):
     list_display = ["code", "name", "kind"]
     search_fields = ["name", "code"]
     inlines = [StreetPopulationInline]
     readonly_fields = ["code", "name", "kind"]
 
-    def has_module_permission(self, request):
-        return works_in_admin(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return works_in_admin(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        # Streets themselves are fixed; the bureau edits their population rows.
-        return administers_district(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def may_change(self, user, obj):
+        # Streets themselves are fixed (never added or deleted); the bureau edits their population rows.
+        return administers_district(user)
 
     def save_formset(self, request, form, formset, change):
         for instance in formset.save(commit=False):
@@ -68,7 +56,7 @@ class StreetAdmin(ScopedAdmin):
 
 
 @admin.register(StreetPopulation)
-class StreetPopulationAdmin(ScopedHistoryAdmin):
+class StreetPopulationAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
     # Reference data: whoever may change a figure may revert it, through the same service.
     history_revert = True
     list_display = ["street", "year", "population", "source", "modified_by", "modified_at"]
@@ -77,17 +65,11 @@ class StreetPopulationAdmin(ScopedHistoryAdmin):
     def has_module_permission(self, request):
         return False  # edited inline on each street; kept registered for its history
 
-    def has_view_permission(self, request, obj=None):
-        return works_in_admin(request.user)
+    def may_change(self, user, obj):
+        return administers_district(user)
 
-    def has_change_permission(self, request, obj=None):
-        return administers_district(request.user)
-
-    def has_add_permission(self, request):
-        return administers_district(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def may_add(self, user):
+        return administers_district(user)
 
     def save_model(self, request, obj, form, change):
         street_population_save(population=obj, actor=request.user)
