@@ -1,5 +1,6 @@
 """factory_boy factories of the registry: institutions (taken to their status through the lifecycle
-services), classes, registrations (through ``registration_record``) and push windows."""
+services), classes, registrations (through ``registration_record``, or stored as-is with the deadline
+they were counted with) and push windows."""
 
 import datetime
 
@@ -20,6 +21,7 @@ from registry.models import (
     RegistrationSource,
     Street,
 )
+from registry.selectors.policies import push_window_on
 from registry.services.institutions import (
     institution_close,
     institution_mark_filed,
@@ -149,6 +151,22 @@ class RegistrationFactory(factory.Factory):
     @classmethod
     def _build(cls, model_class, **kwargs):
         raise TypeError("RegistrationFactory only creates: a registration exists once registration_record records it.")
+
+
+class StoredRegistrationFactory(factory.django.DjangoModelFactory):
+    """A registration row as it was stored: ``push_deadline`` (required) and ``push_deadline_provisional``
+    as given, not counted again. For tests of the jobs and services that recount stored deadlines;
+    a registration that is recorded goes through ``RegistrationFactory``."""
+
+    class Meta:
+        model = Registration
+
+    institution = factory.SubFactory(InstitutionFactory)
+    authority = Authority.MARKET_REGULATION
+    registration_number = factory.Sequence(lambda n: f"R-STORED-{n:06d}")
+    kind = RegistrationKind.NEW
+    source = RegistrationSource.API
+    push_rule = factory.LazyAttribute(lambda registration: push_window_on(registration.registered_on))
 
 
 class PushWindowPolicyFactory(factory.django.DjangoModelFactory):

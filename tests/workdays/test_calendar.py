@@ -4,13 +4,11 @@ import datetime
 
 import pytest
 
-from luchen_care.accounts.models import Authority
 from luchen_care.workdays.calendar import Deadline, add_working_days, is_working_day, working_day_deadline
 from luchen_care.workdays.models import WorkdayOverride
-from registry.models import Registration, RegistrationKind, RegistrationSource
-from registry.selectors.policies import push_window_on
+from registry.models import RegistrationSource
 from registry.tasks import recompute_provisional_push_deadlines
-from tests.factories import InstitutionFactory
+from tests.registry.factories import StoredRegistrationFactory
 
 D = datetime.date
 
@@ -81,26 +79,14 @@ def test_override_rows_make_a_year_known(db):
 
 def test_beat_job_recounts_stored_provisional_deadlines_once_the_year_is_known(db):
     # A registration stored while 2027's arrangement was unknown.
-    registration = Registration.objects.create(
-        institution=InstitutionFactory(),
-        authority=Authority.MARKET_REGULATION,
+    registration = StoredRegistrationFactory(
         registration_number="R-2027-0930",
         registered_on=D(2027, 9, 30),
-        push_rule=push_window_on(D(2027, 9, 30)),
-        kind=RegistrationKind.NEW,
-        source=RegistrationSource.API,
         push_deadline=D(2027, 10, 7),
         push_deadline_provisional=True,
     )
-    settled = Registration.objects.create(
-        institution=InstitutionFactory(),
-        authority=Authority.MARKET_REGULATION,
-        registration_number="R-2026-0213",
-        registered_on=D(2026, 2, 13),
-        push_rule=push_window_on(D(2026, 2, 13)),
-        kind=RegistrationKind.NEW,
-        source=RegistrationSource.API,
-        push_deadline=D(2026, 2, 27),
+    settled = StoredRegistrationFactory(
+        registration_number="R-2026-0213", registered_on=D(2026, 2, 13), push_deadline=D(2026, 2, 27)
     )
 
     # Nothing known yet: the job changes nothing.
@@ -149,13 +135,9 @@ def test_override_admin_health_bureau_edits_others_only_view(db, client, health_
 
 
 def test_beat_job_moves_a_stored_deadline_when_a_closure_is_entered_afterwards(db):
-    registration = Registration.objects.create(
-        institution=InstitutionFactory(),
-        authority=Authority.MARKET_REGULATION,
+    registration = StoredRegistrationFactory(
         registration_number="R-2026-0213-T",
         registered_on=D(2026, 2, 13),
-        push_rule=push_window_on(D(2026, 2, 13)),
-        kind=RegistrationKind.NEW,
         source=RegistrationSource.ADMIN,
         push_deadline=D(2026, 2, 27),
     )

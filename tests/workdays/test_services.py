@@ -9,10 +9,9 @@ from django.utils import translation
 from luchen_care.accounts.models import Authority
 from luchen_care.workdays.models import WorkdayOverride
 from luchen_care.workdays.services import workday_override_delete, workday_override_save
-from registry.models import Registration, RegistrationKind, RegistrationSource
-from registry.selectors.policies import push_window_on
+from registry.models import RegistrationKind, RegistrationSource
 from registry.services.registrations import registration_record
-from tests.factories import InstitutionFactory, make_credit_code
+from tests.registry.factories import StoredRegistrationFactory, make_credit_code
 
 pytestmark = pytest.mark.django_db
 
@@ -151,14 +150,9 @@ def test_deleting_the_only_override_of_an_unpublished_year_makes_its_deadlines_p
     override = workday_override_save(
         override=WorkdayOverride(date=D(2027, 1, 4), is_working_day=False, reason="2027年元旦调整"), actor=health_user
     )
-    registration = Registration.objects.create(
-        institution=InstitutionFactory(),
-        authority=Authority.MARKET_REGULATION,
+    registration = StoredRegistrationFactory(
         registration_number="R-2026-1230",
         registered_on=D(2026, 12, 30),
-        push_rule=push_window_on(D(2026, 12, 30)),
-        kind=RegistrationKind.NEW,
-        source=RegistrationSource.API,
         push_deadline=D(2027, 1, 7),  # 12-31, 01-01, (04 closed), 05, 06, 07
         push_deadline_provisional=False,
     )
