@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from luchen_care.accounts.models import Role
-from registry.models import InstitutionKind, Ownership
+from registry.models import InstitutionKind
 from tests.factories import InstitutionFactory, UserFactory, street
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -25,12 +25,7 @@ def institutions(db):
     return {
         "wuma_sun": InstitutionFactory(name="五马阳光托育园", street=street(WUMA)),
         "wuma_class": InstitutionFactory(
-            name="五马实验幼儿园托班",
-            street=street(WUMA),
-            kind=InstitutionKind.NURSERY_CLASS,
-            ownership=Ownership.PUBLIC,
-            for_profit=False,
-            inclusive=True,
+            name="五马实验幼儿园托班", street=street(WUMA), nursery_class=True, inclusive=True
         ),
         "qidu_star": InstitutionFactory(name="七都星星托育中心", street=street(QIDU)),
         "qidu_community": InstitutionFactory(

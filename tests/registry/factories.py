@@ -75,6 +75,10 @@ class InstitutionFactory(factory.django.DjangoModelFactory):
     approved_places = 50
     status = InstitutionStatus.OPERATING
 
+    class Params:
+        # A kindergarten's nursery class: public and not for profit (``InstitutionFactory(nursery_class=True)``).
+        nursery_class = factory.Trait(kind=InstitutionKind.NURSERY_CLASS, ownership=Ownership.PUBLIC, for_profit=False)
+
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         """Registered as every institution is, then taken to ``status`` through the lifecycle services.

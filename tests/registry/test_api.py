@@ -361,9 +361,7 @@ def spread(db):
         "wuma_nursery": InstitutionFactory(
             name="五马幼儿园托班",
             street=street(WUMA),
-            kind=InstitutionKind.NURSERY_CLASS,
-            ownership=Ownership.PUBLIC,
-            for_profit=False,
+            nursery_class=True,
             inclusive=True,
             status=InstitutionStatus.FILED,
             approved_places=20,

@@ -23,7 +23,6 @@ from registry.models import (
     Institution,
     InstitutionKind,
     InstitutionStatus,
-    Ownership,
     Street,
 )
 from registry.selectors.institutions import institution_list, institution_list_rows
@@ -56,9 +55,7 @@ def district(db):
         ),
         "nursery": InstitutionFactory(
             name="幼儿园托班",
-            kind=InstitutionKind.NURSERY_CLASS,
-            ownership=Ownership.PUBLIC,
-            for_profit=False,
+            nursery_class=True,
             registration_authority="",
             street=street(SONGTAI),
             status=InstitutionStatus.FILED,

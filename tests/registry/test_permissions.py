@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from luchen_care.accounts.models import Authority, Role
-from registry.models import Institution, InstitutionKind, Ownership
+from registry.models import Institution, InstitutionKind
 from tests.factories import InstitutionFactory, UserFactory, make_credit_code, street
 
 pytestmark = pytest.mark.django_db
@@ -34,9 +34,7 @@ def world(db):
         "wuma_nursery": InstitutionFactory(
             name="五马实验幼儿园托班",
             street=street(WUMA),
-            kind=InstitutionKind.NURSERY_CLASS,
-            ownership=Ownership.PUBLIC,
-            for_profit=False,
+            nursery_class=True,
             registration_authority=Authority.ESTABLISHMENT_OFFICE,
         ),
         "qidu_standalone": InstitutionFactory(
@@ -45,9 +43,7 @@ def world(db):
         "qidu_nursery": InstitutionFactory(
             name="七都幼儿园托班",
             street=street(QIDU),
-            kind=InstitutionKind.NURSERY_CLASS,
-            ownership=Ownership.PUBLIC,
-            for_profit=False,
+            nursery_class=True,
             registration_authority=Authority.ESTABLISHMENT_OFFICE,
         ),
         "head": head,
