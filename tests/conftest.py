@@ -88,6 +88,17 @@ def api_user(db):
     return UserFactory(username="api", role=Role.API_CLIENT, is_staff=False)
 
 
+@pytest.fixture
+def admin_client_for(client):
+    """``admin_client_for(user)``: the test client, logged in as ``user``."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Start every test with an empty cache: API throttle counters live there."""

@@ -50,15 +50,6 @@ def form_data(client, url):
     return data
 
 
-@pytest.fixture
-def admin_client_for(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
 # --- language -------------------------------------------------------------------------------
 
 

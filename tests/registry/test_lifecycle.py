@@ -350,15 +350,6 @@ def test_the_schema_documents_the_endpoints_and_a_read_only_status(client):
 # --- the admin ------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def admin_as(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
 def action_post(client, name, institutions, **step):
     data = {"action": name, "_selected_action": [i.pk for i in institutions]}
     if step:
@@ -366,10 +357,10 @@ def action_post(client, name, institutions, **step):
     return client.post(CHANGELIST, data)
 
 
-def test_an_admin_action_asks_its_date_document_and_reason_first(admin_as, health_user):
+def test_an_admin_action_asks_its_date_document_and_reason_first(admin_client_for, health_user):
     inst = InstitutionFactory(status=S.REGISTERED, name="瓯江托育")
     before = snapshot(inst)
-    page = action_post(admin_as(health_user), "mark_filed", [inst])
+    page = action_post(admin_client_for(health_user), "mark_filed", [inst])
     assert page.status_code == 200
     body = page.content.decode()
     assert 'id="lifecycle-step-form"' in body and "瓯江托育" in body
@@ -378,13 +369,13 @@ def test_an_admin_action_asks_its_date_document_and_reason_first(admin_as, healt
 
 
 @pytest.mark.parametrize("name", list(STEPS))
-def test_each_step_is_an_admin_action(name, admin_as, health_user):
+def test_each_step_is_an_admin_action(name, admin_client_for, health_user):
     _service, source, target, date_field = STEPS[name]
     first = InstitutionFactory(status=source, registered_on=EARLY, filed_on=EARLY, operating_since=EARLY)
     second = InstitutionFactory(status=source, registered_on=EARLY, filed_on=EARLY, operating_since=EARLY)
 
     response = action_post(
-        admin_as(health_user),
+        admin_client_for(health_user),
         name,
         [first, second],
         effective_on="2025-06-02",
@@ -399,11 +390,11 @@ def test_each_step_is_an_admin_action(name, admin_as, health_user):
         assert inst.transitions.get(name=name).actor == health_user
 
 
-def test_an_admin_action_refused_for_one_record_changes_none(admin_as, health_user):
+def test_an_admin_action_refused_for_one_record_changes_none(admin_client_for, health_user):
     good = InstitutionFactory(status=S.OPERATING)
     closed = InstitutionFactory(status=S.CLOSED, name="已停办的托育园")
     before = (snapshot(good), snapshot(closed))
-    client = admin_as(health_user)
+    client = admin_client_for(health_user)
 
     response = action_post(client, "suspend", [good, closed], effective_on=TODAY().isoformat(), reason="整改")
 
@@ -413,41 +404,45 @@ def test_an_admin_action_refused_for_one_record_changes_none(admin_as, health_us
     assert "已停办的托育园" in shown
 
 
-def test_a_missing_reason_shows_the_page_again_with_the_error(admin_as, health_user):
+def test_a_missing_reason_shows_the_page_again_with_the_error(admin_client_for, health_user):
     inst = InstitutionFactory(status=S.OPERATING)
     before = snapshot(inst)
-    response = action_post(admin_as(health_user), "close", [inst], effective_on=TODAY().isoformat(), reason="")
+    response = action_post(admin_client_for(health_user), "close", [inst], effective_on=TODAY().isoformat(), reason="")
     assert response.status_code == 200
     assert response.context["form"].errors.keys() == {"reason"}
     assert snapshot(inst) == before
 
 
-def test_the_actions_are_offered_only_to_those_who_may_take_the_steps(admin_as, health_user, education_user, wuma_user):
+def test_the_actions_are_offered_only_to_those_who_may_take_the_steps(
+    admin_client_for, health_user, education_user, wuma_user
+):
     nursery = InstitutionFactory(status=S.OPERATING, kind=InstitutionKind.NURSERY_CLASS)
     for user, offered in ((health_user, True), (education_user, True), (wuma_user, False)):
-        page = admin_as(user).get(CHANGELIST)
+        page = admin_client_for(user).get(CHANGELIST)
         assert page.status_code == 200
         action_form = page.context.get("action_form")
         choices = dict(action_form.fields["action"].choices) if action_form else {}
         assert ("suspend" in choices) is offered, user
     # A street office posting the action anyway changes nothing.
     before = snapshot(nursery)
-    response = action_post(admin_as(wuma_user), "suspend", [nursery], effective_on=TODAY().isoformat(), reason="x")
+    response = action_post(
+        admin_client_for(wuma_user), "suspend", [nursery], effective_on=TODAY().isoformat(), reason="x"
+    )
     assert response.status_code in (200, 302, 403)
     assert snapshot(nursery) == before
 
 
-def test_the_education_bureau_cannot_reach_another_kind_through_an_action(admin_as, education_user):
+def test_the_education_bureau_cannot_reach_another_kind_through_an_action(admin_client_for, education_user):
     standalone = InstitutionFactory(status=S.OPERATING)
     before = snapshot(standalone)
-    action_post(admin_as(education_user), "suspend", [standalone], effective_on=TODAY().isoformat(), reason="x")
+    action_post(admin_client_for(education_user), "suspend", [standalone], effective_on=TODAY().isoformat(), reason="x")
     assert snapshot(standalone) == before
 
 
-def test_the_status_and_dates_are_read_only_in_the_admin_and_the_steps_are_shown(admin_as, health_user):
+def test_the_status_and_dates_are_read_only_in_the_admin_and_the_steps_are_shown(admin_client_for, health_user):
     inst = InstitutionFactory(status=S.REGISTERED, name="小橡树托育", registered_on=EARLY)
     institution_mark_filed(institution=inst, actor=health_user, **step_input())
-    client = admin_as(health_user)
+    client = admin_client_for(health_user)
     change = reverse("admin:registry_institution_change", args=[inst.pk])
     page = client.get(change)
     form = page.context["adminform"].form
@@ -459,15 +454,15 @@ def test_the_status_and_dates_are_read_only_in_the_admin_and_the_steps_are_shown
     assert "鹿卫备〔2025〕12号" in history and "纸质备案补录" in history
 
 
-def test_the_add_form_registers_with_a_date_and_no_status(admin_as, health_user):
-    add = admin_as(health_user).get(reverse("admin:registry_institution_add"))
+def test_the_add_form_registers_with_a_date_and_no_status(admin_client_for, health_user):
+    add = admin_client_for(health_user).get(reverse("admin:registry_institution_add"))
     fields = set(add.context["adminform"].form.fields)
     assert "registered_on" in fields and "status" not in fields
 
 
-def test_a_user_with_a_closed_institution_selected_gets_a_clear_message(admin_as, health_user):
+def test_a_user_with_a_closed_institution_selected_gets_a_clear_message(admin_client_for, health_user):
     closed = InstitutionFactory(status=S.CLOSED)
-    client = admin_as(health_user)
+    client = admin_client_for(health_user)
     response = client.post(
         CHANGELIST,
         {"action": "resume", "_selected_action": [closed.pk], "apply": "1", "effective_on": TODAY().isoformat()},
