@@ -105,6 +105,18 @@ class LifecycleStepForm(forms.Form):
             self.fields[name].required = True
 
 
+def lifecycle_step_action(name, description):
+    """The admin action of the lifecycle step ``name``, for those who may take the steps
+    (``InstitutionAdmin.lifecycle_action`` asks its date, document and reason, then takes it)."""
+
+    @admin.action(description=description, permissions=["lifecycle"])
+    def action(self, request, queryset):
+        return self.lifecycle_action(request, queryset, name)
+
+    action.__name__ = action.__qualname__ = name.value
+    return action
+
+
 @admin.register(Institution)
 class InstitutionAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
     form = InstitutionAdminForm
@@ -255,25 +267,11 @@ class InstitutionAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
     def has_lifecycle_permission(self, request):
         return works_in_admin(request.user) and can_transition_institution(request.user)
 
-    @admin.action(description=_("Record the filing of the selected institutions"), permissions=["lifecycle"])
-    def mark_filed(self, request, queryset):
-        return self.lifecycle_action(request, queryset, InstitutionStep.MARK_FILED)
-
-    @admin.action(description=_("Record the start of operations"), permissions=["lifecycle"])
-    def mark_operating(self, request, queryset):
-        return self.lifecycle_action(request, queryset, InstitutionStep.MARK_OPERATING)
-
-    @admin.action(description=_("Suspend the selected institutions"), permissions=["lifecycle"])
-    def suspend(self, request, queryset):
-        return self.lifecycle_action(request, queryset, InstitutionStep.SUSPEND)
-
-    @admin.action(description=_("Resume the selected institutions"), permissions=["lifecycle"])
-    def resume(self, request, queryset):
-        return self.lifecycle_action(request, queryset, InstitutionStep.RESUME)
-
-    @admin.action(description=_("Close and archive the selected institutions"), permissions=["lifecycle"])
-    def close(self, request, queryset):
-        return self.lifecycle_action(request, queryset, InstitutionStep.CLOSE)
+    mark_filed = lifecycle_step_action(InstitutionStep.MARK_FILED, _("Record the filing of the selected institutions"))
+    mark_operating = lifecycle_step_action(InstitutionStep.MARK_OPERATING, _("Record the start of operations"))
+    suspend = lifecycle_step_action(InstitutionStep.SUSPEND, _("Suspend the selected institutions"))
+    resume = lifecycle_step_action(InstitutionStep.RESUME, _("Resume the selected institutions"))
+    close = lifecycle_step_action(InstitutionStep.CLOSE, _("Close and archive the selected institutions"))
 
     def lifecycle_action(self, request, queryset, name):
         """A lifecycle step on the selected institutions, after a page asking its date, document and reason.
