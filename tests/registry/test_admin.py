@@ -356,12 +356,9 @@ def test_closing_in_the_admin_archives_and_freezes_the_institution(admin_client_
     assert inst in client.get(CHANGELIST, {"status__exact": "closed"}).context["cl"].result_list
 
 
-def test_an_invalid_transition_is_refused_with_a_clear_message(admin_client_for, health_user):
-    inst = InstitutionFactory(status=InstitutionStatus.REGISTERED)
-    client = admin_client_for(health_user)
-    rows = inst.history.count()
-
-    response = client.post(
+def suspend_today(client, inst, **kwargs):
+    """The admin's suspend action on ``inst``, applied from today with a reason."""
+    return client.post(
         CHANGELIST,
         {
             "action": "suspend",
@@ -370,8 +367,16 @@ def test_an_invalid_transition_is_refused_with_a_clear_message(admin_client_for,
             "effective_on": timezone.localdate().isoformat(),
             "reason": "整改",
         },
-        follow=True,
+        **kwargs,
     )
+
+
+def test_an_invalid_transition_is_refused_with_a_clear_message(admin_client_for, health_user):
+    inst = InstitutionFactory(status=InstitutionStatus.REGISTERED)
+    client = admin_client_for(health_user)
+    rows = inst.history.count()
+
+    response = suspend_today(client, inst, follow=True)
 
     assert response.status_code == 200
     shown = " ".join(str(m) for m in response.context["messages"])
@@ -402,16 +407,7 @@ def test_a_valid_transition_stamps_its_date(admin_client_for, health_user):
     inst = InstitutionFactory(status=InstitutionStatus.OPERATING, operating_since=datetime.date(2024, 5, 6))
     client = admin_client_for(health_user)
 
-    response = client.post(
-        CHANGELIST,
-        {
-            "action": "suspend",
-            "_selected_action": [inst.pk],
-            "apply": "1",
-            "effective_on": timezone.localdate().isoformat(),
-            "reason": "整改",
-        },
-    )
+    response = suspend_today(client, inst)
     assert response.status_code == 302
 
     inst.refresh_from_db()
