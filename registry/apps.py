@@ -7,6 +7,13 @@ class RegistryConfig(AppConfig):
     verbose_name = _("Institution registry")
 
     def ready(self):
+        from luchen_care.core.imports import register_import_kind
+
         # Subscriptions to the cross-cutting apps, which know nothing of the registry:
         # the working-day calendar's changes, and the outbox's delivery results.
         from . import receivers  # noqa: F401
+
+        # The Excel import of registrations, a kind of the shared import flow (which knows no app).
+        from .imports import REGISTRATION_IMPORT
+
+        register_import_kind(REGISTRATION_IMPORT)

@@ -8,8 +8,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminDateWidget
 from django.contrib.contenttypes.admin import GenericTabularInline
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -20,20 +20,16 @@ from django.utils.translation import gettext_lazy as _
 from luchen_care.accounts.models import Authority, Role
 from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.core.admin import BureauReadOnlyAdmin, ScopedHistoryAdmin
+from luchen_care.core.imports import views as import_views
 from luchen_care.exchange.models import PushDelivery
 
-from ..imports import registration_template, registrations_import, template_filename
-from ..models import DigestRun, InboxEntry, Registration, RegistrationKind, RegistrationSource, Street
+from ..forms.registrations import CORRECTION_FIELD, REGISTRATION_FIELDS, RegistrationForm, can_correct_registration
+from ..imports import REGISTRATION_IMPORT
+from ..models import DigestRun, InboxEntry, Registration, RegistrationSource
 from ..permissions import can_record_registration
 from ..selectors.policies import push_window_current
 from ..selectors.registrations import registration_sla_report, registrations_awaiting_filing
-from ..services.registrations import (
-    CORRECTION_FIELD,
-    REGISTRATION_FIELDS,
-    can_correct_registration,
-    registration_record,
-    registration_validate,
-)
+from ..services.registrations import registration_record
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -51,36 +47,17 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RegistrationAddForm(forms.ModelForm):
-    """The flat fields a registration arrives with; ``registration_record`` does the rest."""
-
-    authority = forms.ChoiceField(label=_("registration authority"), choices=Authority.choices)
-    registration_number = forms.CharField(label=_("registration number"), max_length=64)
-    registered_on = forms.DateField(label=_("registered on"), widget=AdminDateWidget)
-    kind = forms.ChoiceField(label=_("kind of registration"), choices=RegistrationKind.choices)
-    credit_code = forms.CharField(label=_("unified social credit code"), max_length=18)
-    institution_name = forms.CharField(label=_("institution name"), max_length=200)
-    street = forms.ModelChoiceField(label=_("street or town"), queryset=Street.objects.all(), to_field_name="code")
-    address = forms.CharField(label=_("address"), max_length=255)
-    legal_representative = forms.CharField(label=_("legal representative"), max_length=50)
-    correction_reason = forms.CharField(
-        label=_("correction reason"),
-        max_length=255,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_(
-            "Only when the credit code or the institution does not match the registration authority: "
-            "why the health bureau records it all the same."
-        ),
-    )
+class RegistrationAddForm(RegistrationForm, forms.ModelForm):
+    """The admin's add page of a registration: the one input declaration, ``RegistrationForm``
+    (its fields, rules and messages), with the admin's widgets; ``registration_record`` saves it."""
 
     class Meta:
         model = Registration
         fields = []
 
     def __init__(self, *args, actor=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.actor = actor
+        super().__init__(*args, actor=actor, **kwargs)
+        self.fields["registered_on"].widget = AdminDateWidget()
         if not can_correct_registration(actor):
             del self.fields[CORRECTION_FIELD]  # the health bureau's alone
         if actor is not None and actor.role == Role.REGISTRATION_AUTHORITY and actor.authority:
@@ -88,28 +65,13 @@ class RegistrationAddForm(forms.ModelForm):
             self.fields["authority"].initial = actor.authority
 
     def registration_fields(self):
-        data = {name: self.cleaned_data.get(name) for name in REGISTRATION_FIELDS if name != "street_code"}
-        street = self.cleaned_data.get("street")
-        data["street_code"] = street.code if street else ""
-        data[CORRECTION_FIELD] = self.cleaned_data.get(CORRECTION_FIELD, "")
-        return data
+        """The service's input: the declaration's fields, as cleaned."""
+        return {name: self.cleaned_data.get(name) for name in (*REGISTRATION_FIELDS, CORRECTION_FIELD)}
 
     def _post_clean(self):
         # The fields share names with the model's, but the instance stays empty until the
-        # service builds it: the service validates, not ModelForm's instance check.
+        # service builds it: the declaration validates, not ModelForm's instance check.
         pass
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        try:
-            registration_validate(actor=self.actor, **self.registration_fields())
-        except ValidationError as exc:
-            for name, errors in exc.message_dict.items():
-                name = "street" if name == "street_code" else name
-                self.add_error(name if name in self.fields else None, errors)
-        return cleaned
 
 
 class PushDeliveryInline(GenericTabularInline):
@@ -158,7 +120,7 @@ class RegistrationAdmin(ScopedHistoryAdmin):
     list_per_page = 50
     history_list_display = ["push_deadline", "push_deadline_provisional", "push_status"]
     inlines = [PushDeliveryInline]
-    add_fieldsets = [(None, {"fields": [n if n != "street_code" else "street" for n in REGISTRATION_FIELDS]})]
+    add_fieldsets = [(None, {"fields": list(REGISTRATION_FIELDS)})]
     change_fields = [
         "institution",
         "authority",
@@ -192,8 +154,7 @@ class RegistrationAdmin(ScopedHistoryAdmin):
 
     @admin.display(description=_("data as registered"))
     def registered_data(self, obj):
-        labels = {name: field.label for name, field in RegistrationAddForm.base_fields.items()}
-        labels["street_code"] = labels["street"]
+        labels = {name: field.label for name, field in RegistrationForm.base_fields.items()}
         rows = format_html_join(
             "",
             "<tr><th>{}</th><td>{}</td></tr>",
@@ -306,40 +267,26 @@ class RegistrationAdmin(ScopedHistoryAdmin):
     def template_view(self, request):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        response = HttpResponse(
-            registration_template(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="{template_filename()}"'
-        return response
+        return import_views.template_download(request, kind=REGISTRATION_IMPORT)
 
     def import_view(self, request):
-        """Upload a filled-in template: every row is recorded, or none and every bad cell is listed."""
+        """Upload a filled-in template (the shared import flow): every row is recorded, or none and
+        every bad cell is listed; a large file goes on in the background, with a progress bar."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        result = None
-        if request.method == "POST":
-            upload = request.FILES.get("file")
-            if upload is None:
-                self.message_user(request, gettext("Choose the Excel file to import."), messages.ERROR)
-            else:
-                result = registrations_import(actor=request.user, file=upload)
-                if result.ok:
-                    self.message_user(
-                        request,
-                        gettext("Imported %(created)d registrations; %(existing)d were already recorded.")
-                        % {"created": len(result.created), "existing": len(result.existing)},
-                        messages.SUCCESS,
-                    )
-                    return HttpResponseRedirect(reverse("admin:registry_registration_changelist"))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": gettext("Import registrations from Excel"),
-            "result": result,
             "template_url": reverse("admin:registry_registration_template"),
         }
-        return TemplateResponse(request, "admin/registry/registration/import.html", context)
+        return import_views.upload_page(
+            request,
+            kind=REGISTRATION_IMPORT,
+            template="admin/registry/registration/import.html",
+            context=context,
+            done_url=reverse("admin:registry_registration_changelist"),
+        )
 
     def sla_view(self, request):
         """The share of registrations pushed on time, by authority and by month."""
@@ -384,7 +331,10 @@ admin.site.register(Registration, RegistrationAdmin)
 
 @admin.register(InboxEntry)
 class InboxEntryAdmin(BureauReadOnlyAdmin):
-    """The health bureau's inbox (待备案登记): registrations received, for which the institution must file."""
+    """The inbox (待备案登记): registrations received, for which the institution must file.
+
+    The health bureau reads every entry, the education bureau its nursery classes' (the rows
+    ``Registration.objects.visible_to`` gives each)."""
 
     list_display = [
         "institution_name",
@@ -402,7 +352,7 @@ class InboxEntryAdmin(BureauReadOnlyAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return registrations_awaiting_filing()
+        return registrations_awaiting_filing().visible_to(request.user)
 
     @admin.display(description=_("institution"), ordering="institution__name")
     def institution_name(self, obj):
@@ -423,7 +373,9 @@ class InboxEntryAdmin(BureauReadOnlyAdmin):
 
 @admin.register(DigestRun)
 class DigestRunAdmin(BureauReadOnlyAdmin):
-    """The overdue digests (逾期推送日报): one row per day; its deliveries are in the outbox's pages."""
+    """The overdue digests (逾期推送日报): one row per day; its deliveries are in the outbox's pages.
+
+    A district-level record (``DigestRun.scope``): the health bureau's alone."""
 
     list_display = ["date", "overdue_count", "channels_done", "sent_at"]
     readonly_fields = ["date", "idempotency_key", "registration_ids", "channels_done", "sent_at", "created_at"]

@@ -9,31 +9,16 @@ from rest_framework.response import Response
 
 from luchen_care.accounts.models import Authority
 from luchen_care.core.api.filters import FilterSet, StrictBooleanFilter
+from luchen_care.core.api.forms import form_input, form_serializer
 
+from ..forms.registrations import RegistrationForm
 from ..models import PushStatus, Registration, RegistrationKind, RegistrationSource
 from ..permissions import can_record_registration
 from ..selectors.registrations import registration_list, registration_sla_report
 from ..services.registrations import registration_record
 
-
-class RegistrationInputSerializer(serializers.Serializer):
-    authority = serializers.ChoiceField(choices=Authority.choices)
-    registration_number = serializers.CharField(max_length=64)
-    registered_on = serializers.DateField()
-    kind = serializers.ChoiceField(choices=RegistrationKind.choices)
-    credit_code = serializers.CharField(max_length=18)
-    institution_name = serializers.CharField(max_length=200)
-    street_code = serializers.CharField(max_length=12, help_text="NBS code of the street or town, e.g. 330302006")
-    address = serializers.CharField(max_length=255)
-    legal_representative = serializers.CharField(max_length=50)
-    correction_reason = serializers.CharField(
-        max_length=255,
-        required=False,
-        default="",
-        allow_blank=True,
-        help_text="Health bureau only: why it records a registration whose credit code or institution does not "
-        "match the authority. Refused from a registration authority.",
-    )
+# The body of POST /api/v1/registrations/, documented from the one input declaration.
+RegistrationInputSerializer = form_serializer(RegistrationForm, "RegistrationInputSerializer")
 
 
 class RegistrationSerializer(serializers.ModelSerializer):
@@ -67,11 +52,21 @@ class RegistrationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class _AuthorityOrNull(serializers.ChoiceField):
+    def to_representation(self, value):
+        return value or None  # a row of all authorities (by month, overall)
+
+
+class _Month(serializers.CharField):
+    def to_representation(self, value):
+        return value.strftime("%Y-%m")
+
+
 class SlaRowSerializer(serializers.Serializer):
     """Figures for one group; ``due`` = on time + late + overdue; ``on_time_share`` = on_time / due."""
 
-    authority = serializers.ChoiceField(choices=Authority.choices, allow_null=True)
-    month = serializers.CharField(allow_null=True, help_text="YYYY-MM, month of registration")
+    authority = _AuthorityOrNull(choices=Authority.choices, allow_null=True)
+    month = _Month(allow_null=True, help_text="YYYY-MM, month of registration")
     total = serializers.IntegerField()
     due = serializers.IntegerField(help_text="pushed, or not pushed and past the deadline day")
     on_time = serializers.IntegerField(help_text="pushed_at's Asia/Shanghai date ≤ push_deadline")
@@ -155,10 +150,9 @@ class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         responses={201: RegistrationSerializer, 200: RegistrationSerializer},
     )
     def create(self, request, *args, **kwargs):
-        incoming = RegistrationInputSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
+        # The service validates with the declaration; its errors answer 400, keyed by field.
         registration, created = registration_record(
-            actor=request.user, source=RegistrationSource.API, **incoming.validated_data
+            actor=request.user, source=RegistrationSource.API, **form_input(RegistrationForm, request.data)
         )
         return Response(
             RegistrationSerializer(registration, context=self.get_serializer_context()).data,
@@ -174,4 +168,4 @@ class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         report = registration_sla_report(
             user=request.user, year=query.validated_data.get("year"), authority=query.validated_data.get("authority")
         )
-        return Response(report.as_dict())
+        return Response(SlaReportSerializer(report).data)

@@ -1,7 +1,10 @@
 """Registrations (登记): recording them and counting their push deadlines.
 
-Every way in (the admin, ``POST /api/v1/registrations/``, the Excel import) calls
-``registration_record``; the nightly beat job calls ``registration_deadlines_recompute``.
+Every way in (the admin, ``POST /api/v1/registrations/``) calls ``registration_record``; the
+Excel import (``registry.imports``) calls ``registrations_record_many``, which records what
+``registration_record`` records, with bulk writes. Both validate with the one input declaration,
+``registry.forms.registrations.RegistrationForm``. The nightly beat job calls
+``registration_deadlines_recompute``.
 """
 
 import datetime
@@ -10,76 +13,52 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from luchen_care.accounts.models import Authority
-from luchen_care.core.policy import PolicyNotInForce
 from luchen_care.workdays.calendar import Calendar, package_knows, working_day_deadline
 from luchen_care.workdays.models import WorkdayOverride
 
+from ..forms.registrations import (
+    CORRECTION_FIELD,
+    REGISTRATION_FIELDS,
+    RegistrationForm,
+    can_correct_registration,
+    correction_reason_errors,
+    registration_mismatches,
+    registration_refusals,
+)
 from ..models import (
     Institution,
     InstitutionKind,
+    InstitutionStatus,
     Ownership,
     PushStatus,
     Registration,
     RegistrationKind,
     RegistrationSource,
-    Street,
 )
 from ..permissions import can_record_registration
-from ..selectors.policies import push_window_on
-from ..validators import normalize_credit_code, validate_credit_code
 from .institutions import institution_save, institution_update
 from .push import registration_push_enqueue
 
-# The input of a registration, in the order the API, the admin form and the Excel template use.
-REGISTRATION_FIELDS = (
-    "authority",
-    "registration_number",
-    "registered_on",
-    "kind",
-    "credit_code",
-    "institution_name",
-    "street_code",
-    "address",
-    "legal_representative",
-)
+__all__ = [
+    "CORRECTION_FIELD",
+    "REGISTRATION_FIELDS",
+    "RegistrationRefused",
+    "RegistrationRowRefused",
+    "can_correct_registration",
+    "registration_deadlines_recompute",
+    "registration_record",
+    "registration_validate",
+    "registrations_record_many",
+]
 
-# Given by the health bureau alone, to record a registration that does not match (see
-# ``_authority_errors``); kept on the registration, not in the data as registered.
-CORRECTION_FIELD = "correction_reason"
-# GB 32100-2015: the first character of a credit code names the body that registered it.
-AUTHORITY_CODE_PREFIX = {
-    Authority.ESTABLISHMENT_OFFICE: "1",
-    Authority.CIVIL_AFFAIRS: "5",
-    Authority.MARKET_REGULATION: "9",
-}
-# Registration and filing of childcare institutions (托育机构登记和备案办法) dates from 2019: an
-# earlier date is a typing error, and would count its deadline in a calendar nobody publishes.
-EARLIEST_REGISTERED_ON = datetime.date(2019, 1, 1)
-_MAX_LENGTH = {
-    "registration_number": 64,
-    "institution_name": 200,
-    "address": 255,
-    "legal_representative": 50,
-    CORRECTION_FIELD: 255,
-}
 _RETRIES = 3
-
-
-def _as_date(value):
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return parse_date(value.strip())
-        except ValueError:
-            return None
-    return None
+# Relations a bulk row holds as objects already read (the actor, the file's lookups): full_clean
+# would read each again, once per row.
+_KNOWN_RELATIONS = ["created_by", "modified_by"]
 
 
 class RegistrationRefused(ValidationError):
@@ -87,206 +66,28 @@ class RegistrationRefused(ValidationError):
     row lock: final, unlike the lost race ``registration_record`` retries."""
 
 
-def can_correct_registration(user) -> bool:
-    """The health bureau (and superusers) may record a registration that does not match, with a reason."""
-    return bool(user and user.is_authenticated and user.sees_everything)
+class RegistrationRowRefused(ValidationError):
+    """One of many registrations (``registrations_record_many``) refused; ``row`` says which."""
+
+    def __init__(self, row, error):
+        super().__init__(error.error_dict if hasattr(error, "error_dict") else error.messages)
+        self.row = row
 
 
-def _correction_reason_errors(actor, reason) -> list:
-    if reason and not can_correct_registration(actor):
-        return [
-            _(
-                "Only the health bureau may give a correction reason. A registration authority records "
-                "registrations only of institutions registered with it; leave this field empty."
-            )
-        ]
-    return []
-
-
-def _mismatches(*, actor, authority, credit_code, institution) -> list:
-    """The guard between registration authorities: what does not match, as messages for ``credit_code``.
-
-    - The code's first character must be the registering body of ``authority`` (GB 32100-2015).
-    - An institution registered with another authority is not that authority's to change,
-      deregister or register anew: otherwise one authority could rewrite another's institution
-      and move it into its own scope. An institution registered with no authority yet (entered
-      by the bureau) is claimed by the first registration whose code fits.
-    - The health bureau may record either mismatch with a correction reason
-      (``_refusals``); an authority never can. Each message, worded for ``actor``, says
-      which case it is and what to do.
-    """
-    errors = []
-    correcting = can_correct_registration(actor)
-    prefix = AUTHORITY_CODE_PREFIX.get(authority)
-    if prefix and credit_code[0] != prefix:
-        values = {"authority": Authority(authority).label, "prefix": prefix, "first": credit_code[0]}
-        if correcting:
-            message = _(
-                "A credit code registered by the %(authority)s begins with %(prefix)s (GB 32100-2015); this one "
-                "begins with %(first)s. Check the code and the registration authority; to record it as it is, "
-                "give a correction reason."
-            )
-        else:
-            message = _(
-                "A credit code registered by the %(authority)s begins with %(prefix)s (GB 32100-2015); this one "
-                "begins with %(first)s. Check the code and the registration authority."
-            )
-        errors.append(message % values)
-    other = institution.registration_authority if institution is not None else ""
-    if other and other != authority:
-        if correcting:
-            errors.append(
-                _(
-                    "This institution is registered with the %(other)s, not the %(authority)s. To record this "
-                    "registration and move the institution to the %(authority)s, give a correction reason."
-                )
-                % {"other": Authority(other).label, "authority": Authority(authority).label}
-            )
-        else:
-            errors.append(
-                _(
-                    "This credit code belongs to an institution registered with another registration authority. "
-                    "The %(authority)s may record registrations only of institutions registered with it; if this "
-                    "one has moved to you, ask the health bureau to correct the record."
-                )
-                % {"authority": Authority(authority).label}
-            )
-    return errors
-
-
-def _refusals(*, actor, mismatches, correction_reason) -> list:
-    """The mismatches that stand: all of them, unless the health bureau gave a reason."""
-    if correction_reason and can_correct_registration(actor):
-        return []
-    return mismatches
-
-
-def registration_validate(*, actor, **fields) -> dict:
-    """Check a registration's input as ``registration_record`` receives it; return it cleaned.
+def registration_validate(*, actor, lookups=None, **fields) -> dict:
+    """Check a registration's input with its one declaration (``RegistrationForm``); return it cleaned.
 
     Raises ``PermissionDenied`` if ``actor`` may not record registrations at all, and one
     ``ValidationError`` keyed by input field (``authority``, ``credit_code``, ...) listing
-    every problem found. Writes nothing.
-
-    The guard between authorities (``_authority_errors``) refuses, on ``credit_code``, a code
-    from another registering body and an institution registered with another authority,
-    unless the health bureau gives a ``correction_reason`` (optional; an authority may not
-    give one, and the bureau gives one only where there is something to correct).
+    every problem found. Writes nothing. ``lookups`` (default: a query each) is what the
+    declaration reads; the import passes a whole file's, read once.
     """
     if not can_record_registration(actor):
         raise PermissionDenied(_("Only registration authorities and the health bureau may record registrations."))
-    errors: dict[str, list] = {}
-    cleaned = {}
-
-    def text(name):
-        value = fields.get(name)
-        value = "" if value is None else str(value).strip()
-        if not value:
-            errors.setdefault(name, []).append(_("This field is required."))
-        elif len(value) > _MAX_LENGTH.get(name, 10_000):
-            errors.setdefault(name, []).append(
-                _("At most %(n)d characters, please; this has %(m)d.") % {"n": _MAX_LENGTH[name], "m": len(value)}
-            )
-        cleaned[name] = value
-        return value
-
-    authority = text("authority")
-    if authority and authority not in Authority.values:
-        errors.setdefault("authority", []).append(
-            _("Choose one of: %(choices)s.") % {"choices": ", ".join(Authority.values)}
-        )
-    elif authority and not can_record_registration(actor, authority):
-        errors.setdefault("authority", []).append(
-            _("You may record registrations of your own authority (%(own)s) only.")
-            % {"own": Authority(actor.authority).label}
-        )
-    text("registration_number")
-
-    registered_on = _as_date(fields.get("registered_on"))
-    cleaned["registered_on"] = registered_on
-    if registered_on is None:
-        errors.setdefault("registered_on", []).append(_("Enter the date of registration as YYYY-MM-DD."))
-    elif registered_on > timezone.localdate():
-        errors.setdefault("registered_on", []).append(_("The date of registration cannot be in the future."))
-    elif registered_on < EARLIEST_REGISTERED_ON:
-        errors.setdefault("registered_on", []).append(
-            _(
-                "The date of registration cannot be before %(earliest)s: the national registration and "
-                "filing rules for childcare institutions date from 2019."
-            )
-            % {"earliest": EARLIEST_REGISTERED_ON.isoformat()}
-        )
-    else:
-        try:
-            cleaned["push_rule"] = push_window_on(registered_on)
-        except PolicyNotInForce as exc:
-            errors.setdefault("registered_on", []).append(exc.message)
-
-    kind = text("kind")
-    if kind and kind not in RegistrationKind.values:
-        errors.setdefault("kind", []).append(
-            _("Choose one of: %(choices)s.") % {"choices": ", ".join(RegistrationKind.values)}
-        )
-
-    correction_reason = fields.get(CORRECTION_FIELD)
-    correction_reason = "" if correction_reason is None else str(correction_reason).strip()
-    cleaned[CORRECTION_FIELD] = correction_reason
-    if len(correction_reason) > _MAX_LENGTH[CORRECTION_FIELD]:
-        errors.setdefault(CORRECTION_FIELD, []).append(
-            _("At most %(n)d characters, please; this has %(m)d.")
-            % {"n": _MAX_LENGTH[CORRECTION_FIELD], "m": len(correction_reason)}
-        )
-    else:
-        for message in _correction_reason_errors(actor, correction_reason):
-            errors.setdefault(CORRECTION_FIELD, []).append(message)
-
-    credit_code = normalize_credit_code(text("credit_code"))
-    cleaned["credit_code"] = credit_code
-    institution = None
-    if credit_code:
-        try:
-            validate_credit_code(credit_code)
-        except ValidationError as exc:
-            errors.setdefault("credit_code", []).extend(exc.messages)
-        else:
-            institution = Institution.objects.filter(credit_code=credit_code).first()
-            if authority and "authority" not in errors:
-                mismatches = _mismatches(
-                    actor=actor, authority=authority, credit_code=credit_code, institution=institution
-                )
-                refused = _refusals(actor=actor, mismatches=mismatches, correction_reason=correction_reason)
-                if refused:
-                    errors.setdefault("credit_code", []).extend(refused)
-                elif correction_reason and not mismatches and can_correct_registration(actor):
-                    errors.setdefault(CORRECTION_FIELD, []).append(
-                        _(
-                            "There is nothing to correct: the credit code and the institution match this "
-                            "registration authority. Leave the correction reason empty."
-                        )
-                    )
-            if kind == RegistrationKind.DEREGISTRATION and institution is None:
-                errors.setdefault("credit_code", []).append(
-                    _("No institution with this credit code is in the registry, so it cannot be deregistered.")
-                )
-            if kind == RegistrationKind.CHANGE and institution is not None and institution.archived:
-                errors.setdefault("credit_code", []).append(
-                    _("This institution is closed and archived; a change cannot be applied to it.")
-                )
-
-    text("institution_name")
-    street_code = text("street_code")
-    street = Street.objects.filter(code=street_code).first() if street_code else None
-    if street_code and street is None:
-        errors.setdefault("street_code", []).append(
-            _("“%(code)s” is not the NBS code of a street or town in Lucheng.") % {"code": street_code}
-        )
-    cleaned["street"] = street
-    text("address")
-    text("legal_representative")
-
-    if errors:
-        raise ValidationError(errors)
-    return cleaned
+    form = RegistrationForm(data=fields, actor=actor, lookups=lookups)
+    if not form.is_valid():
+        raise ValidationError(form.errors.as_data())
+    return form.cleaned_data
 
 
 def _registered_data(cleaned) -> dict:
@@ -294,6 +95,50 @@ def _registered_data(cleaned) -> dict:
     data["registered_on"] = cleaned["registered_on"].isoformat()
     data["street_code"] = cleaned["street"].code
     return data
+
+
+def _institution_registered(cleaned) -> dict:
+    """The institution's fields as this registration registers them."""
+    return {
+        "name": cleaned["institution_name"],
+        "street": cleaned["street"],
+        "address": cleaned["address"],
+        "legal_representative": cleaned["legal_representative"],
+        "registration_authority": cleaned["authority"],
+    }
+
+
+def _new_institution(cleaned) -> Institution:
+    """The institution a registration of an unknown credit code registers (unsaved)."""
+    return Institution(
+        credit_code=cleaned["credit_code"],
+        kind=InstitutionKind.STANDALONE,
+        ownership=Ownership.PUBLIC if cleaned["authority"] == Authority.ESTABLISHMENT_OFFICE else Ownership.PRIVATE,
+        for_profit=cleaned["authority"] == Authority.MARKET_REGULATION,
+        registered_on=cleaned["registered_on"],  # it starts registered, as every institution
+        **_institution_registered(cleaned),
+    )
+
+
+def _institution_changes(institution, cleaned) -> dict:
+    """What recording ``cleaned`` changes on an existing ``institution`` (empty: nothing)."""
+    registered = _institution_registered(cleaned)
+    if cleaned["kind"] == RegistrationKind.CHANGE:
+        return {k: v for k, v in registered.items() if getattr(institution, k) != v}
+    if institution.registration_authority != cleaned["authority"] and not institution.archived:
+        # Unclaimed, or (past the guard) the bureau's correction: the institution moves to this authority.
+        return {"registration_authority": cleaned["authority"]}
+    return {}
+
+
+def _guard(*, actor, cleaned, institution):
+    """The guard between authorities, against ``institution`` as it is now (locked)."""
+    mismatches = registration_mismatches(
+        actor=actor, authority=cleaned["authority"], credit_code=cleaned["credit_code"], institution=institution
+    )
+    refused = registration_refusals(actor=actor, mismatches=mismatches, correction_reason=cleaned[CORRECTION_FIELD])
+    if refused:
+        raise RegistrationRefused({"credit_code": refused})
 
 
 def _institution_for(*, actor, cleaned) -> Institution:
@@ -304,57 +149,50 @@ def _institution_for(*, actor, cleaned) -> Institution:
     the history reason of what the registration does to the institution.
     """
     correction = cleaned[CORRECTION_FIELD]
-    registered = {
-        "name": cleaned["institution_name"],
-        "street": cleaned["street"],
-        "address": cleaned["address"],
-        "legal_representative": cleaned["legal_representative"],
-        "registration_authority": cleaned["authority"],
-    }
     institution = Institution.objects.select_for_update().filter(credit_code=cleaned["credit_code"]).first()
-    mismatches = _mismatches(
-        actor=actor, authority=cleaned["authority"], credit_code=cleaned["credit_code"], institution=institution
-    )
-    refused = _refusals(actor=actor, mismatches=mismatches, correction_reason=correction)
-    if refused:
-        raise RegistrationRefused({"credit_code": refused})
+    _guard(actor=actor, cleaned=cleaned, institution=institution)
     if institution is None:
         # institution_save rather than institution_create: it takes the history reason.
-        return institution_save(
-            institution=Institution(
-                credit_code=cleaned["credit_code"],
-                kind=InstitutionKind.STANDALONE,
-                ownership=(
-                    Ownership.PUBLIC if cleaned["authority"] == Authority.ESTABLISHMENT_OFFICE else Ownership.PRIVATE
-                ),
-                for_profit=cleaned["authority"] == Authority.MARKET_REGULATION,
-                registered_on=cleaned["registered_on"],  # it starts registered, as every institution
-                **registered,
-            ),
-            actor=actor,
-            authorized=True,
-            reason=correction,
-        )
-    if cleaned["kind"] == RegistrationKind.CHANGE:
-        changed = {k: v for k, v in registered.items() if getattr(institution, k) != v}
-        if changed:
-            institution = institution_update(
-                institution=institution,
-                actor=actor,
-                authorized=True,
-                reason=correction or _("Change of registration"),
-                **changed,
-            )
-    elif institution.registration_authority != cleaned["authority"] and not institution.archived:
-        # Unclaimed, or (past the guard) the bureau's correction: the institution moves to this authority.
+        return institution_save(institution=_new_institution(cleaned), actor=actor, authorized=True, reason=correction)
+    changed = _institution_changes(institution, cleaned)
+    if changed:
+        reason = correction or (_("Change of registration") if cleaned["kind"] == RegistrationKind.CHANGE else "")
         institution = institution_update(
-            institution=institution,
-            actor=actor,
-            authorized=True,
-            reason=correction,
-            registration_authority=cleaned["authority"],
+            institution=institution, actor=actor, authorized=True, reason=reason, **changed
         )
     return institution
+
+
+def _new_registration(*, actor, source, cleaned, institution, calendar=None, bulk=False) -> Registration:
+    """The registration ``cleaned`` records (unsaved, validated): its data as registered, its
+    deadline counted under the push window in force on ``registered_on``, stamped by ``actor``.
+
+    ``bulk``: one of many read together under lock (``registrations_record_many``): uniqueness
+    and the existence of its institution and push window were read with them, not once per row.
+    """
+    rule = cleaned["push_rule"]
+    deadline = working_day_deadline(cleaned["registered_on"], rule.working_days, calendar=calendar)
+    registration = Registration(
+        institution=institution,
+        authority=cleaned["authority"],
+        registration_number=cleaned["registration_number"],
+        registered_on=cleaned["registered_on"],
+        kind=cleaned["kind"],
+        data=_registered_data(cleaned),
+        source=source,
+        push_deadline=deadline.date,
+        push_deadline_provisional=deadline.provisional,
+        push_rule=rule,
+        push_status=PushStatus.PENDING,
+        correction_reason=cleaned[CORRECTION_FIELD],
+    )
+    registration.stamp(actor)
+    if bulk:
+        registration.full_clean(exclude=_KNOWN_RELATIONS + ["institution", "push_rule"], validate_unique=False,
+                                validate_constraints=False)  # fmt: skip
+    else:
+        registration.full_clean(validate_constraints=False)
+    return registration
 
 
 def _existing(authority, registration_number):
@@ -366,18 +204,21 @@ def registration_record(
     *,
     actor,
     source,
-    authority,
-    registration_number,
-    registered_on,
-    kind,
-    credit_code,
-    institution_name,
-    street_code,
-    address,
-    legal_representative,
+    authority=None,
+    registration_number=None,
+    registered_on=None,
+    kind=None,
+    credit_code=None,
+    institution_name=None,
+    street_code=None,
+    address=None,
+    legal_representative=None,
     correction_reason="",
 ) -> tuple[Registration, bool]:
     """Record a registration once; return ``(registration, created)``.
+
+    The input is ``RegistrationForm``'s fields (missing ones are refused as required); it is
+    validated with that declaration, so every way in gets the same rules and messages.
 
     What it changes in the world, in one transaction:
     - the institution is matched by credit code, or registered (status *registered*); a
@@ -391,7 +232,7 @@ def registration_record(
       ``push_rule`` (provisional if that year's calendar is not known yet);
     - its push to the health bureau is written to the outbox and enqueued on commit.
 
-    The guard between authorities (``registration_validate``) holds on every way in: an
+    The guard between authorities (``RegistrationForm``) holds on every way in: an
     authority cannot change, deregister or register anew an institution registered with
     another authority, nor use a code from another registering body. The health bureau can,
     with a ``correction_reason``: it is stored on the registration and is the history reason
@@ -406,7 +247,12 @@ def registration_record(
     # A correction reason from an authority is refused even on a repeat: it is never its to give.
     number = "" if registration_number is None else str(registration_number).strip()
     reason = "" if correction_reason is None else str(correction_reason).strip()
-    if number and can_record_registration(actor, authority) and not _correction_reason_errors(actor, reason):
+    if (
+        number
+        and authority in Authority.values
+        and can_record_registration(actor, authority)
+        and not correction_reason_errors(actor, reason)
+    ):
         existing = _existing(authority, number)
         if existing is not None:
             return existing, False
@@ -432,24 +278,7 @@ def registration_record(
         try:
             with transaction.atomic():  # a savepoint: a lost race rolls back only this attempt
                 institution = _institution_for(actor=actor, cleaned=cleaned)
-                rule = cleaned["push_rule"]
-                deadline = working_day_deadline(cleaned["registered_on"], rule.working_days)
-                registration = Registration(
-                    institution=institution,
-                    authority=cleaned["authority"],
-                    registration_number=cleaned["registration_number"],
-                    registered_on=cleaned["registered_on"],
-                    kind=cleaned["kind"],
-                    data=_registered_data(cleaned),
-                    source=source,
-                    push_deadline=deadline.date,
-                    push_deadline_provisional=deadline.provisional,
-                    push_rule=rule,
-                    push_status=PushStatus.PENDING,
-                    correction_reason=cleaned[CORRECTION_FIELD],
-                )
-                registration.stamp(actor)
-                registration.full_clean(validate_constraints=False)
+                registration = _new_registration(actor=actor, source=source, cleaned=cleaned, institution=institution)
                 registration.save()
                 registration_push_enqueue(registration=registration)
             return registration, True
@@ -469,6 +298,157 @@ def registration_record(
             if not lost_race or attempt == _RETRIES - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+PROGRESS_EVERY = 250
+
+
+def _recorded_meanwhile(rows):
+    # Recorded by another request since the rows were read: nothing is applied; the next
+    # upload of the same file finds those rows recorded.
+    return RegistrationRowRefused(
+        rows[0][0] if rows else 0,
+        ValidationError(
+            _(
+                "Some of these registrations or institutions were recorded by someone else meanwhile; "
+                "nothing was imported. Upload the file again."
+            )
+        ),
+    )
+
+
+@transaction.atomic
+def registrations_record_many(*, actor, source, rows, progress=None) -> dict:
+    """Record many registrations, each validated (``registration_validate``, with the file's
+    lookups), in one transaction; return ``{"created": n, "existing": n}``.
+
+    Each row is recorded as ``registration_record`` records it, and is indistinguishable from
+    one recorded there: the same institution (registered, or changed with a history row), the
+    same data as registered, deadline, push window, audit fields and history row naming
+    ``actor``, the same outbox rows enqueued on commit. Only the writes are grouped:
+
+    - the institutions of the file are locked and read in one query, and the guard between
+      authorities is checked again against them (a move committed since the check is not overtaken);
+    - a row whose authority and number are already recorded changes nothing (``existing``);
+    - new institutions and registrations are inserted in bulk with their history rows; a row
+      that changes an existing institution, or whose credit code another row of the file also
+      registers, is recorded in file order through the single-registration path.
+
+    ``rows`` is ``[(row number, cleaned data)]``. A row refused here raises
+    ``RegistrationRowRefused`` (its ``row``), and the caller's transaction rolls everything back.
+    ``progress(done)`` is called now and then.
+    """
+    if source not in RegistrationSource.values:
+        raise ValueError(f"unknown registration source {source!r}")
+    codes = {cleaned["credit_code"] for _number, cleaned in rows}
+    institutions = {
+        i.credit_code: i
+        for i in Institution.objects.select_for_update(of=("self",)).filter(credit_code__in=codes).order_by("pk")
+    }
+    stored = set()
+    keys = {(cleaned["authority"], cleaned["registration_number"]) for _number, cleaned in rows}
+    for authority in {a for a, _n in keys}:
+        numbers = [n for a, n in keys if a == authority]
+        stored |= {
+            (authority, n)
+            for n in Registration.objects.filter(authority=authority, registration_number__in=numbers).values_list(
+                "registration_number", flat=True
+            )
+        }
+    fresh = [
+        (number, cleaned)
+        for number, cleaned in rows
+        if (cleaned["authority"], cleaned["registration_number"]) not in stored
+    ]
+    per_code = {}
+    for _number, cleaned in fresh:
+        per_code[cleaned["credit_code"]] = per_code.get(cleaned["credit_code"], 0) + 1
+
+    done = 0
+
+    def advance(n=1):
+        nonlocal done
+        before, done = done, done + n
+        if progress and (before // PROGRESS_EVERY != done // PROGRESS_EVERY or done == len(rows)):
+            progress(done)
+
+    advance(len(rows) - len(fresh))
+    bulk, one_by_one = [], []
+    for number, cleaned in fresh:
+        institution = institutions.get(cleaned["credit_code"])
+        try:
+            _guard(actor=actor, cleaned=cleaned, institution=institution)
+        except RegistrationRefused as refused:
+            raise RegistrationRowRefused(number, refused) from refused
+        simple = per_code[cleaned["credit_code"]] == 1 and (
+            institution is None or not _institution_changes(institution, cleaned)
+        )
+        (bulk if simple else one_by_one).append((number, cleaned, institution))
+
+    # New institutions, in bulk, as institution_save registers them.
+    new = {}
+    for number, cleaned, institution in bulk:
+        if institution is None:
+            created = _new_institution(cleaned)
+            created.status = InstitutionStatus.REGISTERED
+            created._change_reason = cleaned[CORRECTION_FIELD][:100] or None
+            created.stamp(actor)
+            try:
+                # The street comes from the file's lookups, the credit code's absence from the lock above.
+                created.full_clean(
+                    exclude=[*_KNOWN_RELATIONS, "street"], validate_unique=False, validate_constraints=False
+                )
+            except ValidationError as exc:
+                raise RegistrationRowRefused(number, exc) from exc
+            new[cleaned["credit_code"]] = created
+    if new:
+        try:
+            with transaction.atomic():
+                bulk_create_with_history(list(new.values()), Institution, batch_size=500, default_user=actor)
+        except IntegrityError as exc:
+            raise _recorded_meanwhile(rows) from exc
+
+    years = [cleaned["registered_on"].year for _number, cleaned in rows] or [timezone.localdate().year]
+    calendar = Calendar(min(years), max(max(years), timezone.localdate().year) + 1)
+    registrations = []
+    for number, cleaned, institution in bulk:
+        try:
+            registrations.append(
+                _new_registration(
+                    actor=actor,
+                    source=source,
+                    cleaned=cleaned,
+                    institution=institution or new[cleaned["credit_code"]],
+                    calendar=calendar,
+                    bulk=True,
+                )
+            )
+        except ValidationError as exc:
+            raise RegistrationRowRefused(number, exc) from exc
+    try:
+        with transaction.atomic():
+            bulk_create_with_history(registrations, Registration, batch_size=500, default_user=actor)
+    except IntegrityError as exc:
+        raise _recorded_meanwhile(rows) from exc
+    for registration in registrations:
+        registration_push_enqueue(registration=registration)
+        advance()
+
+    # The rows that change an institution, or share one with another row, in file order.
+    created = len(registrations)
+    existing = len(rows) - len(fresh)
+    for number, cleaned, _institution in sorted(one_by_one, key=lambda item: item[0]):
+        try:
+            registration, was_created = registration_record(
+                actor=actor,
+                source=source,
+                **{name: cleaned.get(name) for name in (*REGISTRATION_FIELDS, CORRECTION_FIELD)},
+            )
+        except ValidationError as exc:
+            raise RegistrationRowRefused(number, exc) from exc
+        created, existing = created + was_created, existing + (not was_created)
+        advance()
+    return {"created": created, "existing": existing}
 
 
 def _other_fields(names):
