@@ -23,30 +23,30 @@ def import_job_for(*, user, pk) -> ImportJob:
 
 class ImportReport:
     """A job's report as pages and tests read it: ``errors`` as one line per problem
-    (``Row 3, 统一社会信用代码: …``), ``entries`` as stored."""
+    (``Row 3, 统一社会信用代码: …``, in the job's language), ``entries`` as stored.
+    ``ImportReport.refused(messages)`` is the report of a file refused outright (no job)."""
 
-    def __init__(self, job):
+    def __init__(self, job=None, *, entries=None):
         self.job = job
-        self.entries = (job.report or {}).get("errors", [])
+        self.entries = entries if entries is not None else (job.report or {}).get("errors", [])
+
+    @classmethod
+    def refused(cls, messages):
+        return cls(entries=[{"row": None, "field": "", "column": "", "message": m, "text": m} for m in messages])
 
     @property
     def ok(self):
-        return self.job.status == "imported"
+        return self.job is not None and self.job.status == "imported"
+
+    @property
+    def by_row(self):
+        """Whether the problems are cells (a table of rows and columns), not the file itself."""
+        return any(entry.get("row") is not None for entry in self.entries)
 
     @property
     def errors(self):
-        return [line(entry) for entry in self.entries]
+        return [entry.get("text") or entry["message"] for entry in self.entries]
 
     @property
     def message(self):
-        return (self.job.report or {}).get("message", "")
-
-
-def line(entry):
-    from django.utils.translation import gettext as _  # noqa: PLC0415
-
-    if entry.get("row") is None:
-        return entry["message"]
-    if not entry.get("column"):
-        return _("Row %(row)d: %(message)s") % {"row": entry["row"], "message": entry["message"]}
-    return _("Row %(row)d, %(column)s: %(message)s") % entry
+        return (self.job.report or {}).get("message", "") if self.job is not None else ""

@@ -97,14 +97,17 @@ def _publish(job, *, live=False, **fields):
 
 
 def _row_errors(kind, number, error):
-    """A ValidationError keyed by input field, as report entries (row, column, field, message)."""
+    """A ValidationError keyed by input field, as report entries: row, column, field, message, and
+    the line people read (``Row 3, 统一社会信用代码: …``), written in the active language."""
     headers = kind.headers
     entries = []
     messages = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
     for name, texts in messages.items():
         for text in texts:
-            entries.append({"row": number, "field": name if name in headers else "", "column": headers.get(name, ""),
-                            "message": str(text)})  # fmt: skip
+            entry = {"row": number, "field": name if name in headers else "", "column": headers.get(name, "")}
+            entry["message"] = str(text)
+            entry["text"] = report_line(entry)
+            entries.append(entry)
     return entries
 
 
@@ -204,4 +207,13 @@ def import_job_run(*, job: ImportJob, rows: list[Row] | None = None) -> ImportJo
 
 
 def _entry(message):
-    return {"row": None, "field": "", "column": "", "message": str(message)}
+    return {"row": None, "field": "", "column": "", "message": str(message), "text": str(message)}
+
+
+def report_line(entry):
+    """One problem as people read it: ``Row 3, 统一社会信用代码: …`` (or the message alone)."""
+    if entry.get("row") is None:
+        return entry["message"]
+    if not entry.get("column"):
+        return _("Row %(row)d: %(message)s") % {"row": entry["row"], "message": entry["message"]}
+    return _("Row %(row)d, %(column)s: %(message)s") % entry

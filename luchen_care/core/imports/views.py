@@ -41,16 +41,16 @@ def upload_page(request, *, kind, template, context, done_url):
 
     if not kind.may_import(request.user):
         raise PermissionDenied
-    refused, report = [], None
+    report = None
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
-            refused = [_("Choose the Excel file to import.")]
+            report = ImportReport.refused([_("Choose the Excel file to import.")])
         else:
             try:
                 job = import_start(kind=kind, actor=request.user, upload=upload)
             except FileRefused as exc:
-                refused = exc.messages
+                report = ImportReport.refused(exc.messages)
             else:
                 if job.background:
                     return HttpResponseRedirect(reverse("import-job", args=[job.pk]))
@@ -61,9 +61,8 @@ def upload_page(request, *, kind, template, context, done_url):
     context = {
         **context,
         "import_kind": kind,
-        "refused": refused,
         "result": report,
-        "problems": refused or (report.errors if report else []),
+        "problems": report.errors if report else [],
         "max_rows": kind.max_rows,
     }
     return TemplateResponse(request, template, context)
