@@ -421,6 +421,10 @@ ADMIN_ACTIONS = {
 }
 API_TOKEN = "api:token"
 API_ROOT = "api:api-root"
+# The shared import's job page and its JSON status: a job is seen by the user who started it
+# and by superusers; anyone else gets 404 (anonymous: the login page, or 401 from the JSON).
+IMPORT_JOB_ROUTES = {"import-job", "import-job-status"}
+IMPORT_JOB_OWNERS = ("market", "civil")
 
 
 def admin_model_of(route_name):
@@ -454,6 +458,8 @@ def classify(route):
         return None
     if name in PUBLIC:
         return PUBLIC[name], None
+    if name in IMPORT_JOB_ROUTES:
+        return "import_job", None
     if name == API_TOKEN:
         return "api_token", None
     if name == API_ROOT:
@@ -959,6 +965,32 @@ def api_url(route, *args, **kwargs):
     return reverse(route.name, args=args, kwargs=kwargs or None)
 
 
+def probe_import_job(p, route):
+    from luchen_care.core.models import ImportJob, ImportJobStatus  # noqa: PLC0415
+
+    for owner in IMPORT_JOB_OWNERS:
+        job, _created = ImportJob.objects.get_or_create(
+            filename=f"矩阵导入-{owner}.xlsx",
+            defaults={
+                "kind": "registry.registration",
+                "file": "imports/matrix.xlsx",
+                "language": "zh-hans",
+                "status": ImportJobStatus.IMPORTED,
+                "rows_total": 1,
+                "rows_done": 1,
+                "report": {"created": 1, "existing": 0, "errors": [], "message": f"矩阵导入报告-{owner}"},
+                "created_by": p.world.users[owner],
+            },
+        )
+        seen = p.role in (owner, "superuser")
+        p.check_read(
+            reverse(route.name, args=[job.pk]),
+            expect_ok=seen,
+            values_absent=[] if seen else [job.filename, job.report["message"]],
+            refusals={401, 404},
+        )
+
+
 def probe_api(p, kind, resource, route):
     authed = p.role in AUTHENTICATED
     if kind == "api_token":
@@ -1073,6 +1105,8 @@ def run_probes(world, role):
             probe_admin_site(p, kind, route)
         elif kind in ("public", "setlang"):
             probe_public(p, kind, route)
+        elif kind == "import_job":
+            probe_import_job(p, route)
         else:
             probe_api(p, kind, resource, route)
     return p.failures
