@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # pytest-xdist processes; 0 runs the suite in this one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: run install test lint check bench-api bench-push
+.PHONY: run install test lint check bench-api bench-push bench-import
 
 run: install
 	$(BIN)/python manage.py demo
@@ -39,3 +39,8 @@ bench-api: install  ## the institutions API against a raw-SQL view on 100,000 in
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/12
 bench-push: install  ## 10,000 registrations through a real Celery worker to a loopback receiver
 	REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python bench/push_registrations.py $(BENCH_ARGS)
+
+BENCH_IMPORT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lucheng_bench_import
+BENCH_IMPORT_REDIS_URL ?= redis://127.0.0.1:6379/11
+bench-import: install  ## a 5,000-row registration workbook through the admin's import and a real Celery worker
+	DATABASE_URL=$(BENCH_IMPORT_DATABASE_URL) REDIS_URL=$(BENCH_IMPORT_REDIS_URL) $(BIN)/python bench/import_registrations.py $(BENCH_ARGS)
