@@ -8,6 +8,10 @@ deliver them. The outbox knows channels, retries, signatures and delivery record
 notice is about is the sender's business: ``topic`` names the kind of notice, ``subject``
 points at the record it is about (any model, through contenttypes), and ``payload`` is what
 the channel sends, as the sender built it.
+
+Who sees a delivery is who sees its subject: ``PushDelivery.scope`` is the subject path of
+``luchen_care.core.scope``, so a registration's push is visible as that registration is, and a
+district-level record's (the overdue digest) only to those who see everything.
 """
 
 import uuid
@@ -18,6 +22,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from luchen_care.core.scope import ScopedQuerySet, ScopePath
 
 
 class Channel(models.TextChoices):
@@ -65,6 +71,10 @@ class PushDelivery(models.Model):
         excluded_fields=["updated_at", "locked_until"],
         user_model=settings.AUTH_USER_MODEL,
     )
+
+    # Visible as its subject is, through the subject model's own declaration.
+    scope = ScopePath.subject("subject_type", "subject_id")
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

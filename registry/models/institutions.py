@@ -4,13 +4,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from luchen_care.accounts.models import Authority, Role
+from luchen_care.accounts.models import Authority
 from luchen_care.core.models import ArchivableModel, AuditedModel
+from luchen_care.core.scope import ScopedQuerySet, ScopePath
 
 from ..validators import validate_credit_code, validate_phone
 from .streets import Street
@@ -54,39 +54,9 @@ class DemonstrationLevel(models.TextChoices):
     PROVINCIAL = "provincial", _("Provincial demonstration unit")
 
 
-class InstitutionQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """The institutions ``user`` may see. Every view, API, export and page uses this.
-
-        - health bureau and superusers: everything
-        - education bureau: kindergarten nursery classes
-        - registration authority: institutions registered with that authority
-        - street office: its own street
-        - institution: itself, plus its branches if it is a chain head office
-        - API client: its granted scope (streets and kinds; empty means all)
-        - anyone else: nothing
-        """
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser or user.role == Role.HEALTH_BUREAU:
-            return self.all()
-        if user.role == Role.EDUCATION_BUREAU:
-            return self.filter(kind=InstitutionKind.NURSERY_CLASS)
-        if user.role == Role.REGISTRATION_AUTHORITY and user.authority:
-            return self.filter(registration_authority=user.authority)
-        if user.role == Role.STREET_OFFICE and user.street_id:
-            return self.filter(street_id=user.street_id)
-        if user.role == Role.INSTITUTION and user.institution_id:
-            return self.filter(Q(pk=user.institution_id) | Q(head_office_id=user.institution_id))
-        if user.role == Role.API_CLIENT:
-            qs = self.all()
-            street_ids = list(user.scope_streets.values_list("pk", flat=True))
-            if street_ids:
-                qs = qs.filter(street_id__in=street_ids)
-            if user.scope_kinds:
-                qs = qs.filter(kind__in=user.scope_kinds)
-            return qs
-        return self.none()
+class InstitutionQuerySet(ScopedQuerySet):
+    """Institutions; ``visible_to(user)`` is the user's scope through ``Institution.scope``
+    (``luchen_care.core.scope``), which every view, API, export and page uses."""
 
 
 class Institution(AuditedModel, ArchivableModel):
@@ -143,6 +113,11 @@ class Institution(AuditedModel, ArchivableModel):
         user_model=settings.AUTH_USER_MODEL,
     )
 
+    # What a scope reaches on an institution: itself (and, for its head office, its branches),
+    # its street, its kind and the authority it is registered with.
+    scope = ScopePath(
+        institution="pk", head_office="head_office", street="street", kind="kind", authority="registration_authority"
+    )
     objects = InstitutionQuerySet.as_manager()
 
     class Meta:
@@ -225,6 +200,9 @@ class InstitutionTransition(models.Model):
     )
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
+    scope = ScopePath(institution="institution")
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["institution", "recorded_at", "id"]
         verbose_name = _("lifecycle step")
@@ -251,6 +229,9 @@ class InstitutionClass(models.Model):
     class_count = models.PositiveSmallIntegerField(_("number of classes"), validators=[MinValueValidator(1)])
     capacity = models.PositiveIntegerField(_("capacity (children)"), validators=[MinValueValidator(1)])
     history = HistoricalRecords(verbose_name=_("historical institution class"))
+
+    scope = ScopePath(institution="institution")
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["institution", "class_type"]

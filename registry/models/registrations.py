@@ -10,8 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from luchen_care.accounts.models import Authority, Role
+from luchen_care.accounts.models import Authority
 from luchen_care.core.models import AuditedModel
+from luchen_care.core.scope import ScopedQuerySet, ScopePath
 
 from .institutions import Institution
 from .policies import PushWindowPolicy
@@ -39,16 +40,8 @@ class PushStatus(models.TextChoices):
 PUSH_TIMEZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
-class RegistrationQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Registrations ``user`` may see: those of the institutions it sees; an authority its own."""
-        if user is None or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser or user.role == Role.HEALTH_BUREAU:
-            return self.all()
-        if user.role == Role.REGISTRATION_AUTHORITY and user.authority:
-            return self.filter(authority=user.authority)
-        return self.filter(institution__in=Institution.objects.visible_to(user))
+class RegistrationQuerySet(ScopedQuerySet):
+    """Registrations; ``visible_to(user)`` is the user's scope through ``Registration.scope``."""
 
     def overdue(self, today=None):
         """Not yet pushed although the deadline day (Asia/Shanghai) has ended."""
@@ -113,6 +106,9 @@ class Registration(AuditedModel):
     )
     history = HistoricalRecords(verbose_name=_("historical registration"), excluded_fields=["modified_at"])
 
+    # Through its institution, except for the authority: an authority sees what it registered,
+    # even an institution registered elsewhere since.
+    scope = ScopePath(institution="institution", authority="authority")
     objects = RegistrationQuerySet.as_manager()
 
     class Meta:
@@ -156,6 +152,10 @@ class DigestRun(models.Model):
     channels_done = models.JSONField(_("channels delivered"), default=list)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    # It lists registrations of every authority and street: only those who see everything read it.
+    scope = ScopePath.district()
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-date"]

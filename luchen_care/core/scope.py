@@ -1,0 +1,297 @@
+"""Who sees which rows, decided once: the scope resolver and the paths models declare to it.
+
+Two halves, and neither knows the other's business:
+
+- ``scope_for(user)`` turns a user into a ``Scope``: what its role reaches, and nothing about
+  any model. This is the only place that says what a role means for seeing.
+- Each scoped model declares, as ``scope = ScopePath(...)``, where on its rows the things a
+  scope names are found (its institution, street, kind, registration authority, chain head
+  office). Its queryset is a ``ScopedQuerySet``: ``visible_to(user)`` translates the user's
+  scope through the declaration, and is never written out by hand.
+
+A declaration may lean on another's: ``ScopePath(institution="institution")`` takes every path
+it does not name from the declaration of the model that ``institution`` points at, behind
+``institution__``. Two other declarations exist: ``ScopePath.district()`` for district-level
+records that only those who see everything read (the daily digest), and
+``ScopePath.subject(type_field, id_field)`` for rows about any record (the outbox): such a row
+is visible as its subject is, through the subject model's own declaration.
+
+A scope narrows by something a declaration does not reach (a kind, on a record that has no
+institution) gives none of its rows: the rule fails closed. ``luchen_care.core.checks``
+refuses to start when a model has a ``visible_to`` not derived here, or a path that does not
+resolve.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import reduce
+from operator import or_
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models import Q
+
+from luchen_care.accounts.models import Role
+
+# The institution kinds the education bureau oversees (registry's InstitutionKind.NURSERY_CLASS:
+# kindergarten nursery classes). Core knows no registry model; ``core.checks`` holds this to the
+# institution model's kind choices.
+EDUCATION_BUREAU_KINDS = frozenset({"nursery_class"})
+
+
+class Reach(StrEnum):
+    """What a scope reaches."""
+
+    EVERYTHING = "everything"  # the health bureau and superusers
+    NOTHING = "nothing"  # anonymous, inactive, a role without what it needs
+    KINDS = "kinds"  # institutions of these kinds, in every street (the education bureau)
+    AUTHORITY = "authority"  # what one registration authority registered
+    STREETS = "streets"  # what lies in these streets (a street office)
+    INSTITUTIONS = "institutions"  # these institutions and their branches (an institution's users)
+    GRANT = "grant"  # an API client's grant: these streets and kinds, an empty set meaning every one
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A user's reach, as ``scope_for`` resolved it; compared by value."""
+
+    reach: Reach
+    kinds: frozenset = frozenset()
+    authority: str = ""
+    streets: frozenset = frozenset()
+    institutions: frozenset = frozenset()
+
+    @property
+    def everything(self):
+        return self.reach == Reach.EVERYTHING
+
+    @property
+    def district_wide(self):
+        """A district bureau: its rows lie across every street and authority (all of them, or its kinds).
+
+        The bureaus' own pages (the inbox awaiting filing, the outbox) are theirs to read.
+        """
+        return self.reach in (Reach.EVERYTHING, Reach.KINDS)
+
+
+EVERYTHING = Scope(Reach.EVERYTHING)
+NOTHING = Scope(Reach.NOTHING)
+
+
+def scope_for(user) -> Scope:
+    """The scope of ``user``: the one statement of what each role may see.
+
+    - health bureau and superusers: everything
+    - education bureau: kindergarten nursery classes
+    - registration authority: what that authority registered
+    - street office: its own street
+    - institution: itself, plus its branches if it is a chain head office
+    - API client: its grant (streets and kinds; empty means all)
+    - anyone else, an inactive or anonymous user, a role without its authority, street or
+      institution: nothing
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOTHING
+    if user.sees_everything:
+        return EVERYTHING
+    role = user.role
+    if role == Role.EDUCATION_BUREAU:
+        return Scope(Reach.KINDS, kinds=EDUCATION_BUREAU_KINDS)
+    if role == Role.REGISTRATION_AUTHORITY and user.authority:
+        return Scope(Reach.AUTHORITY, authority=user.authority)
+    if role == Role.STREET_OFFICE and user.street_id:
+        return Scope(Reach.STREETS, streets=frozenset({user.street_id}))
+    if role == Role.INSTITUTION and user.institution_id:
+        return Scope(Reach.INSTITUTIONS, institutions=frozenset({user.institution_id}))
+    if role == Role.API_CLIENT:
+        kinds = user.scope_kinds if isinstance(user.scope_kinds, list) else []
+        return Scope(
+            Reach.GRANT,
+            streets=frozenset(user.scope_streets.values_list("pk", flat=True)),
+            kinds=frozenset(kinds),
+        )
+    return NOTHING
+
+
+def _among(path, values):
+    values = sorted(values)
+    if len(values) == 1:
+        return Q(**{path: values[0]})
+    return Q(**{f"{path}__in": values})
+
+
+class ScopePath:
+    """Where, on a model's rows, the things a scope names are found (Django lookup paths).
+
+    ``institution``: the institution (``"pk"`` on the institution model itself, else its foreign
+    key); ``head_office``: the institution's chain head office; ``street``, ``kind``,
+    ``authority``: the street, the institution kind, the registration authority. A path not given
+    comes from the declaration of the model ``institution`` points at, when it declares one.
+    """
+
+    INSTITUTION_LEVEL, DISTRICT, SUBJECT = "institution", "district", "subject"
+    PARTS = ("institution", "head_office", "street", "kind", "authority")
+
+    def __init__(self, *, institution="", head_office="", street="", kind="", authority=""):
+        self.level = self.INSTITUTION_LEVEL
+        self.given = {
+            "institution": institution,
+            "head_office": head_office,
+            "street": street,
+            "kind": kind,
+            "authority": authority,
+        }
+        self.subject_fields = None
+        self.model = None
+        self._paths = None
+
+    @classmethod
+    def district(cls):
+        """A district-level record: everything or nothing (only those who see everything read it)."""
+        path = cls()
+        path.level = cls.DISTRICT
+        return path
+
+    @classmethod
+    def subject(cls, type_field, id_field):
+        """A row about another record (content type and id): visible as that record is."""
+        path = cls()
+        path.level = cls.SUBJECT
+        path.subject_fields = (type_field, id_field)
+        return path
+
+    def contribute_to_class(self, cls, name):
+        # Django hands every class attribute that has this method its model.
+        if self.model is None:
+            self.model = cls
+        setattr(cls, name, self)
+
+    def __repr__(self):
+        model = self.model._meta.label if self.model else "?"
+        if self.level == self.SUBJECT:
+            return f"<ScopePath {model}: subject {self.subject_fields}>"
+        if self.level == self.DISTRICT:
+            return f"<ScopePath {model}: district>"
+        return f"<ScopePath {model}: {self.paths()}>"
+
+    # --- the paths, resolved ---------------------------------------------------------------
+
+    def paths(self):
+        """Every path this declaration reaches, its own and those it takes from its institution's model."""
+        if self._paths is None:
+            paths = {part: path for part, path in self.given.items() if path}
+            inherited = self.inherited()
+            if inherited is not None:
+                prefix = self.given["institution"]
+                for part, path in inherited.paths().items():
+                    if part != "institution":
+                        paths.setdefault(part, f"{prefix}__{path}")
+            self._paths = paths
+        return self._paths
+
+    def inherited(self):
+        """The declaration of the model ``institution`` points at (``None`` if none, or on that model itself)."""
+        name = self.given["institution"]
+        if not name or name == "pk" or "__" in name or self.model is None:
+            return None
+        try:
+            target = self.model._meta.get_field(name).related_model
+        except FieldDoesNotExist:
+            return None
+        path = getattr(target, "scope", None) if target is not None else None
+        if isinstance(path, ScopePath) and path.level == self.INSTITUTION_LEVEL and path is not self:
+            return path
+        return None
+
+    # --- the translation -----------------------------------------------------------------------
+
+    def condition(self, scope):
+        """The filter ``scope`` puts on this model's rows: a ``Q`` (``Q()`` for all), or ``None`` for none."""
+        if scope.reach == Reach.EVERYTHING:
+            return Q()
+        if scope.reach == Reach.NOTHING or self.level == self.DISTRICT:
+            return None
+        if self.level == self.SUBJECT:
+            return self._subject_condition(scope)
+        paths = self.paths()
+        if scope.reach == Reach.KINDS:
+            return _among(paths["kind"], scope.kinds) if "kind" in paths and scope.kinds else None
+        if scope.reach == Reach.AUTHORITY:
+            return Q(**{paths["authority"]: scope.authority}) if "authority" in paths else None
+        if scope.reach == Reach.STREETS:
+            return _among(paths["street"], scope.streets) if "street" in paths and scope.streets else None
+        if scope.reach == Reach.INSTITUTIONS:
+            if "institution" not in paths or not scope.institutions:
+                return None
+            condition = _among(paths["institution"], scope.institutions)
+            if "head_office" in paths:
+                condition |= _among(paths["head_office"], scope.institutions)
+            return condition
+        if scope.reach == Reach.GRANT:
+            condition = Q()
+            for part, values in (("street", scope.streets), ("kind", scope.kinds)):
+                if values:
+                    if part not in paths:
+                        return None
+                    condition &= _among(paths[part], values)
+            return condition
+        return None
+
+    def _subject_condition(self, scope):
+        type_field, id_field = self.subject_fields
+        parts = []
+        for model in scoped_models():
+            path = model.scope
+            if path.level != self.INSTITUTION_LEVEL:
+                continue  # district-level subjects are for those who see everything; subjects of subjects, none
+            queryset = model._default_manager.all()
+            if not isinstance(queryset, ScopedQuerySet):
+                continue
+            visible = queryset.in_scope(scope)
+            if visible.query.is_empty():
+                continue
+            content_type = _content_type(model)
+            parts.append(Q(**{type_field: content_type, f"{id_field}__in": visible.values("pk")}))
+        return reduce(or_, parts) if parts else None
+
+    def reaches(self, scope):
+        """Whether ``scope`` could see any row of this model (a district record: only everything)."""
+        return self.condition(scope) is not None
+
+
+def _content_type(model):
+    from django.contrib.contenttypes.models import ContentType  # noqa: PLC0415  (contenttypes needs the registry)
+
+    return ContentType.objects.get_for_model(model)
+
+
+def scoped_models():
+    """Every concrete model that declares a ``ScopePath`` (proxies share their model's rows)."""
+    return [
+        model
+        for model in apps.get_models()
+        if not model._meta.proxy and isinstance(getattr(model, "scope", None), ScopePath)
+    ]
+
+
+def scope_path_of(model):
+    path = getattr(model, "scope", None)
+    if not isinstance(path, ScopePath):
+        raise TypeError(f"{model._meta.label} declares no scope = ScopePath(...); its visible_to cannot be derived.")
+    return path
+
+
+class ScopedQuerySet(models.QuerySet):
+    """The queryset of a scoped model: ``visible_to`` is its declaration applied to the user's scope."""
+
+    def visible_to(self, user):
+        """The rows ``user`` may see: ``scope_for(user)`` through the model's ``scope`` declaration."""
+        return self.in_scope(scope_for(user))
+
+    def in_scope(self, scope):
+        """The rows a resolved ``scope`` reaches."""
+        condition = scope_path_of(self.model).condition(scope)
+        if condition is None:
+            return self.none()
+        return self.filter(condition) if condition else self.all()
