@@ -25,7 +25,9 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from luchen_care.accounts.permissions import administers_district, works_in_admin
+from luchen_care.accounts.permissions import works_in_admin
+
+from .scope import scope_for, scope_path_of
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -57,14 +59,30 @@ class ScopedAdmin(admin.ModelAdmin):
 
 
 class BureauReadOnlyAdmin(ScopedAdmin):
-    """Records only the health bureau (and superusers) read, and nobody edits, adds or deletes
-    (push deliveries, the bureau's inbox, the daily digests)."""
+    """Records the district bureaus read and nobody edits, adds or deletes (push deliveries,
+    the inbox awaiting filing, the daily digests).
+
+    A district bureau (``Scope.district_wide``: the health bureau and superusers, the education
+    bureau) reads the page when the model's declaration reaches its scope, and sees the rows
+    ``visible_to`` gives it: the education bureau its nursery classes' rows, and no district-level
+    record (a ``ScopePath.district()`` model is the health bureau's alone). An admin that narrows
+    ``get_queryset`` further starts from ``visible_to`` too.
+    """
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def reads_bureau_records(self, user):
+        if not works_in_admin(user):
+            return False
+        scope = scope_for(user)
+        return scope.district_wide and scope_path_of(self.model).reaches(scope)
 
     def has_module_permission(self, request):
-        return administers_district(request.user)
+        return self.reads_bureau_records(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return administers_district(request.user)
+        return self.reads_bureau_records(request.user)
 
     def has_add_permission(self, request):
         return False

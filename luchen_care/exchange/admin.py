@@ -1,8 +1,11 @@
-"""Admin pages of the outbox, for the health bureau: read-only records, one action.
+"""Admin pages of the outbox, for the district bureaus: read-only records, one action.
 
 - 推送记录 (push deliveries): every notice's delivery on each channel, with its topic and
   subject as the sender named it, its attempts, last error and the kept response; failed
   ones can be re-queued. Its history lists every attempt and who re-queued it, when.
+- Each bureau reads the deliveries whose subject it sees (``PushDelivery.objects.visible_to``:
+  the health bureau all of them, the education bureau its nursery classes'); re-queuing is
+  the health bureau's alone (``administers_district``).
 
 The pages about what was said (an inbox of the records a notice was about, a daily digest's
 runs) belong to the apps that send.

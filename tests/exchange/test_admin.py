@@ -1,11 +1,15 @@
-"""The push pages in the admin: the health bureau reads them and re-queues failures; nobody else sees them."""
+"""The push pages in the admin: the health bureau reads them all and re-queues failures; the education
+bureau reads its nursery classes' inbox entries and deliveries; nobody else sees them."""
+
+import datetime
 
 import pytest
 from django.urls import reverse
 
-from luchen_care.exchange.models import Channel, DeliveryStatus
+from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
 from luchen_care.exchange.services import delivery_attempt
-from registry.services.push import registration_deliveries
+from registry.models import Institution, InstitutionKind
+from registry.services.push import overdue_digest_send, registration_deliveries
 
 from .conftest import make_registration
 
@@ -84,3 +88,77 @@ def test_a_delivery_cannot_be_reverted_from_its_history(client, health_user, reg
     assert client.post(url, {}).status_code == 403
     row.refresh_from_db()
     assert row.status == DeliveryStatus.DELIVERED
+
+
+# --- the education bureau: its nursery classes' rows, nothing else -------------------------------
+
+
+@pytest.fixture
+def nursery_and_standalone(push_settings, django_capture_on_commit_callbacks, receiver):
+    """Two registrations whose inbox delivery has arrived: a nursery class's and a stand-alone institution's."""
+    with django_capture_on_commit_callbacks(execute=False):
+        nursery, standalone = make_registration(), make_registration()
+    Institution.objects.filter(pk=nursery.institution_id).update(kind=InstitutionKind.NURSERY_CLASS)
+    for registration in (nursery, standalone):
+        delivery_attempt(delivery_id=registration_deliveries(registration).get(channel=Channel.INBOX).pk)
+    return nursery, standalone
+
+
+def test_the_education_bureau_reads_its_nursery_classes_inbox_and_deliveries(
+    client, education_user, nursery_and_standalone
+):
+    nursery, standalone = nursery_and_standalone
+    client.force_login(education_user)
+    for page in ("admin:registry_inboxentry_changelist", "admin:exchange_pushdelivery_changelist"):
+        text = client.get(reverse(page)).content.decode()
+        assert nursery.registration_number in text and nursery.institution.name in text, page
+        assert standalone.registration_number not in text and standalone.institution.name not in text, page
+    entry = reverse("admin:registry_inboxentry_change", args=[nursery.pk])
+    assert client.get(entry).status_code == 200
+    assert client.get(reverse("admin:registry_inboxentry_change", args=[standalone.pk])).status_code == 404
+    for registration, status in ((nursery, 200), (standalone, 404)):
+        for delivery in registration_deliveries(registration):
+            for view in ("change", "history"):
+                url = reverse(f"admin:exchange_pushdelivery_{view}", args=[delivery.pk])
+                response = client.get(url)
+                assert response.status_code == status, (url, response.status_code)
+                if status == 404:
+                    assert registration.registration_number not in response.content.decode()
+
+
+def test_the_education_bureau_does_not_read_the_digest_nor_its_deliveries(
+    client, health_user, education_user, nursery_and_standalone, django_capture_on_commit_callbacks
+):
+    nursery, _standalone = nursery_and_standalone
+    with django_capture_on_commit_callbacks(execute=False):
+        # Tomorrow, both registrations (due today, their webhook not yet sent) are overdue.
+        assert overdue_digest_send(today=datetime.date.today() + datetime.timedelta(days=1)) == "enqueued"
+    digest_rows = PushDelivery.objects.filter(topic="registry.overdue_digest")
+    assert digest_rows.exists()
+    client.force_login(education_user)
+    assert client.get(reverse("admin:registry_digestrun_changelist")).status_code == 403
+    listing = client.get(reverse("admin:exchange_pushdelivery_changelist")).content.decode()
+    assert nursery.registration_number in listing
+    for row in digest_rows:
+        assert row.subject_label not in listing
+        assert client.get(reverse("admin:exchange_pushdelivery_change", args=[row.pk])).status_code == 404
+    client.force_login(health_user)
+    listing = client.get(reverse("admin:exchange_pushdelivery_changelist")).content.decode()
+    assert all(row.subject_label in listing for row in digest_rows)
+
+
+def test_the_education_bureau_cannot_requeue_even_its_own_deliveries(
+    client, education_user, nursery_and_standalone, receiver
+):
+    nursery, _standalone = nursery_and_standalone
+    receiver.answer("/exchange/registrations", (410, b"gone"))
+    row = registration_deliveries(nursery).get(channel=Channel.WEBHOOK)
+    delivery_attempt(delivery_id=row.pk)
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.FAILED
+    client.force_login(education_user)
+    changelist = reverse("admin:exchange_pushdelivery_changelist")
+    assert "requeue" not in client.get(changelist).content.decode()
+    client.post(changelist, {"action": "requeue", "_selected_action": [row.pk], "index": "0"})
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.FAILED and row.attempts == 1

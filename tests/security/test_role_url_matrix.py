@@ -125,14 +125,26 @@ SEES_REGISTRATIONS = {
     "api": {"qidu_employer", "qidu_standalone"},
     "anonymous": NONE,
 }
+# The district bureaus' pages of the push, read-only: the inbox awaiting filing and the outbox's
+# deliveries (named by the institution whose registration they carry). Only the roles listed
+# reach the page; each reads the rows of the registrations it sees.
+SEES_INBOX_ENTRIES = {
+    "superuser": ALL,
+    "health": ALL,
+    "education": {"wuma_nursery", "qidu_nursery"},
+}
+SEES_PUSH_DELIVERIES = {
+    "superuser": ALL,
+    "health": ALL,
+    "education": {"wuma_nursery", "qidu_nursery"},
+}
+BUREAU_PAGES = {"inboxentry": SEES_INBOX_ENTRIES, "pushdelivery": SEES_PUSH_DELIVERIES}
 # District records in the admin: (roles that see every row, roles that may change them).
 DISTRICT_RECORDS = {
     "street": (ADMIN_ROLES, BUREAU),
     "streetpopulation": (ADMIN_ROLES, BUREAU),
     "workdayoverride": (ADMIN_ROLES, BUREAU),
     "pushwindowpolicy": (ADMIN_ROLES, BUREAU),
-    "pushdelivery": (BUREAU, set()),
-    "inboxentry": (BUREAU, set()),
     "digestrun": (BUREAU, set()),
     "user": ({"superuser"}, {"superuser"}),
     "tokenproxy": ({"superuser"}, {"superuser"}),
@@ -160,6 +172,8 @@ def sees(role, resource):
         return set(SEES_INSTITUTIONS[role])
     if resource == "registration":
         return set(SEES_REGISTRATIONS[role])
+    if resource in BUREAU_PAGES:
+        return set(BUREAU_PAGES[resource].get(role, NONE))
     viewers, _changers = DISTRICT_RECORDS[resource]
     return set(RECORD_KEYS[resource]) if role in viewers else set()
 
@@ -167,8 +181,8 @@ def sees(role, resource):
 def changes(role, resource):
     if resource == "institution":
         return set(CHANGES_INSTITUTIONS.get(role, NONE))
-    if resource == "registration":
-        return set()  # recorded as registered; never changed
+    if resource == "registration" or resource in BUREAU_PAGES:
+        return set()  # recorded as registered, delivered as sent; never changed
     _viewers, changers = DISTRICT_RECORDS[resource]
     return set(RECORD_KEYS[resource]) if role in changers else set()
 
@@ -624,7 +638,7 @@ class Prober:
 
     def in_scope_names(self, resource):
         seen = sees(self.role, resource)
-        if resource in ("institution", "registration"):
+        if resource in ("institution", "registration", *BUREAU_PAGES):
             return [self.world.record("institution", k).name for k in INSTITUTIONS if k in seen]
         return []
 
@@ -675,7 +689,10 @@ def probe_admin_model(p, kind, resource, route):
         url = reverse(name)
         if suffix == "changelist":
             scoped = resource in ("institution", "registration")
-            viewer = admin_role and (scoped or p.role in DISTRICT_RECORDS[resource][0])
+            if resource in BUREAU_PAGES:
+                viewer = admin_role and p.role in BUREAU_PAGES[resource]
+            else:
+                viewer = admin_role and (scoped or p.role in DISTRICT_RECORDS[resource][0])
             p.check_read(
                 url,
                 expect_ok=viewer,
@@ -1123,7 +1140,7 @@ def test_every_url_is_classified():
 def test_the_table_covers_every_role_and_admin():
     assert set(SEES_INSTITUTIONS) == set(ROLES) == set(SEES_REGISTRATIONS)
     admin_resources = {model._meta.model_name for model in admin_site._registry}
-    assert admin_resources == {"institution", "registration"} | set(DISTRICT_RECORDS)
+    assert admin_resources == {"institution", "registration"} | set(BUREAU_PAGES) | set(DISTRICT_RECORDS)
 
 
 def test_the_table_covers_every_admin_action():
