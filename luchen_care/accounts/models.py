@@ -2,8 +2,9 @@
 
 Each user has exactly one ``role``. The role, with the field it needs
 (``authority``, ``street`` or ``institution``), decides what the user may see and
-change; that decision itself is made in one place, ``Institution.objects.visible_to``
-and ``registry.permissions``.
+change. What it may see is resolved once, by ``luchen_care.core.scope.scope_for``, and
+every model's ``visible_to`` applies that scope through the path the model declares; what
+it may change is decided by the owning app (``registry.permissions``).
 """
 
 from django.contrib.auth.models import AbstractUser

@@ -1,7 +1,8 @@
 """Who works in the Django admin, decided once for every app's ModelAdmin.
 
 What each role may see or change inside the admin is decided by the app that owns the
-record (``registry.permissions``, ``Institution.objects.visible_to``); these two only say
+record (``registry.permissions``) and by the one scope rule (``luchen_care.core.scope``, which
+every model's ``visible_to`` applies); these two only say
 who reaches the admin at all and who administers district-wide settings.
 """
 
