@@ -2,7 +2,7 @@
 
 Interface for the apps that send (keep it stable)::
 
-    from luchen_care.exchange.services import Notice, outbox_enqueue
+    from luchen_care.exchange.services import Notice, outbox_enqueue  # or outbox_enqueue_many, for a file's worth
 
     outbox_enqueue(
         topic="inspections.certificate_expiry",  # the kind of notice, "<app>.<what>"
@@ -63,6 +63,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from . import channels, selectors
 from .models import Channel, DeliveryStatus, PushDelivery
@@ -113,15 +114,27 @@ def payload_for(channel, notice: Notice) -> dict:
     return {"title": notice.title, "text": notice.text}
 
 
+# Above this many rows, one transaction's deliveries are handed to the worker in batches
+# (``deliver_pushes``), which publishes their tasks: the committing request or import job does not
+# wait a broker round trip per row.
+FAN_OUT_ABOVE = 20
+FAN_OUT_BATCH = 500
+
+
 def _enqueue_on_commit(delivery_ids):
     # A service may enqueue its own app's tasks on commit: the one allowed arrow from
     # services to tasks (import-linter's layers contract lists it as an exception).
-    from .tasks import deliver_push  # noqa: PLC0415  (tasks import services)
+    from .tasks import deliver_push, deliver_pushes  # noqa: PLC0415  (tasks import services)
 
     # robust: a broker that is down must not turn a committed decision into an error
     # answer; the row is pending and the beat scan enqueues it later.
-    for pk in delivery_ids:
-        transaction.on_commit(lambda pk=pk: deliver_push.delay(pk), robust=True)
+    if len(delivery_ids) <= FAN_OUT_ABOVE:
+        for pk in delivery_ids:
+            transaction.on_commit(lambda pk=pk: deliver_push.delay(pk), robust=True)
+        return
+    for start in range(0, len(delivery_ids), FAN_OUT_BATCH):
+        batch = list(delivery_ids[start : start + FAN_OUT_BATCH])
+        transaction.on_commit(lambda batch=batch: deliver_pushes.delay(batch), robust=True)
 
 
 def outbox_enqueue(*, topic, subject, notice: Notice, label="", idempotency_key=None, channels=None):
@@ -137,29 +150,70 @@ def outbox_enqueue(*, topic, subject, notice: Notice, label="", idempotency_key=
     per subject, topic and channel; a new row gets the key of the rows already there) and
     re-enqueues the pending ones; delivered rows are never sent again. Returns the rows.
     """
-    subject_type = ContentType.objects.get_for_model(subject)
-    existing = {
-        d.channel: d for d in PushDelivery.objects.filter(subject_type=subject_type, subject_id=subject.pk, topic=topic)
-    }
-    if existing:
-        idempotency_key = next(iter(existing.values())).idempotency_key
-    key = idempotency_key or uuid.uuid4()
-    deliveries = []
-    for channel in channels if channels is not None else enabled_channels():
-        delivery = existing.get(channel)
-        if delivery is None:
-            delivery = PushDelivery.objects.create(
-                topic=topic,
-                subject_type=subject_type,
-                subject_id=subject.pk,
-                subject_label=str(label)[:255],
-                channel=channel,
-                idempotency_key=key,
-                payload=payload_for(channel, notice),
-            )
-        deliveries.append(delivery)
-    _enqueue_on_commit([d.pk for d in deliveries if d.status == DeliveryStatus.PENDING])
-    return deliveries
+    entry = OutboxEntry(subject=subject, notice=notice, label=label, idempotency_key=idempotency_key)
+    return outbox_enqueue_many(topic=topic, entries=[entry], channels=channels)[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class OutboxEntry:
+    """One notice of ``outbox_enqueue_many``: what ``outbox_enqueue`` takes besides the topic."""
+
+    subject: object
+    notice: Notice
+    label: str = ""
+    idempotency_key: uuid.UUID | None = None
+
+
+def outbox_keys(*, topic, subjects) -> dict:
+    """The idempotency key already given to each of ``subjects`` (of one model) for ``topic``, by pk."""
+    if not subjects:
+        return {}
+    subject_type = ContentType.objects.get_for_model(subjects[0])
+    rows = PushDelivery.objects.filter(
+        subject_type=subject_type, subject_id__in=[s.pk for s in subjects], topic=topic
+    ).values_list("subject_id", "idempotency_key")
+    return dict(rows)
+
+
+def outbox_enqueue_many(*, topic, entries, channels=None):
+    """``outbox_enqueue`` for many notices of one topic about subjects of one model, in a
+    constant number of queries (a file's import, say): the same rows, keys, history rows and
+    on-commit enqueues as calling it once for each entry. Returns each entry's rows, in order.
+    """
+    if not entries:
+        return []
+    subject_type = ContentType.objects.get_for_model(entries[0].subject)
+    existing = {}
+    for delivery in PushDelivery.objects.filter(
+        subject_type=subject_type, subject_id__in=[e.subject.pk for e in entries], topic=topic
+    ):
+        existing.setdefault(delivery.subject_id, {})[delivery.channel] = delivery
+    wanted = channels if channels is not None else enabled_channels()
+    per_entry, new = [], []
+    for entry in entries:
+        there = existing.get(entry.subject.pk, {})
+        key = next(iter(there.values())).idempotency_key if there else (entry.idempotency_key or uuid.uuid4())
+        rows = []
+        for channel in wanted:
+            delivery = there.get(channel)
+            if delivery is None:
+                delivery = PushDelivery(
+                    topic=topic,
+                    subject_type=subject_type,
+                    subject_id=entry.subject.pk,
+                    subject_label=str(entry.label)[:255],
+                    channel=channel,
+                    idempotency_key=key,
+                    payload=payload_for(channel, entry.notice),
+                )
+                new.append(delivery)
+            rows.append(delivery)
+        per_entry.append(rows)
+    if new:
+        # The history rows name whoever the request is from, as a single save's would.
+        bulk_create_with_history(new, PushDelivery, batch_size=500)
+    _enqueue_on_commit([d.pk for rows in per_entry for d in rows if d.status == DeliveryStatus.PENDING])
+    return per_entry
 
 
 def retry_delay(attempts: int) -> float:

@@ -25,7 +25,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
-from luchen_care.exchange.services import Notice, enabled_channels, outbox_enqueue
+from luchen_care.exchange.services import (
+    Notice,
+    OutboxEntry,
+    enabled_channels,
+    outbox_enqueue,
+    outbox_enqueue_many,
+    outbox_keys,
+)
 
 from .. import payloads
 from ..models import DigestRun, PushStatus, Registration
@@ -56,23 +63,25 @@ def registration_push_enqueue(*, registration):
     channel, with the key of the rows already there) and re-enqueues the pending ones;
     delivered rows are never sent again.
     """
-    existing = (
-        PushDelivery.objects.filter(
-            subject_type=ContentType.objects.get_for_model(Registration),
-            subject_id=registration.pk,
-            topic=REGISTRATION_TOPIC,
+    return registration_pushes_enqueue(registrations=[registration])[0]
+
+
+def registration_pushes_enqueue(*, registrations):
+    """``registration_push_enqueue`` for many registrations (a file's import) in a constant
+    number of queries: the same rows, keys and documents. Returns each registration's rows."""
+    keys = outbox_keys(topic=REGISTRATION_TOPIC, subjects=registrations)
+    entries = []
+    for registration in registrations:
+        key = keys.get(registration.pk) or uuid.uuid4()
+        entries.append(
+            OutboxEntry(
+                subject=registration,
+                label=payloads.registration_label(registration),
+                notice=registration_notice(registration, key=key),
+                idempotency_key=key,
+            )
         )
-        .values_list("idempotency_key", flat=True)
-        .first()
-    )
-    key = existing or uuid.uuid4()
-    return outbox_enqueue(
-        topic=REGISTRATION_TOPIC,
-        subject=registration,
-        label=payloads.registration_label(registration),
-        notice=registration_notice(registration, key=key),
-        idempotency_key=key,
-    )
+    return outbox_enqueue_many(topic=REGISTRATION_TOPIC, entries=entries)
 
 
 def registration_deliveries(registration):

@@ -41,7 +41,7 @@ from ..models import (
 )
 from ..permissions import can_record_registration
 from .institutions import institution_save, institution_update
-from .push import registration_push_enqueue
+from .push import registration_push_enqueue, registration_pushes_enqueue
 
 __all__ = [
     "CORRECTION_FIELD",
@@ -430,9 +430,10 @@ def registrations_record_many(*, actor, source, rows, progress=None) -> dict:
             bulk_create_with_history(registrations, Registration, batch_size=500, default_user=actor)
     except IntegrityError as exc:
         raise _recorded_meanwhile(rows) from exc
-    for registration in registrations:
-        registration_push_enqueue(registration=registration)
-        advance()
+    for start in range(0, len(registrations), PROGRESS_EVERY):
+        chunk = registrations[start : start + PROGRESS_EVERY]
+        registration_pushes_enqueue(registrations=chunk)
+        advance(len(chunk))
 
     # The rows that change an institution, or share one with another row, in file order.
     created = len(registrations)

@@ -21,6 +21,7 @@ from luchen_care.exchange.tasks import deliver_push
 from registry import payloads
 from registry.models import DigestRun, PushStatus
 from registry.services.push import DIGEST_TOPIC, overdue_digest_send, registration_deliveries, registration_push_enqueue
+from tests.accounts.factories import UserFactory
 
 from .conftest import DINGTALK_SECRET, HOLD, SECRET, make_registration
 
@@ -551,3 +552,40 @@ def test_any_app_sends_its_own_notice_and_hears_the_outcome(push_settings, recei
     assert request.headers["idempotency-key"] == str(webhook_row.idempotency_key)
     assert heard == [("tests.certificate_expiry", "webhook", "delivered")]
     assert PushDelivery.objects.get(pk=webhook_row.pk).subject == health_user
+
+
+def test_many_notices_at_once_are_the_rows_one_at_a_time_would_write(push_settings, health_user, market_user):
+    """``outbox_enqueue_many`` (a file's import) writes for each notice what ``outbox_enqueue``
+    writes for it, in queries that do not grow with the notices: a row per channel with the
+    stored payload, one key per notice, a history row each, delivery enqueued on commit; a
+    notice already in the outbox keeps its key and gets only its missing channels."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from luchen_care.exchange.services import Notice, OutboxEntry, outbox_enqueue, outbox_enqueue_many
+
+    def notice(n):
+        return Notice(document={"schema": "tests.many/v1", "n": n}, title=f"t{n}", text=f"x{n}")
+
+    users = [health_user, market_user, *(UserFactory() for _ in range(3))]
+    with transaction.atomic():
+        [earlier] = outbox_enqueue(topic="tests.many", subject=users[0], notice=notice(0), channels=[Channel.INBOX])
+    key = earlier.idempotency_key
+    with CaptureQueriesContext(connection) as two:
+        outbox_enqueue_many(topic="tests.other", entries=[OutboxEntry(users[i], notice(i)) for i in range(2)])
+    with CaptureQueriesContext(connection) as five:
+        per_entry = outbox_enqueue_many(
+            topic="tests.many", entries=[OutboxEntry(u, notice(i), label=f"用户{i}") for i, u in enumerate(users)]
+        )
+    assert len(five.captured_queries) <= len(two.captured_queries)
+
+    assert [sorted(r.channel for r in rows) for rows in per_entry] == [["inbox", "webhook"]] * 5
+    assert {r.idempotency_key for r in per_entry[0]} == {key}  # the notice already there keeps its key
+    assert len({rows[0].idempotency_key for rows in per_entry}) == 5
+    for i, rows in enumerate(per_entry):
+        assert len({r.idempotency_key for r in rows}) == 1
+        stored = {d.channel: d for d in PushDelivery.objects.filter(topic="tests.many", subject_id=users[i].pk)}
+        assert stored[Channel.WEBHOOK].payload == {"schema": "tests.many/v1", "n": i}
+        assert stored[Channel.INBOX].payload == {"title": f"t{i}", "text": f"x{i}"}
+        assert all(d.history.count() == 1 for d in stored.values())
+    assert PushDelivery.objects.filter(topic="tests.many").count() == 10
