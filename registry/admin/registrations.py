@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from luchen_care.accounts.models import Authority, Role
 from luchen_care.accounts.permissions import works_in_admin
-from luchen_care.core.admin import BureauReadOnlyAdmin, ScopedHistoryAdmin
+from luchen_care.core.admin import BureauReadOnlyAdmin, ScopedHistoryAdmin, StaffAdminPermissions
 from luchen_care.core.imports import views as import_views
 from luchen_care.exchange.models import PushDelivery
 
@@ -85,6 +85,10 @@ class PushDeliveryInline(GenericTabularInline):
     readonly_fields = fields
     verbose_name_plural = _("push deliveries")
 
+    def get_queryset(self, request):
+        # Scoped like every other face, not only by the registration page it sits on.
+        return super().get_queryset(request).visible_to(request.user)
+
     def has_view_permission(self, request, obj=None):
         return works_in_admin(request.user)
 
@@ -98,7 +102,7 @@ class PushDeliveryInline(GenericTabularInline):
         return False
 
 
-class RegistrationAdmin(ScopedHistoryAdmin):
+class RegistrationAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
     change_list_template = "admin/registry/registration/change_list.html"
     list_display = [
         "registration_number",
@@ -177,20 +181,10 @@ class RegistrationAdmin(ScopedHistoryAdmin):
     def get_queryset(self, request):
         return Registration.objects.visible_to(request.user).select_related("institution")
 
-    def has_module_permission(self, request):
-        return works_in_admin(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return works_in_admin(request.user)
-
-    def has_add_permission(self, request):
-        return works_in_admin(request.user) and can_record_registration(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return False  # a registration is recorded as the authority registered it
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # Read by whoever works in the admin; never changed or deleted: a registration is recorded
+    # as the authority registered it.
+    def may_add(self, user):
+        return can_record_registration(user)
 
     def get_actions(self, request):
         return {}
@@ -352,7 +346,7 @@ class InboxEntryAdmin(BureauReadOnlyAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return registrations_awaiting_filing().visible_to(request.user)
+        return registrations_awaiting_filing(user=request.user)
 
     @admin.display(description=_("institution"), ordering="institution__name")
     def institution_name(self, obj):

@@ -3,7 +3,7 @@
 Two rows, both of five working days:
 - from 2021-02-01, 温鹿政办〔2020〕64号 任务20: the district plan that sets the five working days;
 - from 2019-01-01, 托育机构登记和备案办法（试行）: registrations are accepted from 2019-01-01
-  (``registry.services.registrations.EARLIEST_REGISTERED_ON``), and one dated before the district plan
+  (``registry.forms.registrations.EARLIEST_REGISTERED_ON``), and one dated before the district plan
   is counted with the same five working days it has always been counted with here. The row
   names the national measures under which registration and filing began; its note says the
   figure is carried back from the district plan.

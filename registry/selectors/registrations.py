@@ -134,8 +134,9 @@ def registration_sla_report(*, user, year=None, authority=None, today=None) -> S
     return report
 
 
-def registrations_awaiting_filing():
-    """The health bureau's inbox (待备案登记): registrations whose push reached the platform's inbox.
+def registrations_awaiting_filing(*, user):
+    """The inbox (待备案登记) as ``user`` may see it: registrations whose push reached the
+    platform's inbox, scoped by ``InboxEntry.objects.visible_to``.
 
     Each row is annotated with ``delivered_at``, when its inbox delivery was delivered;
     newest first. The registration, its institution and street are loaded.
@@ -148,7 +149,8 @@ def registrations_awaiting_filing():
         status=DeliveryStatus.DELIVERED,
     )
     return (
-        InboxEntry.objects.filter(Exists(inbox))
+        InboxEntry.objects.visible_to(user)
+        .filter(Exists(inbox))
         .annotate(delivered_at=Subquery(inbox.values("delivered_at")[:1]))
         .select_related("institution__street")
         .order_by("-delivered_at", "-pk")
