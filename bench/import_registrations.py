@@ -29,7 +29,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import signal
 import subprocess
 import sys
@@ -38,7 +37,9 @@ import time
 import uuid
 from io import BytesIO
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from benchlib import machine, recreate_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -61,45 +62,6 @@ def refuse_unless_bench(database_url, redis_url):
     if "bench" not in name:
         raise SystemExit(f"The bench database is dropped and recreated: its name must contain 'bench' ({name!r})")
     return name
-
-
-def recreate_database(url):
-    import psycopg2
-    from psycopg2 import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    conn = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            cur.execute("SHOW server_version")
-            return cur.fetchone()[0]
-    finally:
-        conn.close()
-
-
-def machine(postgres_version):
-    cpu_model = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu_model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
-    except OSError:
-        pass
-    try:
-        memory_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    except (ValueError, OSError):
-        memory_gib = None
-    return {
-        "cpus": os.cpu_count(),
-        "cpu_model": cpu_model or platform.processor(),
-        "memory_gib": memory_gib,
-        "python": platform.python_version(),
-        "postgres": postgres_version,
-        "platform": platform.platform(),
-    }
 
 
 def workbook(first, count):
@@ -384,7 +346,7 @@ def run(args):
     }
     report = {
         "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": machine(postgres_version),
+        "machine": machine(postgres=postgres_version),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "database": db_name,

@@ -23,7 +23,6 @@ import argparse
 import io
 import json
 import os
-import platform
 import random
 import statistics
 import sys
@@ -31,6 +30,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from benchlib import machine
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -66,28 +67,6 @@ def check_bench_name(name):
     """
     if "bench" not in name or name.startswith(("test", "helper_", "time")):
         raise SystemExit(f"DATABASE_URL must name a bench database (containing 'bench'), not {name!r}")
-
-
-def machine():
-    """What the figures were measured on."""
-    cpu_model = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu_model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "")
-    except OSError:
-        pass
-    memory_gib = None
-    try:
-        memory_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    except (ValueError, OSError):
-        pass
-    return {
-        "cpus": os.cpu_count(),
-        "cpu_model": cpu_model or platform.processor(),
-        "memory_gib": memory_gib,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
 
 
 def ensure_database(url):

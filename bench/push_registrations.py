@@ -36,7 +36,9 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from benchlib import recreate_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -170,24 +172,6 @@ def check_loopback(url, what):
     host = urlsplit(url).hostname or "127.0.0.1"
     if host not in LOOPBACK:
         raise SystemExit(f"This benchmark runs on loopback only; {what} host is {host!r}")
-
-
-def recreate_database(url):
-    import psycopg2
-    from psycopg2 import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    conn = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            cur.execute("SHOW server_version")
-            return name, cur.fetchone()[0]
-    finally:
-        conn.close()
 
 
 def fill(count):
@@ -326,7 +310,7 @@ def run(args):
     check_loopback(redis_url, "REDIS_URL")
     queue = f"bench-push-{uuid.uuid4().hex[:8]}"
     os.environ["CELERY_QUEUE"] = queue
-    db_name, server_version = recreate_database(database_url)
+    db_name, server_version = urlsplit(database_url).path.lstrip("/"), recreate_database(database_url)
     django.setup()
 
     from django.core.management import call_command
