@@ -279,6 +279,9 @@ def broker_queue(settings):
 
 
 class Workers:
+    # Modules the worker imports besides the project's tasks (``celery worker --include``).
+    include = ()
+
     def __init__(self, queue, tmp_path, base_env):
         self.queue, self.tmp_path, self.base_env = queue, tmp_path, base_env
         self.procs = []
@@ -290,6 +293,7 @@ class Workers:
         environment = {**os.environ, **self.base_env, **{k: str(v) for k, v in env.items()}}
         command = [
             sys.executable, "-m", "celery", "-A", "luchen_care", "worker",
+            *(("--include", ",".join(self.include)) if self.include else ()),
             f"--pool={pool}", f"--concurrency={concurrency}", "-Q", self.queue,
             "-n", f"{self.queue}-{index}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
             "-l", "INFO",
