@@ -136,6 +136,8 @@ REGISTRATION_IMPORT = ImportKind(
     max_rows=MAX_ROWS,
     template_rows=TEMPLATE_ROWS,
     summary_message=_summary,
+    records_url="admin:registry_registration_changelist",
+    upload_url="admin:registry_registration_import",
 )
 
 

@@ -4,26 +4,23 @@ records, the guard between authorities holds under lock, rows that share an inst
 recorded in file order, and a large file runs on a real Celery worker with its progress page."""
 
 import datetime
-from io import BytesIO
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from openpyxl import Workbook
 
 from luchen_care.accounts.models import Authority, Role
 from luchen_care.core.imports.services import import_start
 from luchen_care.core.models import ImportJob, ImportJobStatus
 from luchen_care.exchange.models import PushDelivery
-from registry.imports import COLUMNS, DATA_SHEET, REGISTRATION_IMPORT
+from registry.imports import COLUMNS, REGISTRATION_IMPORT
 from registry.models import Institution, Registration, RegistrationKind, RegistrationSource
 from registry.services.push import registration_deliveries
 from registry.services.registrations import registration_record
 from tests.accounts.factories import UserFactory
 from tests.core.conftest import broker_queue, import_workers, media  # noqa: F401  (fixtures)
 from tests.exchange.conftest import wait_until
-from tests.registry.factories import InstitutionFactory, make_credit_code
+from tests.registry.factories import InstitutionFactory, make_credit_code, registration_workbook
 
 D = datetime.date
 pytestmark = pytest.mark.usefixtures("media")  # uploads kept in each test's own directory
@@ -48,16 +45,6 @@ def row(n, **overrides):
     return [LABELS.get(data[name], data[name]) for name, *_rest in COLUMNS]
 
 
-def workbook(rows):
-    wb = Workbook()
-    ws = wb.active
-    ws.title = DATA_SHEET
-    ws.append([header for _n, header, _w, _note in COLUMNS])
-    for values in rows:
-        ws.append(values)
-    buffer = BytesIO()
-    wb.save(buffer)
-    return SimpleUploadedFile("registrations.xlsx", buffer.getvalue())
 
 
 @pytest.fixture
@@ -68,7 +55,7 @@ def market_user(db):
 def imported(actor, rows, settings):
     settings.IMPORT_BACKGROUND_ROWS = 10_000  # in this request: the queries are counted here
     with CaptureQueriesContext(connection) as queries:
-        job = import_start(kind=REGISTRATION_IMPORT, actor=actor, upload=workbook(rows))
+        job = import_start(kind=REGISTRATION_IMPORT, actor=actor, upload=registration_workbook(rows))
     job.refresh_from_db()
     assert job.status == ImportJobStatus.IMPORTED, job.report
     return len(queries.captured_queries)
@@ -89,7 +76,7 @@ def test_an_imported_registration_is_indistinguishable_from_a_recorded_one(
 ):
     settings.IMPORT_BACKGROUND_ROWS = 10_000
     with django_capture_on_commit_callbacks() as imported_callbacks:
-        import_start(kind=REGISTRATION_IMPORT, actor=market_user, upload=workbook([row(1)]))
+        import_start(kind=REGISTRATION_IMPORT, actor=market_user, upload=registration_workbook([row(1)]))
     with django_capture_on_commit_callbacks() as recorded_callbacks:
         recorded, _created = registration_record(
             actor=market_user,
@@ -147,7 +134,7 @@ def test_rows_that_share_an_institution_are_recorded_in_file_order(market_user, 
         row(2, credit_code=code, kind=RegistrationKind.CHANGE, institution_name="鹿城区导入托育中心（更名）"),
         row(3),
     ]
-    import_start(kind=REGISTRATION_IMPORT, actor=market_user, upload=workbook(rows))
+    import_start(kind=REGISTRATION_IMPORT, actor=market_user, upload=registration_workbook(rows))
 
     institution = Institution.objects.get(credit_code=code)
     assert institution.name == "鹿城区导入托育中心（更名）"
@@ -171,9 +158,8 @@ def test_the_guard_is_checked_again_under_lock(market_user, settings, monkeypatc
         return record_many(**kwargs)
 
     monkeypatch.setattr("registry.imports.registrations_record_many", moved_meanwhile)
-    job = import_start(
-        kind=REGISTRATION_IMPORT, actor=market_user, upload=workbook([row(1), row(2, credit_code=own.credit_code)])
-    )
+    upload = registration_workbook([row(1), row(2, credit_code=own.credit_code)])
+    job = import_start(kind=REGISTRATION_IMPORT, actor=market_user, upload=upload)
 
     job.refresh_from_db()
     assert job.status == ImportJobStatus.REJECTED
@@ -190,7 +176,7 @@ def test_a_large_file_through_the_admin_runs_on_a_real_worker(client, import_wor
     market = UserFactory(username="market", role=Role.REGISTRATION_AUTHORITY, authority=Authority.MARKET_REGULATION)
     client.force_login(market)
 
-    response = client.post(f"{ADMIN}import/", {"file": workbook([row(n) for n in range(60)])})
+    response = client.post(f"{ADMIN}import/", {"file": registration_workbook([row(n) for n in range(60)])})
 
     job = ImportJob.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/imports/{job.pk}/"
@@ -210,3 +196,5 @@ def test_a_large_file_through_the_admin_runs_on_a_real_worker(client, import_wor
     assert Registration.objects.filter(push_status="pushed").count() == 60
     html = client.get(f"/imports/{job.pk}/").content.decode()
     assert 'id="import-summary"' in html and "60" in html
+    # The finished job leads on: back to the registrations, or to import another file.
+    assert f'href="{ADMIN}"' in html and f'href="{ADMIN}import/"' in html

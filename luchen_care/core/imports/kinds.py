@@ -58,6 +58,8 @@ class ImportKind:
     - ``may_import(user)``: who may import it (the faces check it too).
     - ``row_key(cleaned)``: two rows with the same key are the same record; the second is
       reported on ``key_field``.
+    - ``records_url`` and ``upload_url``: URL names of the records' list and of the upload page,
+      which the job's page links to (where the user came from, and where to go next).
     """
 
     name: str
@@ -77,6 +79,8 @@ class ImportKind:
     max_rows: int = 5000
     template_rows: int = 500  # rows of the template that carry the drop-down lists and formats
     summary_message: Callable | None = None  # summary dict → the message shown when the file is imported
+    records_url: str = ""
+    upload_url: str = ""
 
     @property
     def headers(self):

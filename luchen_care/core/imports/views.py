@@ -88,6 +88,8 @@ def import_job_page(request, pk):
         "kind": kind,
         "result": ImportReport(job),
         "status_url": reverse("import-job-status", args=[job.pk]),
+        "records_url": reverse(kind.records_url) if kind and kind.records_url else "",
+        "upload_url": reverse(kind.upload_url) if kind and kind.upload_url else "",
     }
     return TemplateResponse(request, "core/imports/job.html", context)
 
