@@ -3,11 +3,15 @@ services), classes, registrations (through ``registration_record``, or stored as
 they were counted with) and push windows."""
 
 import datetime
+from io import BytesIO
 
 import factory
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from openpyxl import Workbook
 
 from luchen_care.accounts.models import Authority, Role
+from registry.imports import COLUMNS, DATA_SHEET
 from registry.models import (
     ClassType,
     Institution,
@@ -182,3 +186,16 @@ class PushWindowPolicyFactory(factory.django.DjangoModelFactory):
     effective_from = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=1))
     working_days = 5
     legal_source = "测试文件〔2026〕1号"
+
+
+def registration_workbook(rows, name="registrations.xlsx"):
+    """An upload of the registration import: the template's header row, then ``rows`` (cell values)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = DATA_SHEET
+    ws.append([header for _n, header, _w, _note in COLUMNS])
+    for values in rows:
+        ws.append(values)
+    buffer = BytesIO()
+    wb.save(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue())

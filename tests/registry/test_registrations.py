@@ -14,7 +14,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import translation
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from luchen_care.accounts.models import Authority, Role
@@ -33,6 +33,7 @@ from registry.services.institutions import institution_close
 from registry.services.push import registration_deliveries
 from registry.services.registrations import registration_record
 from tests.factories import InstitutionFactory, UserFactory, make_credit_code
+from tests.registry.factories import registration_workbook
 
 D = datetime.date
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -584,18 +585,7 @@ def test_template_download_has_chinese_headers_lists_and_an_example(client, mark
     assert any(row[0] == "统一社会信用代码" and row[2] for row in notes)
 
 
-def workbook(rows):
-    wb = Workbook()
-    ws = wb.active
-    ws.title = DATA_SHEET
-    ws.append([header for _n, header, _w, _note in COLUMNS])
-    for row in rows:
-        ws.append(row)
-    buffer = BytesIO()
-    wb.save(buffer)
-    buffer.seek(0)
-    buffer.name = "registrations.xlsx"
-    return buffer
+
 
 
 def excel_row(n=1, **overrides):
@@ -617,14 +607,14 @@ def test_import_records_every_row_and_a_repeat_duplicates_nothing(client, market
     client.force_login(market_user)
     rows = [excel_row(1), excel_row(2, street_code="330302024"), excel_row(3)]
     rows[2][2] = "2026/3/2"  # typed as text
-    response = client.post(f"{ADMIN}import/", {"file": workbook(rows)})
+    response = client.post(f"{ADMIN}import/", {"file": registration_workbook(rows)})
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Registration.objects.filter(source=RegistrationSource.EXCEL).count() == 3
     assert Registration.objects.get(registration_number=fields(3)["registration_number"]).push_deadline == D(2026, 3, 9)
     assert Registration.objects.get(registration_number=fields(2)["registration_number"]).institution.street.code == (
         "330302024"
     )
-    again = client.post(f"{ADMIN}import/", {"file": workbook(rows)}, follow=True)
+    again = client.post(f"{ADMIN}import/", {"file": registration_workbook(rows)}, follow=True)
     assert again.status_code == 200
     assert Registration.objects.count() == 3
 
@@ -638,7 +628,7 @@ def test_import_reports_every_bad_cell_and_applies_nothing(client, market_user):
         excel_row(1),  # row 5: same as row 2
     ]
     with translation.override("en"):
-        response = client.post(f"{ADMIN}import/", {"file": workbook(rows)}, HTTP_ACCEPT_LANGUAGE="en")
+        response = client.post(f"{ADMIN}import/", {"file": registration_workbook(rows)}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     errors = response.context["result"].errors
     assert len(errors) == 4, errors
@@ -749,7 +739,7 @@ def test_an_excel_import_refuses_a_takeover(client, civil_user, market_instituti
     client.force_login(civil_user)
     row = excel_row(**takeover(market_institution))
     with translation.override("en"):
-        response = client.post(f"{ADMIN}import/", {"file": workbook([row])}, HTTP_ACCEPT_LANGUAGE="en")
+        response = client.post(f"{ADMIN}import/", {"file": registration_workbook([row])}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     errors = response.context["result"].errors
     assert len(errors) == 1 and errors[0].startswith("Row 2, 统一社会信用代码: "), errors
@@ -860,7 +850,7 @@ def test_a_wrong_prefix_is_refused_in_the_excel_import(client, market_user):
     client.force_login(market_user)
     rows = [excel_row(1), excel_row(2, credit_code=make_credit_code(2, first="5"))]
     with translation.override("en"):
-        response = client.post(f"{ADMIN}import/", {"file": workbook(rows)}, HTTP_ACCEPT_LANGUAGE="en")
+        response = client.post(f"{ADMIN}import/", {"file": registration_workbook(rows)}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     errors = response.context["result"].errors
     assert len(errors) == 1, errors
@@ -875,7 +865,7 @@ def test_the_excel_import_takes_the_bureaus_correction_reason(client, health_use
 
     client.force_login(civil_user)
     with translation.override("en"):
-        refused = client.post(f"{ADMIN}import/", {"file": workbook([row])}, HTTP_ACCEPT_LANGUAGE="en")
+        refused = client.post(f"{ADMIN}import/", {"file": registration_workbook([row])}, HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 200
     assert {e.split(":")[0] for e in refused.context["result"].errors} == {
         "Row 2, 统一社会信用代码",
@@ -884,7 +874,7 @@ def test_the_excel_import_takes_the_bureaus_correction_reason(client, health_use
     assert not Registration.objects.exists()
 
     client.force_login(health_user)
-    response = client.post(f"{ADMIN}import/", {"file": workbook([row])})
+    response = client.post(f"{ADMIN}import/", {"file": registration_workbook([row])})
     assert response.status_code == 302, response.context["result"].errors
     registration = Registration.objects.get()
     assert (registration.source, registration.correction_reason) == (RegistrationSource.EXCEL, REASON)
