@@ -19,6 +19,7 @@ from io import BytesIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from openpyxl import Workbook, load_workbook
 from playwright.sync_api import expect
 
@@ -227,7 +228,10 @@ def test_the_job_page_is_not_found_by_another_user(
 ):
     settings.IMPORT_BACKGROUND_ROWS = 300  # one row: run in this call, finished before anyone opens its page
     upload_file = SimpleUploadedFile("登记-市场监管局.xlsx", workbook_bytes([registration_row(1)]))
-    job = import_start(kind=REGISTRATION_IMPORT, actor=market_user, upload=upload_file)
+    # Started as from the Chinese admin (the job keeps the language it was started in; another
+    # test in this process may have left English active).
+    with translation.override("zh-hans"):
+        job = import_start(kind=REGISTRATION_IMPORT, actor=market_user, upload=upload_file)
     path = f"/imports/{job.pk}/"
 
     owner = Visit(browser.new_context(locale="zh-CN", viewport=WIDTHS["desktop"]), live_server, shot_dir)
