@@ -6,7 +6,7 @@ education bureau (kindergarten nursery classes). Street offices, registration
 authorities, institutions and API clients read.
 """
 
-from luchen_care.accounts.models import Role
+from luchen_care.accounts.models import Authority, Role
 
 from .models import InstitutionKind
 
@@ -46,6 +46,16 @@ def can_record_registration(user, authority=None) -> bool:
     if user.role == Role.REGISTRATION_AUTHORITY and user.authority:
         return authority in (None, user.authority)
     return False
+
+
+def recordable_authorities(user) -> list[str]:
+    """The authorities whose registrations ``user`` may record (the choices a form offers it)."""
+    return [authority for authority in Authority.values if can_record_registration(user, authority)]
+
+
+def can_correct_registration(user) -> bool:
+    """The health bureau (and superusers) may record a registration that does not match, with a reason."""
+    return bool(user and user.is_authenticated and user.sees_everything)
 
 
 def can_write_institution(user, *, kind, stored=None) -> bool:

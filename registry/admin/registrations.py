@@ -17,16 +17,16 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from luchen_care.accounts.models import Authority, Role
+from luchen_care.accounts.models import Authority
 from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.core.admin import BureauReadOnlyAdmin, ScopedHistoryAdmin, StaffAdminPermissions
 from luchen_care.core.imports import views as import_views
 from luchen_care.exchange.models import PushDelivery
 
-from ..forms.registrations import CORRECTION_FIELD, REGISTRATION_FIELDS, RegistrationForm, can_correct_registration
+from ..forms.registrations import CORRECTION_FIELD, REGISTRATION_FIELDS, RegistrationForm
 from ..imports import REGISTRATION_IMPORT
 from ..models import DigestRun, InboxEntry, Registration, RegistrationSource
-from ..permissions import can_record_registration
+from ..permissions import can_correct_registration, can_record_registration, recordable_authorities
 from ..selectors.policies import push_window_current
 from ..selectors.registrations import registration_sla_report, registrations_awaiting_filing
 from ..services.registrations import registration_record
@@ -60,9 +60,10 @@ class RegistrationAddForm(RegistrationForm, forms.ModelForm):
         self.fields["registered_on"].widget = AdminDateWidget()
         if not can_correct_registration(actor):
             del self.fields[CORRECTION_FIELD]  # the health bureau's alone
-        if actor is not None and actor.role == Role.REGISTRATION_AUTHORITY and actor.authority:
-            self.fields["authority"].choices = [(actor.authority, Authority(actor.authority).label)]
-            self.fields["authority"].initial = actor.authority
+        own = recordable_authorities(actor)
+        self.fields["authority"].choices = [(a, Authority(a).label) for a in own]
+        if len(own) == 1:
+            self.fields["authority"].initial = own[0]
 
     def registration_fields(self):
         """The service's input: the declaration's fields, as cleaned."""

@@ -28,10 +28,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from luchen_care.accounts.models import Authority
+from luchen_care.core.messages import NULL_CHARACTERS
 from luchen_care.core.policy import PolicyNotInForce
 
 from ..models import Institution, PushWindowPolicy, RegistrationKind, Street
-from ..permissions import can_record_registration
+from ..permissions import can_correct_registration, can_record_registration
 from ..selectors.policies import push_window_on
 from ..validators import normalize_credit_code, validate_credit_code
 
@@ -59,11 +60,6 @@ AUTHORITY_CODE_PREFIX = {
 # Registration and filing of childcare institutions (托育机构登记和备案办法) dates from 2019: an
 # earlier date is a typing error, and would count its deadline in a calendar nobody publishes.
 EARLIEST_REGISTERED_ON = datetime.date(2019, 1, 1)
-
-
-def can_correct_registration(user) -> bool:
-    """The health bureau (and superusers) may record a registration that does not match, with a reason."""
-    return bool(user and user.is_authenticated and user.sees_everything)
 
 
 def correction_reason_errors(actor, reason) -> list:
@@ -192,6 +188,8 @@ class StreetField(forms.ModelChoiceField):
         if isinstance(value, Street):
             return value
         code = str(value).strip()
+        if "\x00" in code:  # never sent to the database: PostgreSQL refuses a NUL in a string
+            raise ValidationError(NULL_CHARACTERS, code="null_characters_not_allowed")
         street = (self.lookups or RegistrationLookups()).street(code)
         if street is None:
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": code})

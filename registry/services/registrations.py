@@ -24,7 +24,6 @@ from ..forms.registrations import (
     CORRECTION_FIELD,
     REGISTRATION_FIELDS,
     RegistrationForm,
-    can_correct_registration,
     correction_reason_errors,
     registration_mismatches,
     registration_refusals,
@@ -39,7 +38,7 @@ from ..models import (
     RegistrationKind,
     RegistrationSource,
 )
-from ..permissions import can_record_registration
+from ..permissions import can_correct_registration, can_record_registration
 from .institutions import institution_save, institution_update
 from .push import registration_push_enqueue, registration_pushes_enqueue
 
@@ -249,6 +248,7 @@ def registration_record(
     reason = "" if correction_reason is None else str(correction_reason).strip()
     if (
         number
+        and "\x00" not in number  # the form refuses it below; the database must never see it
         and authority in Authority.values
         and can_record_registration(actor, authority)
         and not correction_reason_errors(actor, reason)

@@ -331,6 +331,39 @@ def test_post_errors_are_keyed_by_field(api, market_user):
     assert Registration.objects.count() == 0
 
 
+def test_post_refuses_a_null_character_with_a_message_that_names_it(api, market_user):
+    """PostgreSQL cannot store a NUL in text: it is refused on the field, in words that say what
+    to remove (Django's own catalogue calls it an "empty string"), and nothing is saved."""
+    api.force_authenticate(market_user)
+    for name, value in [("street_code", "330302\x00006"), ("registration_number", "AP\x009"), ("credit_code", "9\x00")]:
+        response = api.post(URL, fields(**{name: value}), format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert response.status_code == 400, (name, response.content[:300])
+        [message] = response.json()["error"]["fields"][name]
+        assert message == "不能包含空字符（\\0），请删除后重新提交。", (name, message)
+    assert Registration.objects.count() == 0 and Institution.objects.count() == 0
+
+
+def test_post_refuses_true_false_and_decimal_numbers_where_text_is_wanted(api, market_user):
+    api.force_authenticate(market_user)
+    for value, words in [(True, "true"), (1e308, "decimal"), (12.5, "decimal")]:
+        response = api.post(URL, fields(registration_number=value), format="json", HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 400
+        [message] = response.json()["error"]["fields"]["registration_number"]
+        assert words in message
+    # A whole number is a code JSON wrote as a number: it is read as its text.
+    accepted = api.post(URL, fields(registration_number=330302600000901), format="json")
+    assert accepted.status_code == 201
+    assert Registration.objects.get().registration_number == "330302600000901"
+
+
+def test_admin_add_refuses_a_null_character_in_the_street(client, market_user):
+    client.force_login(market_user)
+    response = client.post(f"{ADMIN}add/", admin_form(street_code="33\x00"))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["street_code"] == ["不能包含空字符（\\0），请删除后重新提交。"]
+    assert Registration.objects.count() == 0
+
+
 @pytest.mark.parametrize("registered_on", ["1901-01-01", "2018-12-31"])
 def test_post_refuses_a_date_before_registration_and_filing_began(api, market_user, registered_on):
     api.force_authenticate(market_user)

@@ -43,7 +43,8 @@ def form_serializer(form_class, name):
 def form_input(form_class, data) -> dict:
     """The request body ``data`` as the form's fields (others are ignored).
 
-    Numbers and booleans are passed as the text JSON wrote (a form field reads text). Raises a
+    Whole numbers are passed as the text JSON wrote (a form field reads text); true/false only to
+    a boolean field, and a decimal number only to a decimal or float field. Raises a
     DRF ``ValidationError`` for a body that is not a JSON object, and, keyed by field, for a value
     that is a list or an object where the form takes one plain value.
     """
@@ -54,12 +55,21 @@ def form_input(form_class, data) -> dict:
         if name not in data:
             continue
         value = data[name]
+        field = form_class.base_fields[name]
         if isinstance(value, list | dict):
             errors[name] = [_("Send one value, not a list or an object.")]
         elif isinstance(value, bool):
-            values[name] = "true" if value else "false"  # as JSON wrote it: a form field reads text
-        elif isinstance(value, int | float):
-            values[name] = str(value)
+            if isinstance(field, forms.BooleanField | forms.NullBooleanField):
+                values[name] = value
+            else:
+                errors[name] = [_("Send text here, not true or false.")]
+        elif isinstance(value, float):
+            if isinstance(field, forms.DecimalField | forms.FloatField):
+                values[name] = str(value)
+            else:  # a code or a number of things is never a fraction, and 1e308 is no registration number
+                errors[name] = [_("Send text or a whole number here, not a decimal number.")]
+        elif isinstance(value, int):
+            values[name] = str(value)  # a code sent as a number, as JSON wrote it: a form field reads text
         else:
             values[name] = value
     if errors:
