@@ -236,6 +236,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Excel imports (luchen_care.core.imports) -----------------------------------
+# The largest upload accepted; 5,000 filled rows of the registration template are about 0.2 MB.
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+
 # --- Push of registrations to the health bureau (plan task 20) ---------------
 HEALTH_BUREAU_PUSH_URL = env.str("HEALTH_BUREAU_PUSH_URL", default="")
 HEALTH_BUREAU_PUSH_SECRET = env.str("HEALTH_BUREAU_PUSH_SECRET", default="")

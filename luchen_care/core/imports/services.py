@@ -25,6 +25,12 @@ def background_threshold():
     return int(getattr(settings, "IMPORT_BACKGROUND_ROWS", 300))
 
 
+def max_upload_bytes():
+    """The largest upload accepted (``IMPORT_MAX_UPLOAD_BYTES``, 10 MB by default; 5,000 rows of the
+    registration template are about 0.2 MB, 3.3 MB unpacked)."""
+    return int(getattr(settings, "IMPORT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
+
+
 def _uploaded_name(upload):
     return os.path.basename(getattr(upload, "name", "") or "") or "import.xlsx"
 
@@ -34,12 +40,17 @@ def import_start(*, kind: ImportKind, actor, upload) -> ImportJob:
     """Record an import job for ``upload`` by ``actor`` and run it.
 
     What it changes in the world:
-    - a file that cannot be imported at all (not an .xlsx, empty, a wrong header, more than
-      ``kind.max_rows`` rows) raises ``FileRefused`` and changes nothing;
+    - a file that cannot be imported at all (not an .xlsx, empty, larger than
+      ``max_upload_bytes()``, damaged, no data sheet, a wrong header, more than ``kind.max_rows``
+      rows) raises ``FileRefused`` and changes nothing;
     - otherwise an ``ImportJob`` is saved (the file kept, ``actor`` as its creator, the active
       language for its report). A file of at most ``background_threshold()`` rows is run here
       (``import_job_run``); a larger one is enqueued on commit as a Celery job and the caller
       returns at once (with the embedded default, tasks in-process, it runs at the commit).
+      If the job cannot be enqueued (the broker is down), it is marked ``failed`` at once with a
+      message to try again later, nothing imported: a job never waits as ``queued`` for a message
+      that was never sent (there is no beat re-enqueueing queued jobs), and the user who is sent
+      to its page reads why.
 
     Raises ``PermissionDenied`` if ``actor`` may not import ``kind``.
     """
@@ -47,6 +58,11 @@ def import_start(*, kind: ImportKind, actor, upload) -> ImportJob:
         raise PermissionDenied(_("You may not import these records."))
     if upload is None or not getattr(upload, "size", 1):
         raise FileRefused(_("The file is empty: choose the filled-in template."))
+    if upload.size > max_upload_bytes():
+        raise FileRefused(
+            _("The file is larger than %(mb)d MB; a filled-in template is far smaller. Check the file, or split it.")
+            % {"mb": max(1, max_upload_bytes() // (1024 * 1024))}
+        )
     rows = read_rows(kind, upload)
     upload.seek(0)
     job = ImportJob(
@@ -61,12 +77,26 @@ def import_start(*, kind: ImportKind, actor, upload) -> ImportJob:
     job.full_clean()
     job.save()
     if job.background:
-        from ..tasks import import_job_run_task  # noqa: PLC0415  (a service enqueues its own app's task on commit)
-
-        transaction.on_commit(lambda: import_job_run_task.delay(str(job.pk)))
+        transaction.on_commit(lambda: _enqueue(job), robust=True)
     else:
         import_job_run(job=job, rows=rows)
     return job
+
+
+def _enqueue(job):
+    """Send ``job`` to a Celery worker; if the message cannot be sent, the job fails now (see
+    ``import_start``) rather than stay queued with no message behind it."""
+    from ..tasks import import_job_run_task  # noqa: PLC0415  (a service enqueues its own app's task on commit)
+
+    try:
+        import_job_run_task.delay(str(job.pk))
+    except Exception:
+        logger.exception("import job %s (%s) could not be enqueued", job.pk, job.kind)
+        with translation.override(job.language or settings.LANGUAGE_CODE):
+            message = _("The import could not be started; nothing was imported. Try again later.")
+            report = {"errors": [_entry(message)]}
+        now = timezone.now()
+        ImportJob.objects.filter(pk=job.pk, status=S.QUEUED).update(status=S.FAILED, report=report, finished_at=now)
 
 
 def _publish(job, *, live=False, **fields):

@@ -4,7 +4,7 @@
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -94,12 +94,20 @@ def import_job_page(request, pk):
     return TemplateResponse(request, "core/imports/job.html", context)
 
 
+def _json_error(code, message, status):
+    """An error in the API's shape (``luchen_care.core.api.errors``): code, message, fields."""
+    return JsonResponse({"error": {"code": code, "message": str(message), "fields": {}}}, status=status)
+
+
 def import_job_status(request, pk):
-    """The job's figures as JSON, for the page's progress bar."""
+    """The job's figures as JSON, for the page's progress bar; its errors (401 logged out, 404 no
+    such job or another user's) are JSON too, in the API's error shape."""
     if not request.user.is_authenticated:
-        return JsonResponse({"error": {"code": "not_authenticated", "message": _("Log in first."), "fields": {}}},
-                            status=401)  # fmt: skip
-    job = _visible_job(request, pk)
+        return _json_error("not_authenticated", _("Log in first."), 401)
+    try:
+        job = _visible_job(request, pk)
+    except Http404:
+        return _json_error("not_found", _("There is no such import job."), 404)
     report = ImportReport(job)
     return JsonResponse(
         {

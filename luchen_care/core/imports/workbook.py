@@ -2,8 +2,10 @@
 
 import datetime
 import zipfile
+import zlib
 from dataclasses import dataclass
 from io import BytesIO
+from xml.etree import ElementTree
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
@@ -130,66 +132,136 @@ def _cell_value(column, value, labels):
     return text
 
 
+# Reading is bounded whatever the file declares: openpyxl's read-only mode pads every missing row up
+# to the sheet's declared dimension and every row to its declared width, so a 5 KB file declaring
+# A1:XFD1048576 would otherwise be 17 billion empty cells.
+# - the header is read over its first HEADER_COLUMNS columns, the rows only over the header's columns;
+# - the data ends at EMPTY_ROWS_END consecutive empty rows (the template has a few hundred
+#   formatted rows; a person does not leave a thousand empty rows inside a list, so a cell after
+#   that is a stray one, and it is not read);
+# - more than ``kind.max_rows`` filled rows are refused as soon as the next one is seen;
+# - the .xlsx (a zip) may not unpack to more than MAX_UNPACKED_BYTES, nor at an absurd ratio
+#   (above MAX_RATIO once it unpacks to more than RATIO_FLOOR bytes), before anything is parsed.
+HEADER_COLUMNS = 100
+EMPTY_ROWS_END = 1000
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+RATIO_FLOOR = 10 * 1024 * 1024
+MAX_RATIO = 100
+
+# What openpyxl and the XML parser it uses here (xml.etree: lxml is not installed) raise for a
+# damaged file while the sheet is parsed, lazily, as its rows are read: a numeric cell holding text
+# (ValueError), truncated XML or a forbidden character such as &#0; (ParseError), a damaged zip
+# member (BadZipFile, zlib.error, EOFError).
+_DAMAGED = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+    ElementTree.ParseError,
+)
+
+
+def _not_the_template():
+    return FileRefused(
+        _("This is not an Excel (.xlsx) file made from the template; download the template and fill it in.")
+    )
+
+
+def _check_archive(file):
+    """Refuse a zip that would unpack to too much (a zip bomb) before openpyxl opens it."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _not_the_template() from exc
+    unpacked = sum(member.file_size for member in members)
+    packed = sum(member.compress_size for member in members) or 1
+    if unpacked > MAX_UNPACKED_BYTES or (unpacked > RATIO_FLOOR and unpacked / packed > MAX_RATIO):
+        raise FileRefused(
+            _("The file unpacks to far more data than a filled-in template; download the template and fill it in.")
+        )
+    if hasattr(file, "seek"):
+        file.seek(0)
+
+
 def read_rows(kind: ImportKind, file) -> list[Row]:
     """Every filled row of ``file``'s data sheet, as the input declaration receives it.
 
-    Raises ``FileRefused`` for a file that is not an .xlsx, has no data sheet header the kind
-    knows, lacks a required column, has no filled row, or has more than ``kind.max_rows``.
-    Empty rows are skipped (their numbers are kept, so reports match what Excel shows).
+    Raises ``FileRefused`` for a file that is not an .xlsx (or is damaged, or unpacks to far too
+    much), has no data sheet ``kind.sheet``, lacks a required column, has no filled row, or has
+    more than ``kind.max_rows``. Empty rows are skipped (their numbers are kept, so reports match
+    what Excel shows); the data ends at ``EMPTY_ROWS_END`` consecutive empty rows. What is read is
+    bounded by the header's columns and ``kind.max_rows``, never by what the sheet declares.
     """
     if hasattr(file, "seek"):
         file.seek(0)
+    _check_archive(file)
     try:
         wb = load_workbook(file, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, IndexError) as exc:
-        raise FileRefused(
-            _("This is not an Excel (.xlsx) file made from the template; download the template and fill it in.")
-        ) from exc
+        raise _not_the_template() from exc
     except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
-        raise FileRefused(
-            _("This is not an Excel (.xlsx) file made from the template; download the template and fill it in.")
-        ) from exc
+        raise _not_the_template() from exc
     try:
-        ws = wb[kind.sheet] if kind.sheet in wb.sheetnames else wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header = [cell_text(v) for v in next(rows, ())]
-        positions, missing = {}, []
-        for column in kind.columns:
-            if column.header in header:
-                positions[column.field] = header.index(column.header)
-            elif column.required:
-                missing.append(column.header)
-        if missing:
+        if kind.sheet not in wb.sheetnames:
             raise FileRefused(
-                *(
-                    _("Row 1: the column “%(column)s” is missing; use the template.") % {"column": header_}
-                    for header_ in missing
-                )
+                _("The sheet “%(sheet)s” is missing; use the template and fill in that sheet.") % {"sheet": kind.sheet}
             )
-        labels = {
-            column.field: {text: value for value, label in column.choice_pairs() for text in (label, value)}
-            for column in kind.columns
-            if column.choices is not None
-        }
-        found = []
-        for number, values in enumerate(rows, start=2):
-            if not values or not any(cell_text(v) for v in values):
-                continue
-            if len(found) == kind.max_rows:
-                raise FileRefused(
-                    _("The file has more than %(n)d rows; split it into files of at most %(n)d rows.")
-                    % {"n": kind.max_rows}
-                )
-            data = {}
-            for column in kind.columns:
-                index = positions.get(column.field)
-                value = values[index] if index is not None and index < len(values) else None
-                data[column.field] = _cell_value(column, value, labels.get(column.field))
-            found.append(Row(number, data))
+        found = _read_sheet(kind, wb[kind.sheet])
+    except _DAMAGED as exc:
+        raise _not_the_template() from exc
     finally:
         wb.close()
     if not found:
         raise FileRefused(
             _("The file has no rows to import: fill in the data sheet “%(sheet)s”.") % {"sheet": kind.sheet}
         )
+    return found
+
+
+def _read_sheet(kind, ws):
+    first = next(ws.iter_rows(min_row=1, max_row=1, max_col=HEADER_COLUMNS, values_only=True), ())
+    header = [cell_text(v) for v in first]
+    positions, missing = {}, []
+    for column in kind.columns:
+        if column.header in header:
+            positions[column.field] = header.index(column.header)
+        elif column.required:
+            missing.append(column.header)
+    if missing:
+        raise FileRefused(
+            *(
+                _("Row 1: the column “%(column)s” is missing; use the template.") % {"column": header_}
+                for header_ in missing
+            )
+        )
+    labels = {
+        column.field: {text: value for value, label in column.choice_pairs() for text in (label, value)}
+        for column in kind.columns
+        if column.choices is not None
+    }
+    width = max(positions.values(), default=0) + 1
+    found, empty = [], 0
+    for number, values in enumerate(ws.iter_rows(min_row=2, max_col=width, values_only=True), start=2):
+        if not values or not any(cell_text(v) for v in values):
+            empty += 1
+            if empty >= EMPTY_ROWS_END:
+                break
+            continue
+        empty = 0
+        if len(found) == kind.max_rows:
+            raise FileRefused(
+                _("The file has more than %(n)d rows; split it into files of at most %(n)d rows.")
+                % {"n": kind.max_rows}
+            )
+        data = {}
+        for column in kind.columns:
+            index = positions.get(column.field)
+            value = values[index] if index is not None and index < len(values) else None
+            data[column.field] = _cell_value(column, value, labels.get(column.field))
+        found.append(Row(number, data))
     return found
