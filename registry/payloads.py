@@ -97,18 +97,30 @@ def registration_label(registration) -> str:
     )
 
 
+# What a free-text value (a name, a registration number) could do in the group chat's markdown:
+# become a link or an image, start a heading or a list on a line of its own, turn bold. Each is
+# shown as its full-width twin, which reads the same to a person and means nothing to markdown.
+_MARKDOWN_PLAIN = str.maketrans({"[": "［", "]": "］", "*": "＊", "`": "｀", "<": "＜", ">": "＞", "#": "＃",
+                                 "|": "｜", "\\": "＼", "\n": " ", "\r": " "})  # fmt: skip
+
+
+def _plain(value) -> str:
+    """``value`` as text that DingTalk's markdown shows as it is."""
+    return str(value).translate(_MARKDOWN_PLAIN)
+
+
 def registration_markdown(registration) -> tuple[str, str]:
     """(title, markdown text) of the DingTalk notice for one registration."""
     institution = registered_institution(registration)
-    title = f"登记推送：{institution['name']}"
+    title = f"登记推送：{_plain(institution['name'])}"
     provisional = "（暂定）" if registration.push_deadline_provisional else ""
     text = "\n".join(
         [
             f"#### 鹿城托育：{registration.get_kind_display()}",
-            f"- 机构：{institution['name']}",
+            f"- 机构：{_plain(institution['name'])}",
             f"- 统一社会信用代码：{institution['credit_code']}",
             f"- 登记机关：{registration.get_authority_display()}",
-            f"- 登记编号：{registration.registration_number}",
+            f"- 登记编号：{_plain(registration.registration_number)}",
             f"- 登记日期：{_date(registration.registered_on)}",
             f"- 推送期限：{_date(registration.push_deadline)}{provisional}",
             "",
@@ -130,8 +142,8 @@ def digest_markdown(run, registrations) -> tuple[str, str]:
     lines = [f"#### {title}", summary, ""]
     for registration in registrations[:DIGEST_MARKDOWN_LIMIT]:
         lines.append(
-            f"- {registered_institution(registration)['name']}（{registration.get_authority_display()} "
-            f"{registration.registration_number}），期限 {_date(registration.push_deadline)}"
+            f"- {_plain(registered_institution(registration)['name'])}（{registration.get_authority_display()} "
+            f"{_plain(registration.registration_number)}），期限 {_date(registration.push_deadline)}"
         )
     if len(registrations) > DIGEST_MARKDOWN_LIMIT:
         lines.append(f"- ……其余 {len(registrations) - DIGEST_MARKDOWN_LIMIT} 条见平台“逾期推送日报”")
