@@ -2,11 +2,9 @@
 migrate, then import a workbook above the background threshold through the admin's import page.
 Prints one JSON line: what the user saw and what was recorded."""
 
-import datetime
 import json
 import os
 import sys
-from io import BytesIO
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -17,16 +15,13 @@ import django  # noqa: E402
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
-from openpyxl import Workbook  # noqa: E402
 
 from luchen_care.accounts.models import Authority, Role, User  # noqa: E402
 from luchen_care.core.models import ImportJob  # noqa: E402
-from registry.imports import COLUMNS, DATA_SHEET  # noqa: E402
 from registry.models import Registration  # noqa: E402
-from registry.validators import uscc_check_character  # noqa: E402
+from tests.registry.factories import registration_rows, registration_workbook  # noqa: E402
 
 call_command("migrate", verbosity=0, interactive=False)
 user = User.objects.create_user(
@@ -34,22 +29,13 @@ user = User.objects.create_user(
     authority=Authority.MARKET_REGULATION,
 )  # fmt: skip
 rows = int(sys.argv[1])
-wb = Workbook()
-ws = wb.active
-ws.title = DATA_SHEET
-ws.append([header for _n, header, _w, _note in COLUMNS])
-for n in range(rows):
-    body = f"91330302{n:09d}A"[:17]
-    code = body + uscc_check_character(body)
-    ws.append(["市场监管局", f"SQLITE-{n:06d}", datetime.date(2026, 2, 13), "新设登记", code,
-               f"鹿城区笔记本托育中心{n}号", "五马街道", "温州市鹿城区解放街1号", "王晓燕", ""])  # fmt: skip
-buffer = BytesIO()
-wb.save(buffer)
+filled = registration_rows(rows, number_prefix="SQLITE-", name_prefix="鹿城区笔记本托育中心", check_letter="A")
+upload = registration_workbook(filled, name="laptop.xlsx")
 
 client = Client(HTTP_HOST="127.0.0.1")
 client.force_login(user)
 response = client.post(
-    "/admin/registry/registration/import/", {"file": SimpleUploadedFile("laptop.xlsx", buffer.getvalue())}
+    "/admin/registry/registration/import/", {"file": upload}
 )
 job = ImportJob.objects.get()
 status = client.get(f"/imports/{job.pk}/status/").json()

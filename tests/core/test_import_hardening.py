@@ -36,16 +36,6 @@ SHEET = "xl/worksheets/sheet1.xml"
 UPLOAD = "/admin/registry/registration/import/"
 
 
-@pytest.fixture
-def owner(db):
-    return UserFactory(username="importer", role=Role.HEALTH_BUREAU)
-
-
-@pytest.fixture
-def market(db):
-    return UserFactory(username="market", role=Role.REGISTRATION_AUTHORITY, authority=Authority.MARKET_REGULATION)
-
-
 def rezipped(upload, edit, *, extra=None):
     """``upload`` (an .xlsx) with its data sheet's XML passed through ``edit``; ``extra`` adds members."""
     source = zipfile.ZipFile(io.BytesIO(upload.read()))
@@ -72,7 +62,7 @@ def huge_dimension(xml):
 # --- 1. a tiny file that declares a huge sheet ---------------------------------------------------
 
 
-def test_a_tiny_file_declaring_the_largest_sheet_is_read_in_bounded_rows(owner, media, monkeypatch):
+def test_a_tiny_file_declaring_the_largest_sheet_is_read_in_bounded_rows(health_user, media, monkeypatch):
     upload = rezipped(xlsx(rows_of(1)), huge_dimension)
     assert upload.size < 10_000
     read = []
@@ -85,7 +75,7 @@ def test_a_tiny_file_declaring_the_largest_sheet_is_read_in_bounded_rows(owner, 
 
     monkeypatch.setattr(_read_only.ReadOnlyWorksheet, "_cells_by_row", counted)
 
-    job = import_start(kind=KIND, actor=owner, upload=upload)
+    job = import_start(kind=KIND, actor=health_user, upload=upload)
 
     job.refresh_from_db()
     assert (job.status, job.rows_total) == (ImportJobStatus.IMPORTED, 1), job.report
@@ -94,43 +84,43 @@ def test_a_tiny_file_declaring_the_largest_sheet_is_read_in_bounded_rows(owner, 
     assert max(read[1:]) == 3  # rows are read over the header's three columns, not 16,384
 
 
-def test_the_data_ends_after_a_long_run_of_empty_rows(owner, media):
+def test_the_data_ends_after_a_long_run_of_empty_rows(health_user, media):
     far = workbook.EMPTY_ROWS_END + 10
     rows = [*rows_of(2), *([[None, None, None]] * far), *rows_of(1, start=rows_of(3)[2][0])]
-    job = import_start(kind=KIND, actor=owner, upload=xlsx(rows))
+    job = import_start(kind=KIND, actor=health_user, upload=xlsx(rows))
     job.refresh_from_db()
     assert (job.status, job.rows_total) == (ImportJobStatus.IMPORTED, 2)
 
 
-def test_more_rows_than_allowed_are_refused(owner, media):
+def test_more_rows_than_allowed_are_refused(health_user, media):
     with pytest.raises(FileRefused) as refused:
-        import_start(kind=KIND, actor=owner, upload=xlsx(rows_of(400)))
+        import_start(kind=KIND, actor=health_user, upload=xlsx(rows_of(400)))
     assert refused.value.messages == ["文件超过50行，请拆分为每个不超过50行的文件后分批导入。"]
     assert not ImportJob.objects.exists() and not WorkdayOverride.objects.exists()
 
 
-def test_an_upload_larger_than_the_setting_is_refused_in_chinese(owner, media, settings):
+def test_an_upload_larger_than_the_setting_is_refused_in_chinese(health_user, media, settings):
     settings.IMPORT_MAX_UPLOAD_BYTES = 2 * 1024 * 1024
     upload = rezipped(xlsx(rows_of(2)), lambda xml: xml, extra={"xl/media/photo.bin": os.urandom(3 * 1024 * 1024)})
     with pytest.raises(FileRefused) as refused:
-        import_start(kind=KIND, actor=owner, upload=upload)
+        import_start(kind=KIND, actor=health_user, upload=upload)
     assert refused.value.messages == ["文件大于 2 MB，填好的模板远小于此，请检查文件或拆分后上传。"]
     assert not ImportJob.objects.exists() and not WorkdayOverride.objects.exists()
 
 
-def test_a_zip_that_unpacks_to_too_much_is_refused_before_it_is_parsed(owner, media):
+def test_a_zip_that_unpacks_to_too_much_is_refused_before_it_is_parsed(health_user, media):
     zeros = b"\0" * (workbook.MAX_UNPACKED_BYTES + 1)
     upload = rezipped(xlsx(rows_of(2)), lambda xml: xml, extra={"xl/media/zeros.bin": zeros})
     assert upload.size < 1024 * 1024
     with pytest.raises(FileRefused) as refused:
-        import_start(kind=KIND, actor=owner, upload=upload)
+        import_start(kind=KIND, actor=health_user, upload=upload)
     assert refused.value.messages == ["该文件解压后的数据量远超填好的模板，请下载模板填写后再上传。"]
     assert not ImportJob.objects.exists() and not WorkdayOverride.objects.exists()
 
 
-def test_the_huge_sheet_through_the_admin_upload_is_answered_and_saves_nothing_extra(client, market, media):
+def test_the_huge_sheet_through_the_admin_upload_is_answered_and_saves_nothing_extra(client, market_user, media):
     upload = rezipped(registration_workbook([]), huge_dimension)
-    client.force_login(market)
+    client.force_login(market_user)
     response = client.post(UPLOAD, {"file": upload})
     assert response.status_code == 200
     assert "文件中没有可导入的数据行：请在“登记数据”工作表中填写。" in response.content.decode()
@@ -152,10 +142,10 @@ DAMAGED = {
 
 
 @pytest.mark.parametrize("edit", DAMAGED.values(), ids=DAMAGED.keys())
-def test_a_damaged_sheet_is_refused_on_the_upload_page_and_saves_nothing(client, market, media, edit):
+def test_a_damaged_sheet_is_refused_on_the_upload_page_and_saves_nothing(client, market_user, media, edit):
     row = ["市场监管局", "DMG-1", "2026-02-13", "新设登记", make_credit_code(1)]
     upload = rezipped(registration_workbook([row]), edit)
-    client.force_login(market)
+    client.force_login(market_user)
     response = client.post(UPLOAD, {"file": upload})
     assert response.status_code == 200
     assert NOT_THE_TEMPLATE in response.content.decode()
@@ -165,9 +155,9 @@ def test_a_damaged_sheet_is_refused_on_the_upload_page_and_saves_nothing(client,
 # --- 5. no data sheet -----------------------------------------------------------------------------------
 
 
-def test_a_file_without_the_data_sheet_says_which_sheet_is_missing(owner, media):
+def test_a_file_without_the_data_sheet_says_which_sheet_is_missing(health_user, media):
     with pytest.raises(FileRefused) as refused:
-        import_start(kind=KIND, actor=owner, upload=xlsx(rows_of(2), sheet="封面"))
+        import_start(kind=KIND, actor=health_user, upload=xlsx(rows_of(2), sheet="封面"))
     assert refused.value.messages == ["文件中没有“调整数据”工作表，请使用模板并在该工作表中填写。"]
     assert not ImportJob.objects.exists()
 
@@ -175,8 +165,8 @@ def test_a_file_without_the_data_sheet_says_which_sheet_is_missing(owner, media)
 # --- 4. the JSON status answers 404 as JSON ------------------------------------------------------------
 
 
-def test_the_status_of_a_job_not_yours_is_a_json_404(client, owner, media):
-    job = import_start(kind=KIND, actor=owner, upload=xlsx(rows_of(1)))
+def test_the_status_of_a_job_not_yours_is_a_json_404(client, health_user, media):
+    job = import_start(kind=KIND, actor=health_user, upload=xlsx(rows_of(1)))
     client.force_login(UserFactory(username="colleague", role=Role.HEALTH_BUREAU))
     for url in (f"/imports/{job.pk}/status/", f"/imports/{'0' * 8}-0000-0000-0000-{'0' * 12}/status/"):
         response = client.get(url)

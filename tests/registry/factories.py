@@ -199,3 +199,14 @@ def registration_workbook(rows, name="registrations.xlsx"):
     buffer = BytesIO()
     wb.save(buffer)
     return SimpleUploadedFile(name, buffer.getvalue())
+
+
+def registration_rows(count, *, number_prefix, name_prefix, check_letter="A"):
+    """``count`` rows of new registrations of the market regulator, as a user fills the template in."""
+    rows = []
+    for n in range(count):
+        body = f"91330302{n:09d}{check_letter}"[:17]
+        rows.append(["市场监管局", f"{number_prefix}{n:06d}", datetime.date(2026, 2, 13), "新设登记",
+                     body + uscc_check_character(body), f"{name_prefix}{n}号", "五马街道", "温州市鹿城区解放街1号",
+                     "王晓燕", ""])  # fmt: skip
+    return rows
