@@ -30,6 +30,10 @@ TREE = {
     "luchen_care/accounts/models.py": "",
     "luchen_care/core/__init__.py": "",
     "luchen_care/core/admin.py": "",
+    "luchen_care/core/imports/__init__.py": "",
+    "luchen_care/core/imports/selectors.py": "",
+    "luchen_care/core/imports/services.py": "from luchen_care.core.imports import selectors\n",
+    "luchen_care/core/imports/views.py": "from luchen_care.core.imports import selectors, services\n",
     "luchen_care/workdays/__init__.py": "",
     "luchen_care/workdays/signals.py": "",
     "luchen_care/workdays/services.py": "from luchen_care.workdays import signals\n",
@@ -83,6 +87,7 @@ VIOLATIONS = {
         ("registry/services.py", "from registry import admin\n"),
         ("registry/selectors.py", "import registry.api\n"),
         ("luchen_care/exchange/selectors.py", "from luchen_care.exchange import tasks\n"),
+        ("luchen_care/core/imports/services.py", "from luchen_care.core.imports import views\n"),
     ],
 }
 
