@@ -63,10 +63,6 @@ class Scope:
     institutions: frozenset = frozenset()
 
     @property
-    def everything(self):
-        return self.reach == Reach.EVERYTHING
-
-    @property
     def district_wide(self):
         """A district bureau: its rows lie across every street and authority (all of them, or its kinds).
 
@@ -131,7 +127,6 @@ class ScopePath:
     """
 
     INSTITUTION_LEVEL, DISTRICT, SUBJECT = "institution", "district", "subject"
-    PARTS = ("institution", "head_office", "street", "kind", "authority")
 
     def __init__(self, *, institution="", head_office="", street="", kind="", authority=""):
         self.level = self.INSTITUTION_LEVEL
