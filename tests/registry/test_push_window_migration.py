@@ -14,7 +14,7 @@ AFTER = [("registry", "0013_registration_push_rule_required")]
 
 @pytest.fixture(autouse=True)
 def _back_to_the_latest_schema():
-    """The test leaves the schema at 0013; later migrations (0014 onward) are put back after it."""
+    """The test leaves the schema at 0013; every later migration is put back after it."""
     yield
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
