@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "luchen_care.core",
+    "luchen_care.regions",
     "luchen_care.accounts",
     "luchen_care.workdays",
     "luchen_care.exchange",

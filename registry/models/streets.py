@@ -9,23 +9,43 @@ from luchen_care.core.models import AuditedModel
 
 
 class Street(models.Model):
-    """One of Lucheng's 12 streets (街道) and 2 towns (镇), keyed by its NBS code."""
+    """A street (街道), town (镇) or township (乡) of a county, keyed by its NBS code.
+
+    Loaded with its county from the national division table (``manage.py region add <code>``).
+    """
 
     class Kind(models.TextChoices):
         STREET = "street", _("Street")
         TOWN = "town", _("Town")
+        TOWNSHIP = "township", _("Township")
 
+    county = models.ForeignKey(
+        "regions.County", verbose_name=_("county"), on_delete=models.PROTECT, related_name="streets"
+    )
     code = models.CharField(_("NBS code"), max_length=12, unique=True)
-    name = models.CharField(_("name"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=50)
     kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.STREET)
 
     class Meta:
         ordering = ["code"]
         verbose_name = _("street or town")
         verbose_name_plural = _("streets and towns")
+        constraints = [
+            # Two counties may each have a 城关镇; one county never has two.
+            models.UniqueConstraint(fields=["county", "name"], name="uniq_street_name_in_county"),
+        ]
 
     def __str__(self):
         return self.name
+
+    @staticmethod
+    def kind_of(name) -> str:
+        """The kind a division name says: …镇 a town, …乡 a township, anything else a street."""
+        if name.endswith("镇"):
+            return Street.Kind.TOWN
+        if name.endswith("乡"):
+            return Street.Kind.TOWNSHIP
+        return Street.Kind.STREET
 
     def current_population(self):
         latest = self.populations.order_by("-year").first()

@@ -1,14 +1,14 @@
-"""Writes to streets' reference data: the under-3 population figures."""
+"""Writes to streets' reference data: a county's streets from the division table, their under-3 population figures."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from luchen_care.accounts.permissions import administers_district
+from luchen_care.regions.division import vendored_table
+from luchen_care.regions.services import county_add
 
-from ..models import (
-    StreetPopulation,
-)
+from ..models import Street, StreetPopulation
 
 
 @transaction.atomic
@@ -25,3 +25,33 @@ def street_population_save(*, population: StreetPopulation, actor) -> StreetPopu
     population.full_clean()
     population.save()
     return population
+
+
+@transaction.atomic
+def county_streets_load(*, code, table=None, allow_development_zone=False) -> dict:
+    """Record the county ``code`` and its streets, towns and townships from the division table.
+
+    Idempotent: a street already recorded with its code is left as it is, whatever its name
+    now (a renamed division is the bureau's to apply, after ``region diff``), so a second run
+    changes nothing. A code recorded under another county is refused. Returns what it did:
+    ``{"county": County, "county_created": bool, "created": [Street], "kept": [Street]}``.
+    """
+    table = table or vendored_table()
+    county, county_created = county_add(code=code, table=table, allow_development_zone=allow_development_zone)
+    townships = table.townships_of(county.code)
+    known = {street.code: street for street in Street.objects.filter(code__in=[t.code for t in townships])}
+    created, kept = [], []
+    for township in townships:
+        street = known.get(township.code)
+        if street is not None:
+            if street.county_id != county.pk:
+                raise ValidationError(
+                    _("Street %(code)s is already recorded under another county.") % {"code": township.code}
+                )
+            kept.append(street)
+            continue
+        street = Street(county=county, code=township.code, name=township.name, kind=Street.kind_of(township.name))
+        street.full_clean()
+        street.save()
+        created.append(street)
+    return {"county": county, "county_created": county_created, "created": created, "kept": kept}
