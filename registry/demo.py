@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from luchen_care.accounts.models import Authority, Role, User
+from luchen_care.accounts.models import COUNTY_ROLES, STAFF_ROLES, Authority, Role, User
+from luchen_care.regions.models import County
 
 from .models import (
     ClassType,
@@ -32,10 +33,20 @@ from .services.institutions import (
     institution_suspend,
 )
 from .services.registrations import registration_record
+from .services.streets import county_streets_load
 from .validators import USCC_ALPHABET, uscc_check_character
 
 DEMO_PASSWORD = "Lucheng-demo-2026"
 WUMA = "330302006"
+# The demo's counties: Lucheng, and 龙湾区 of the same city with a few institutions of its own.
+DEMO_COUNTY, SECOND_COUNTY = "330302", "330303"
+SECOND_COUNTY_KINDS = [
+    InstitutionKind.STANDALONE,
+    InstitutionKind.NURSERY_CLASS,
+    InstitutionKind.COMMUNITY,
+    InstitutionKind.FAMILY,
+    InstitutionKind.STANDALONE,
+]
 CHAIN_BRANCHES = (12, 20)
 
 # (username, role, extra fields, display name)
@@ -49,6 +60,9 @@ DEMO_USERS = [
     ("wuma", Role.STREET_OFFICE, {"street_code": WUMA}, "五马街道办事处"),
     ("institution", Role.INSTITUTION, {"institution_head": True}, "贝乐托育（连锁总部）"),
     ("api", Role.API_CLIENT, {}, "区大数据管理中心"),
+    # The second county of the same city, and the city's commission that follows both.
+    ("longwan", Role.HEALTH_BUREAU, {"county": SECOND_COUNTY}, "龙湾区卫生健康局"),
+    ("wenzhou", Role.CITY_HEALTH_COMMISSION, {"city_code": "3303"}, "温州市卫生健康委员会"),
 ]
 
 # Invented demo figures, not official statistics; the bureau enters the real ones.
@@ -120,8 +134,8 @@ KIND_PLAN = (
 )
 
 
-def _credit_code(rng, first, second):
-    body = f"{first}{second}330302" + "".join(rng.choice(USCC_ALPHABET) for _ in range(9))
+def _credit_code(rng, first, second, county_code):
+    body = f"{first}{second}{county_code}" + "".join(rng.choice(USCC_ALPHABET) for _ in range(9))
     return body + uscc_check_character(body)
 
 
@@ -144,15 +158,16 @@ def _institution_spec(rng, index, kind, street):
     if kind == InstitutionKind.FAMILY and index % 4 == 1:
         first, second = "Y", "1"  # a valid code that starts with a letter
     short = street.name.removesuffix("街道").removesuffix("镇")
+    county, city = street.county.name, street.county.city_name
     names = {
-        InstitutionKind.STANDALONE: f"温州市鹿城区{brand}托育有限公司{short}园",
-        InstitutionKind.NURSERY_CLASS: f"温州市鹿城区{short}{brand}幼儿园（托班）",
-        InstitutionKind.COMMUNITY: f"鹿城区{short}{brand}社区嵌入式托育中心",
+        InstitutionKind.STANDALONE: f"{city}{county}{brand}托育有限公司{short}园",
+        InstitutionKind.NURSERY_CLASS: f"{city}{county}{short}{brand}幼儿园（托班）",
+        InstitutionKind.COMMUNITY: f"{county}{short}{brand}社区嵌入式托育中心",
         InstitutionKind.EMPLOYER: f"{brand}集团职工托育园（{short}）",
         InstitutionKind.FAMILY: f"{short}{brand}家庭托育点",
     }
     if kind == InstitutionKind.STANDALONE and not for_profit:
-        names[kind] = f"温州市鹿城区{brand}托育服务中心（{short}）"
+        names[kind] = f"{city}{county}{brand}托育服务中心（{short}）"
     if kind == InstitutionKind.FAMILY:
         classes = [{"class_type": ClassType.MIXED, "class_count": 1, "capacity": 5}]
     elif kind == InstitutionKind.NURSERY_CLASS:
@@ -180,14 +195,14 @@ def _institution_spec(rng, index, kind, street):
     )[0]
     fields = {
         "name": names[kind],
-        "credit_code": _credit_code(rng, first, second),
+        "credit_code": _credit_code(rng, first, second, street.county.code),
         "kind": kind,
         "ownership": ownership,
         "for_profit": for_profit,
         "inclusive": ownership == Ownership.PUBLIC or rng.random() < 0.45,
         "registration_authority": authority,
         "street": street,
-        "address": f"温州市鹿城区{street.name}{rng.choice(ROADS)}{rng.randint(1, 399)}号",
+        "address": f"{city}{county}{street.name}{rng.choice(ROADS)}{rng.randint(1, 399)}号",
         "legal_representative": _person(rng),
         "contact_phone": f"1{rng.choice('3589')}{rng.randint(0, 999999999):09d}",
         "approved_places": places,
@@ -220,7 +235,8 @@ def load_demo(*, stdout=None):
     Returns a dict of what was created. A second run creates nothing and changes nothing.
     """
     created = {"institutions": 0, "users": 0, "populations": 0, "registrations": 0}
-    streets = list(Street.objects.order_by("code"))
+    county_streets_load(code=SECOND_COUNTY)
+    streets = list(Street.objects.filter(county__code=DEMO_COUNTY).order_by("code"))
     for street in streets:
         _obj, made = StreetPopulation.objects.get_or_create(
             street=street,
@@ -250,6 +266,14 @@ def load_demo(*, stdout=None):
             created["institutions"] += 1
         if index == 0:
             head = institution
+    second = list(Street.objects.filter(county__code=SECOND_COUNTY).order_by("code"))
+    rng = random.Random(20201217)
+    for index, kind in enumerate(SECOND_COUNTY_KINDS):
+        fields, classes = _institution_spec(rng, index + 3, kind, second[index * 2 % len(second)])
+        steps = _lifecycle_steps(fields)
+        if not Institution.objects.filter(credit_code=fields["credit_code"]).exists():
+            lifecycles.append((institution_create(actor=None, classes=classes, **fields), steps))
+            created["institutions"] += 1
 
     for username, role, extra, display in DEMO_USERS:
         if User.objects.filter(username=username).exists():
@@ -258,12 +282,13 @@ def load_demo(*, stdout=None):
             username=username,
             first_name=display,
             role=role or "",
-            is_staff=role
-            in (Role.HEALTH_BUREAU, Role.EDUCATION_BUREAU, Role.REGISTRATION_AUTHORITY, Role.STREET_OFFICE)
-            or extra.get("is_superuser", False),
+            is_staff=role in STAFF_ROLES or extra.get("is_superuser", False),
         )
         user.is_superuser = extra.get("is_superuser", False)
         user.authority = extra.get("authority", "")
+        if role in COUNTY_ROLES:
+            user.county = County.objects.get(code=extra.get("county", DEMO_COUNTY))
+        user.city_code = extra.get("city_code", "")
         if "street_code" in extra:
             user.street = Street.objects.get(code=extra["street_code"])
         if extra.get("institution_head"):
@@ -277,12 +302,15 @@ def load_demo(*, stdout=None):
 
     # The bureau records each one's filing, opening and suspension, as it would: each step shows
     # in the institution's history and step log, by the health bureau's demo user.
-    bureau = User.objects.get(username="health")
+    bureaus = {
+        user.county.code: user
+        for user in User.objects.filter(username__in=["health", "longwan"]).select_related("county")
+    }
     for institution, steps in lifecycles:
         for service, effective_on, document_reference, reason in steps:
             institution = service(
                 institution=institution,
-                actor=bureau,
+                actor=bureaus[institution.street.county.code],
                 effective_on=effective_on,
                 document_reference=document_reference,
                 reason=reason,
@@ -299,9 +327,10 @@ def _lifecycle_steps(fields):
     fields.pop("status")  # where the dated steps lead
     dates = {name: fields.pop(name, None) for name in ("filed_on", "operating_since", "suspended_on")}
     code = fields["credit_code"][-6:]
+    short = fields["street"].county.name[:1]  # 鹿, 龙: as the county's documents are numbered
     plan = [
-        (institution_mark_filed, dates["filed_on"], f"鹿卫备〔演示〕{code}号", "纸质备案补录（演示数据）"),
-        (institution_mark_operating, dates["operating_since"], f"鹿卫运〔演示〕{code}号", "开始收托（演示数据）"),
+        (institution_mark_filed, dates["filed_on"], f"{short}卫备〔演示〕{code}号", "纸质备案补录（演示数据）"),
+        (institution_mark_operating, dates["operating_since"], f"{short}卫运〔演示〕{code}号", "开始收托（演示数据）"),
         (institution_suspend, dates["suspended_on"], "", "整改期间暂停收托（演示数据）"),
     ]
     today = timezone.localdate()
@@ -333,9 +362,11 @@ def _demo_registrations():
     today = timezone.localdate()
     for authority, (username, prefix) in DEMO_REGISTRARS.items():
         actor = User.objects.get(username=username)
-        institutions = Institution.objects.filter(
-            registration_authority=authority, credit_code__startswith=CODE_PREFIX[authority]
-        ).order_by("credit_code")[:2]
+        institutions = (
+            Institution.objects.visible_to(actor)
+            .filter(registration_authority=authority, credit_code__startswith=CODE_PREFIX[authority])
+            .order_by("credit_code")[:2]
+        )
         for offset, institution in enumerate(institutions):
             _registration, was_created = registration_record(
                 actor=actor,

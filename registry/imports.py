@@ -104,7 +104,7 @@ def _column(name, header, width, note):
 
 
 def _prefetch(*, actor, rows):
-    return RegistrationLookups.for_rows(rows)
+    return RegistrationLookups.for_rows(rows, actor)
 
 
 def _apply(*, actor, rows, lookups, progress):

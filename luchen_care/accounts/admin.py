@@ -17,18 +17,41 @@ admin.site.unregister(Group)
 class UserAdmin(ScopedAdmin, DjangoUserAdmin):
     """Accounts are managed by superusers only: a role grants access to personal data."""
 
-    list_display = ["username", "last_name", "first_name", "role", "authority", "street", "institution", "is_active"]
-    list_filter = ["role", "authority", "street", "is_active"]
+    list_display = [
+        "username",
+        "last_name",
+        "first_name",
+        "role",
+        "county",
+        "authority",
+        "street",
+        "institution",
+        "is_active",
+    ]
+    list_filter = ["role", "county", "authority", "is_active"]
+    list_select_related = ["county", "street", "institution"]
     autocomplete_fields = ["institution"]
-    filter_horizontal = ["scope_streets", "groups", "user_permissions"]
+    filter_horizontal = ["scope_counties", "scope_streets", "groups", "user_permissions"]
     fieldsets = DjangoUserAdmin.fieldsets + (
         (
             _("Role and scope"),
-            {"fields": ["role", "authority", "street", "institution", "scope_streets", "scope_kinds"]},
+            {
+                "fields": [
+                    "role",
+                    "county",
+                    "city_code",
+                    "authority",
+                    "street",
+                    "institution",
+                    "scope_counties",
+                    "scope_streets",
+                    "scope_kinds",
+                ]
+            },
         ),
     )
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (
-        (_("Role and scope"), {"fields": ["role", "authority", "street", "institution"]}),
+        (_("Role and scope"), {"fields": ["role", "county", "city_code", "authority", "street", "institution"]}),
     )
 
     def has_module_permission(self, request):

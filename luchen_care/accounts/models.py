@@ -1,7 +1,7 @@
 """Users and their roles.
 
-Each user has exactly one ``role``. The role, with the field it needs
-(``authority``, ``street`` or ``institution``), decides what the user may see and
+Each user has exactly one ``role``. The role, with the fields it needs
+(its ``county``, and its ``authority``, ``street`` or ``institution``), decides what the user may see and
 change. What it may see is resolved once, by ``luchen_care.core.scope.scope_for``, and
 every model's ``visible_to`` applies that scope through the path the model declares; what
 it may change is decided by the owning app (``registry.permissions``).
@@ -14,12 +14,13 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    HEALTH_BUREAU = "health_bureau", _("District health bureau")
-    EDUCATION_BUREAU = "education_bureau", _("District education bureau")
+    HEALTH_BUREAU = "health_bureau", _("County health bureau")
+    EDUCATION_BUREAU = "education_bureau", _("County education bureau")
     REGISTRATION_AUTHORITY = "registration_authority", _("Registration authority")
     STREET_OFFICE = "street_office", _("Street office or town government")
     INSTITUTION = "institution", _("Childcare institution")
     API_CLIENT = "api_client", _("API client (other system)")
+    CITY_HEALTH_COMMISSION = "city_health_commission", _("City health commission")
 
 
 class Authority(models.TextChoices):
@@ -29,11 +30,37 @@ class Authority(models.TextChoices):
 
 
 # Roles whose people work in the Django admin.
-STAFF_ROLES = frozenset({Role.HEALTH_BUREAU, Role.EDUCATION_BUREAU, Role.REGISTRATION_AUTHORITY, Role.STREET_OFFICE})
+STAFF_ROLES = frozenset(
+    {
+        Role.HEALTH_BUREAU,
+        Role.EDUCATION_BUREAU,
+        Role.REGISTRATION_AUTHORITY,
+        Role.STREET_OFFICE,
+        Role.CITY_HEALTH_COMMISSION,
+    }
+)
+# Roles that belong to one county (a street office's county is its street's; a city health
+# commission's counties are its city's; an API client's are its grant's).
+COUNTY_ROLES = frozenset({Role.HEALTH_BUREAU, Role.EDUCATION_BUREAU, Role.REGISTRATION_AUTHORITY})
 
 
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, blank=True)
+    county = models.ForeignKey(
+        "regions.County",
+        verbose_name=_("county"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text=_("The county of a health-bureau, education-bureau or registration-authority user."),
+    )
+    city_code = models.CharField(
+        _("city code"),
+        max_length=4,
+        blank=True,
+        help_text=_("Only for city health commission users: the city's four-digit division code (e.g. 3303)."),
+    )
     authority = models.CharField(
         _("registration authority"),
         max_length=32,
@@ -59,7 +86,14 @@ class User(AbstractUser):
         related_name="users",
         help_text=_("Only for institution users."),
     )
-    # An API client's granted scope; empty means the whole district / every kind.
+    # An API client's granted scope; empty means every county / street / kind of the deployment.
+    scope_counties = models.ManyToManyField(
+        "regions.County",
+        verbose_name=_("API scope: counties"),
+        blank=True,
+        related_name="+",
+        help_text=_("API clients only: limit the client to these counties (empty: all counties)."),
+    )
     scope_streets = models.ManyToManyField(
         "registry.Street",
         verbose_name=_("API scope: streets"),
@@ -83,6 +117,14 @@ class User(AbstractUser):
         errors = {}
         if not self.role and not self.is_superuser:
             errors["role"] = _("Choose a role for this user.")
+        if self.role in COUNTY_ROLES and not self.county_id:
+            errors["county"] = _("A user of this role needs its county.")
+        if self.role not in COUNTY_ROLES and self.county_id:
+            errors["county"] = _("Only health-bureau, education-bureau and registration-authority users have a county.")
+        if self.role == Role.CITY_HEALTH_COMMISSION and not (len(self.city_code) == 4 and self.city_code.isdigit()):
+            errors["city_code"] = _("A city health commission user needs its city's four-digit division code.")
+        if self.role != Role.CITY_HEALTH_COMMISSION and self.city_code:
+            errors["city_code"] = _("Only city health commission users have a city.")
         if self.role == Role.REGISTRATION_AUTHORITY and not self.authority:
             errors["authority"] = _("A registration-authority user needs its authority.")
         if self.role != Role.REGISTRATION_AUTHORITY and self.authority:
@@ -115,4 +157,5 @@ class User(AbstractUser):
 
     @property
     def sees_everything(self):
+        """A superuser, or a health bureau: every record of its county (``scope_for`` adds the county)."""
         return self.is_active and (self.is_superuser or self.role == Role.HEALTH_BUREAU)

@@ -32,7 +32,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
 
-from luchen_care.accounts.models import Role
+from luchen_care.accounts.models import COUNTY_ROLES, Role
 
 # The institution kinds the education bureau oversees (registry's InstitutionKind.NURSERY_CLASS:
 # kindergarten nursery classes). Core knows no registry model; ``core.checks`` holds this to the
@@ -43,7 +43,7 @@ EDUCATION_BUREAU_KINDS = frozenset({"nursery_class"})
 class Reach(StrEnum):
     """What a scope reaches."""
 
-    EVERYTHING = "everything"  # the health bureau and superusers
+    EVERYTHING = "everything"  # superusers; a health bureau or city commission, within its counties
     NOTHING = "nothing"  # anonymous, inactive, a role without what it needs
     KINDS = "kinds"  # institutions of these kinds, in every street (the education bureau)
     AUTHORITY = "authority"  # what one registration authority registered
@@ -54,17 +54,25 @@ class Reach(StrEnum):
 
 @dataclass(frozen=True)
 class Scope:
-    """A user's reach, as ``scope_for`` resolved it; compared by value."""
+    """A user's reach, as ``scope_for`` resolved it; compared by value.
+
+    ``counties`` narrows every reach to the rows of these counties (``regions.County`` ids): a
+    county's bureaus, a city's commission. Empty means no county limit: superusers, street
+    offices and institutions (their street or institution implies the county), an API grant that
+    names none.
+    """
 
     reach: Reach
     kinds: frozenset = frozenset()
     authority: str = ""
     streets: frozenset = frozenset()
     institutions: frozenset = frozenset()
+    counties: frozenset = frozenset()
 
     @property
     def district_wide(self):
-        """A district bureau: its rows lie across every street and authority (all of them, or its kinds).
+        """A county bureau (or a city commission): its rows lie across every street and authority
+        of its counties (all of them, or its kinds).
 
         The bureaus' own pages (the inbox awaiting filing, the outbox) are theirs to read.
         """
@@ -75,29 +83,48 @@ EVERYTHING = Scope(Reach.EVERYTHING)
 NOTHING = Scope(Reach.NOTHING)
 
 
+def _counties_of_city(user, city_code):
+    county_model = user._meta.get_field("county").related_model
+    return frozenset(county_model.objects.filter(city_code=city_code).values_list("pk", flat=True))
+
+
 def scope_for(user) -> Scope:
     """The scope of ``user``: the one statement of what each role may see.
 
-    - health bureau and superusers: everything
-    - education bureau: kindergarten nursery classes
-    - registration authority: what that authority registered
-    - street office: its own street
+    - superusers: everything, in every county
+    - health bureau: everything of its county
+    - city health commission: everything of its city's counties (it writes nothing)
+    - education bureau: kindergarten nursery classes of its county
+    - registration authority: what that authority of its county registered
+    - street office: its own street (which lies in one county)
     - institution: itself, plus its branches if it is a chain head office
-    - API client: its grant (streets and kinds; empty means all)
-    - anyone else, an inactive or anonymous user, a role without its authority, street or
-      institution: nothing
+    - API client: its grant (counties, streets and kinds; empty means all)
+    - anyone else, an inactive or anonymous user, a role without its county, authority, city,
+      street or institution: nothing
+
+    Deliberately cross-county, and not decided here: the lifetime-ban list (a person banned in
+    any county is refused in every one) and matching a person across institutions.
     """
     if user is None or not user.is_authenticated or not user.is_active:
         return NOTHING
-    if user.sees_everything:
+    if user.is_superuser:
         return EVERYTHING
     role = user.role
+    if role in COUNTY_ROLES and not user.county_id:
+        return NOTHING
+    county = frozenset({user.county_id})
+    if role == Role.HEALTH_BUREAU:
+        return Scope(Reach.EVERYTHING, counties=county)
+    if role == Role.CITY_HEALTH_COMMISSION and user.city_code:
+        counties = _counties_of_city(user, user.city_code)
+        return Scope(Reach.EVERYTHING, counties=counties) if counties else NOTHING
     if role == Role.EDUCATION_BUREAU:
-        return Scope(Reach.KINDS, kinds=EDUCATION_BUREAU_KINDS)
+        return Scope(Reach.KINDS, kinds=EDUCATION_BUREAU_KINDS, counties=county)
     if role == Role.REGISTRATION_AUTHORITY and user.authority:
-        return Scope(Reach.AUTHORITY, authority=user.authority)
+        return Scope(Reach.AUTHORITY, authority=user.authority, counties=county)
     if role == Role.STREET_OFFICE and user.street_id:
-        return Scope(Reach.STREETS, streets=frozenset({user.street_id}))
+        # Its street's county too, so that its reference data (streets) is its county's.
+        return Scope(Reach.STREETS, streets=frozenset({user.street_id}), counties=frozenset({user.street.county_id}))
     if role == Role.INSTITUTION and user.institution_id:
         return Scope(Reach.INSTITUTIONS, institutions=frozenset({user.institution_id}))
     if role == Role.API_CLIENT:
@@ -106,6 +133,7 @@ def scope_for(user) -> Scope:
             Reach.GRANT,
             streets=frozenset(user.scope_streets.values_list("pk", flat=True)),
             kinds=frozenset(kinds),
+            counties=frozenset(user.scope_counties.values_list("pk", flat=True)),
         )
     return NOTHING
 
@@ -126,9 +154,9 @@ class ScopePath:
     comes from the declaration of the model ``institution`` points at, when it declares one.
     """
 
-    INSTITUTION_LEVEL, DISTRICT, SUBJECT = "institution", "district", "subject"
+    INSTITUTION_LEVEL, DISTRICT, SUBJECT, REFERENCE = "institution", "district", "subject", "reference"
 
-    def __init__(self, *, institution="", head_office="", street="", kind="", authority=""):
+    def __init__(self, *, institution="", head_office="", street="", kind="", authority="", county=""):
         self.level = self.INSTITUTION_LEVEL
         self.given = {
             "institution": institution,
@@ -136,16 +164,32 @@ class ScopePath:
             "street": street,
             "kind": kind,
             "authority": authority,
+            "county": county,
         }
+        self.shared_when_empty = False
         self.subject_fields = None
         self.model = None
         self._paths = None
 
     @classmethod
-    def district(cls):
-        """A district-level record: everything or nothing (only those who see everything read it)."""
-        path = cls()
+    def district(cls, county=""):
+        """A county-level record (a digest): read only by those who see everything of its county.
+
+        Without a ``county`` path, only a scope with no county limit (a superuser) reads it.
+        """
+        path = cls(county=county)
         path.level = cls.DISTRICT
+        return path
+
+    @classmethod
+    def reference(cls, county, *, shared_when_empty=False):
+        """Reference data (streets, populations, policy rows): every signed-in role reads the rows
+        of its own counties. ``shared_when_empty``: a row whose county is empty is a national
+        default, read by everyone.
+        """
+        path = cls(county=county)
+        path.level = cls.REFERENCE
+        path.shared_when_empty = shared_when_empty
         return path
 
     @classmethod
@@ -202,13 +246,36 @@ class ScopePath:
     # --- the translation -----------------------------------------------------------------------
 
     def condition(self, scope):
-        """The filter ``scope`` puts on this model's rows: a ``Q`` (``Q()`` for all), or ``None`` for none."""
-        if scope.reach == Reach.EVERYTHING:
-            return Q()
-        if scope.reach == Reach.NOTHING or self.level == self.DISTRICT:
+        """The filter ``scope`` puts on this model's rows: a ``Q`` (``Q()`` for all), or ``None`` for none.
+
+        The reach's own condition, narrowed to the scope's counties when it names any. A model
+        whose declaration reaches no county gives a county-limited scope none of its rows.
+        """
+        if scope.reach == Reach.NOTHING:
             return None
+        if scope.reach == Reach.EVERYTHING and not scope.counties:
+            return Q()  # a superuser: every row, of every county and about any record
         if self.level == self.SUBJECT:
             return self._subject_condition(scope)
+        if self.level == self.REFERENCE:
+            condition = Q()
+        elif self.level == self.DISTRICT:
+            condition = Q() if scope.reach == Reach.EVERYTHING else None
+        else:
+            condition = self._reach_condition(scope)
+        if condition is None or not scope.counties:
+            return condition
+        county = self.paths().get("county")
+        if not county:
+            return None
+        within = _among(county, scope.counties)
+        if self.shared_when_empty:
+            within |= Q(**{f"{county}__isnull": True})
+        return condition & within
+
+    def _reach_condition(self, scope):
+        if scope.reach == Reach.EVERYTHING:
+            return Q()
         paths = self.paths()
         if scope.reach == Reach.KINDS:
             return _among(paths["kind"], scope.kinds) if "kind" in paths and scope.kinds else None

@@ -19,9 +19,7 @@ def county_add(*, code, table=None, allow_development_zone=False) -> tuple[Count
     table = table or vendored_table()
     area = table.area(code)
     if area is None:
-        raise ValidationError(
-            _("%(code)s is not a county-level division code of the national table.") % {"code": code}
-        )
+        raise ValidationError(_("%(code)s is not a county-level division code of the national table.") % {"code": code})
     if area.development_zone and not allow_development_zone:
         raise ValidationError(
             _(

@@ -46,6 +46,9 @@ class StreetAdmin(StaffAdminPermissions, ScopedAdmin):
     inlines = [StreetPopulationInline]
     readonly_fields = ["code", "name", "kind"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
     def may_change(self, user, obj):
         # Streets themselves are fixed (never added or deleted); the bureau edits their population rows.
         return administers_district(user)
@@ -61,6 +64,9 @@ class StreetPopulationAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
     history_revert = True
     list_display = ["street", "year", "population", "source", "modified_by", "modified_at"]
     list_filter = ["street", "year"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
 
     def has_module_permission(self, request):
         return False  # edited inline on each street; kept registered for its history

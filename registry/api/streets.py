@@ -12,10 +12,14 @@ class StreetSerializer(serializers.ModelSerializer):
 
 
 class StreetViewSet(viewsets.ReadOnlyModelViewSet):
-    """Lucheng's 12 streets and 2 towns, by NBS code."""
+    """The streets and towns of the caller's county (or counties), by NBS code."""
 
     serializer_class = StreetSerializer
     queryset = Street.objects.all()
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)
+
     lookup_field = "code"
     pagination_class = None
     filter_backends = []

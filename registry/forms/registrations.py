@@ -6,7 +6,7 @@ body validated by it, each row of the Excel import is validated by it, and
 keyed by field, in the user's language. Its rules:
 
 - every field as declared (required, lengths, choices, an ISO date, a well-formed credit code,
-  a street or town of Lucheng by its NBS code);
+  a street or town of the actor's county by its NBS code);
 - ``authority``: an authority records only its own registrations (the bureau any);
 - ``registered_on``: not in the future, not before 2019, and a push window in force on it;
 - the guard between authorities, on ``credit_code`` (``registration_mismatches``), and the
@@ -133,10 +133,21 @@ def registration_refusals(*, actor, mismatches, correction_reason) -> list:
 
 class RegistrationLookups:
     """What checking a registration reads. This one queries at each call (one registration);
-    ``for_rows`` reads what a whole file needs in a few queries and answers from memory."""
+    ``for_rows`` reads what a whole file needs in a few queries and answers from memory.
+
+    Streets are those ``actor`` sees (its county's): a code of another county is refused like
+    an unknown one. Institutions are looked up across counties, so that a credit code already
+    registered elsewhere is found (and refused as a mismatch, not created twice).
+    """
+
+    def __init__(self, actor=None):
+        self.actor = actor
+
+    def streets(self):
+        return Street.objects.all() if self.actor is None else Street.objects.visible_to(self.actor)
 
     def street(self, code):
-        return Street.objects.filter(code=code).first()
+        return self.streets().filter(code=code).first()
 
     def institution(self, credit_code):
         return Institution.objects.filter(credit_code=credit_code).first()
@@ -149,11 +160,11 @@ class RegistrationLookups:
             return None
 
     @classmethod
-    def for_rows(cls, rows):
+    def for_rows(cls, rows, actor=None):
         """The lookups of every row in ``rows`` (dicts of the form's input), read once."""
         codes = {normalize_credit_code(str(row.get("credit_code") or "")) for row in rows}
         return PrefetchedRegistrationLookups(
-            streets={s.code: s for s in Street.objects.all()},
+            streets={s.code: s for s in cls(actor).streets()},
             institutions={i.credit_code: i for i in Institution.objects.filter(credit_code__in=codes - {""})},
             push_rules=list(PushWindowPolicy.objects.order_by("-effective_from")),
         )
@@ -174,10 +185,10 @@ class PrefetchedRegistrationLookups(RegistrationLookups):
 
 
 class StreetField(forms.ModelChoiceField):
-    """A street or town of Lucheng, by its NBS code (``330302006``); read from the form's lookups."""
+    """A street or town of the actor's county, by its NBS code; read from the form's lookups."""
 
     default_error_messages = {
-        "invalid_choice": gettext_lazy("“%(value)s” is not the NBS code of a street or town in Lucheng."),
+        "invalid_choice": gettext_lazy("“%(value)s” is not the NBS code of a street or town of your county."),
     }
 
     lookups = None
@@ -242,8 +253,10 @@ class RegistrationForm(forms.Form):
             raise TypeError("a registration's input is a mapping of its fields")
         super().__init__(data, *args, **kwargs)
         self.actor = actor
-        self.lookups = lookups or RegistrationLookups()
+        self.lookups = lookups or RegistrationLookups(actor)
         self.fields["street_code"].lookups = self.lookups
+        if actor is not None:
+            self.fields["street_code"].queryset = Street.objects.visible_to(actor).order_by("code")
 
     def clean_authority(self):
         authority = self.cleaned_data["authority"]

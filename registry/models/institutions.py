@@ -114,9 +114,14 @@ class Institution(AuditedModel, ArchivableModel):
     )
 
     # What a scope reaches on an institution: itself (and, for its head office, its branches),
-    # its street, its kind and the authority it is registered with.
+    # its street (and that street's county), its kind and the authority it is registered with.
     scope = ScopePath(
-        institution="pk", head_office="head_office", street="street", kind="kind", authority="registration_authority"
+        institution="pk",
+        head_office="head_office",
+        street="street",
+        kind="kind",
+        authority="registration_authority",
+        county="street__county",
     )
     objects = InstitutionQuerySet.as_manager()
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from luchen_care.core.models import AuditedModel
+from luchen_care.core.scope import ScopedQuerySet, ScopePath
 
 
 class Street(models.Model):
@@ -25,6 +26,10 @@ class Street(models.Model):
     code = models.CharField(_("NBS code"), max_length=12, unique=True)
     name = models.CharField(_("name"), max_length=50)
     kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.STREET)
+
+    # Reference data: every role reads the streets of its own county.
+    scope = ScopePath.reference(county="county")
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -60,6 +65,9 @@ class StreetPopulation(AuditedModel):
     population = models.PositiveIntegerField(_("resident population"))
     source = models.CharField(_("source"), max_length=200, blank=True)
     history = HistoricalRecords(verbose_name=_("historical street population"))
+
+    scope = ScopePath.reference(county="street__county")
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["street__code", "-year"]

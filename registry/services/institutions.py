@@ -17,6 +17,7 @@ from ..models import (
     InstitutionStatus,
     InstitutionStep,
     InstitutionTransition,
+    Street,
 )
 from ..permissions import can_transition_institution, can_write_institution
 from ..validators import normalize_credit_code
@@ -53,6 +54,10 @@ def institution_save(*, institution, actor, reason="", authorized=False) -> Inst
             raise PermissionDenied(_("You may not register or change institutions of this kind."))
     if stored is not None and stored.status == S.CLOSED:
         raise ValidationError(_("This institution is closed and archived; it can no longer be changed."))
+    if actor is not None and institution.street_id is not None:
+        # A bureau writes in its own county only: a street of another county is refused.
+        if not Street.objects.visible_to(actor).filter(pk=institution.street_id).exists():
+            raise ValidationError({"street": _("This street or town is not in your county.")})
     if stored is None:
         if institution.status != S.REGISTERED:
             raise ValidationError({"status": _("A new institution starts as registered; record its filing next.")})

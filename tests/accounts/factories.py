@@ -2,7 +2,15 @@
 
 import factory
 
-from luchen_care.accounts.models import Role, User
+from luchen_care.accounts.models import COUNTY_ROLES, Role, User
+from luchen_care.regions.models import County
+
+LUCHENG = "330302"
+
+
+def home_county(user):
+    """A county role's county: Lucheng, the county the test database's streets belong to."""
+    return County.objects.get(code=LUCHENG) if user.role in COUNTY_ROLES else None
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -14,6 +22,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "pw-Lucheng-2026")
     is_staff = True
     role = Role.HEALTH_BUREAU
+    county = factory.LazyAttribute(home_county)
 
     @factory.post_generation
     def _save(obj, create, extracted, **kwargs):

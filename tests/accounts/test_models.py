@@ -8,6 +8,7 @@ from django.db.migrations.operations import CreateModel
 from django.urls import reverse
 
 from luchen_care.accounts.models import Authority, Role, User
+from luchen_care.regions.models import County
 from tests.factories import InstitutionFactory, UserFactory, street
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +22,7 @@ def test_the_role_and_authority_values_are_exactly_the_agreed_ones():
         "street_office",
         "institution",
         "api_client",
+        "city_health_commission",
     }
     assert set(Authority.values) == {"market_regulation", "civil_affairs", "establishment_office"}
     assert {"role", "authority", "street", "institution"} <= {f.name for f in User._meta.get_fields()}
@@ -33,6 +35,10 @@ def test_the_custom_user_model_exists_from_the_first_migration():
     created = {op.name for op in first.operations if isinstance(op, CreateModel)}
     assert "User" in created
     assert first.initial
+
+
+def home():
+    return County.objects.get(code="330302")
 
 
 def valid(**fields):
@@ -49,9 +55,10 @@ def errors_of(**fields):
 
 
 def test_each_role_with_what_it_needs_is_valid():
-    valid(role=Role.HEALTH_BUREAU)
-    valid(role=Role.EDUCATION_BUREAU)
-    valid(role=Role.REGISTRATION_AUTHORITY, authority=Authority.CIVIL_AFFAIRS)
+    valid(role=Role.HEALTH_BUREAU, county=home())
+    valid(role=Role.EDUCATION_BUREAU, county=home())
+    valid(role=Role.REGISTRATION_AUTHORITY, authority=Authority.CIVIL_AFFAIRS, county=home())
+    valid(role=Role.CITY_HEALTH_COMMISSION, city_code="3303")
     valid(role=Role.STREET_OFFICE, street=street())
     valid(role=Role.INSTITUTION, institution=InstitutionFactory())
     valid(role=Role.API_CLIENT, scope_kinds=["nursery_class"])
@@ -69,6 +76,12 @@ def test_each_role_with_what_it_needs_is_valid():
         ({"role": Role.HEALTH_BUREAU, "scope_kinds": ["family"]}, "scope_kinds"),
         ({"role": Role.API_CLIENT, "scope_kinds": ["castle"]}, "scope_kinds"),
         ({"role": "mayor"}, "role"),
+        ({"role": Role.HEALTH_BUREAU}, "county"),
+        ({"role": Role.EDUCATION_BUREAU}, "county"),
+        ({"role": Role.REGISTRATION_AUTHORITY, "authority": Authority.CIVIL_AFFAIRS}, "county"),
+        ({"role": Role.CITY_HEALTH_COMMISSION}, "city_code"),
+        ({"role": Role.CITY_HEALTH_COMMISSION, "city_code": "33"}, "city_code"),
+        ({"role": Role.STREET_OFFICE, "city_code": "3303"}, "city_code"),
     ],
 )
 def test_a_role_without_what_it_needs_is_refused_on_the_right_field(fields, field):
@@ -77,6 +90,7 @@ def test_a_role_without_what_it_needs_is_refused_on_the_right_field(fields, fiel
 
 def test_a_street_belongs_to_street_offices_and_an_institution_to_institution_users():
     assert "street" in errors_of(role=Role.HEALTH_BUREAU, street=street())
+    assert "county" in errors_of(role=Role.STREET_OFFICE, street=street(), county=home())
     assert "institution" in errors_of(role=Role.STREET_OFFICE, street=street(), institution=InstitutionFactory())
 
 

@@ -149,7 +149,7 @@ def test_the_template_then_a_file_with_a_bad_row_is_reported_by_row_and_column(v
     headers = page.locator("#import-report thead th").all_inner_texts()
     assert headers == ["行", "列", "需改正的问题"]
     assert sorted(report_rows(page)) == [
-        ("3", "所在街道（镇）", "“火星街道”不是鹿城区街道/镇的统计用区划代码。"),
+        ("3", "所在街道（镇）", "“火星街道”不是本县（区）街道/镇的统计用区划代码。"),
         ("3", "统一社会信用代码", "统一社会信用代码应为18位，当前为14位。"),
     ]
     expect(page.get_by_label("请选择要导入的Excel文件。")).to_be_attached()  # the user can try again at once

@@ -29,9 +29,7 @@ upload = registration_workbook(filled, name="broker.xlsx")
 
 client = Client(HTTP_HOST="127.0.0.1")
 client.force_login(User.objects.get(username=username))
-response = client.post(
-    "/admin/registry/registration/import/", {"file": upload}
-)
+response = client.post("/admin/registry/registration/import/", {"file": upload})
 job = ImportJob.objects.get()
 print(
     json.dumps(

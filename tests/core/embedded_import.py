@@ -20,13 +20,14 @@ from django.test import Client  # noqa: E402
 
 from luchen_care.accounts.models import Authority, Role, User  # noqa: E402
 from luchen_care.core.models import ImportJob  # noqa: E402
+from luchen_care.regions.models import County  # noqa: E402
 from registry.models import Registration  # noqa: E402
 from tests.registry.factories import registration_rows, registration_workbook  # noqa: E402
 
 call_command("migrate", verbosity=0, interactive=False)
 user = User.objects.create_user(
     username="laptop", password="x", is_staff=True, role=Role.REGISTRATION_AUTHORITY,
-    authority=Authority.MARKET_REGULATION,
+    authority=Authority.MARKET_REGULATION, county=County.objects.get(code="330302"),
 )  # fmt: skip
 rows = int(sys.argv[1])
 filled = registration_rows(rows, number_prefix="SQLITE-", name_prefix="鹿城区笔记本托育中心", check_letter="A")
@@ -34,9 +35,7 @@ upload = registration_workbook(filled, name="laptop.xlsx")
 
 client = Client(HTTP_HOST="127.0.0.1")
 client.force_login(user)
-response = client.post(
-    "/admin/registry/registration/import/", {"file": upload}
-)
+response = client.post("/admin/registry/registration/import/", {"file": upload})
 job = ImportJob.objects.get()
 status = client.get(f"/imports/{job.pk}/status/").json()
 print(

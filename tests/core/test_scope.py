@@ -15,6 +15,9 @@ from luchen_care.core.checks import scope_declaration_errors
 from luchen_care.core.scope import EVERYTHING, NOTHING, Reach, Scope, ScopedQuerySet, ScopePath, scope_for
 from luchen_care.exchange.models import Channel, PushDelivery
 from luchen_care.exchange.services import Notice, outbox_enqueue
+from luchen_care.regions.models import County
+from luchen_care.regions.services import county_add
+from luchen_care.workdays.models import WorkdayOverride
 from registry.models import (
     DigestRun,
     InboxEntry,
@@ -43,20 +46,40 @@ def head_office(db):
     return InstitutionFactory(kind=InstitutionKind.COMMUNITY, registration_authority=Authority.CIVIL_AFFAIRS)
 
 
-def test_the_bureaus_resolve_to_everything_and_to_nursery_classes():
-    assert scope_for(UserFactory(role=Role.HEALTH_BUREAU)) == Scope(Reach.EVERYTHING)
+def lucheng():
+    return frozenset({County.objects.get(code="330302").pk})
+
+
+def test_the_bureaus_resolve_to_everything_and_to_nursery_classes_of_their_county():
+    assert scope_for(UserFactory(role=Role.HEALTH_BUREAU)) == Scope(Reach.EVERYTHING, counties=lucheng())
     assert scope_for(UserFactory(role="", is_superuser=True)) == Scope(Reach.EVERYTHING)
-    assert scope_for(UserFactory(role=Role.EDUCATION_BUREAU)) == Scope(Reach.KINDS, kinds=frozenset({"nursery_class"}))
+    assert scope_for(UserFactory(role=Role.EDUCATION_BUREAU)) == Scope(
+        Reach.KINDS, kinds=frozenset({"nursery_class"}), counties=lucheng()
+    )
 
 
-def test_an_authority_resolves_to_itself():
+def test_a_county_role_without_its_county_resolves_to_nothing():
+    for role in (Role.HEALTH_BUREAU, Role.EDUCATION_BUREAU):
+        assert scope_for(UserFactory(role=role, county=None)) == NOTHING
+
+
+def test_a_city_commission_resolves_to_every_county_of_its_city():
+    longwan, _created = county_add(code="330303")
+    user = UserFactory(role=Role.CITY_HEALTH_COMMISSION, city_code="3303")
+    assert scope_for(user) == Scope(Reach.EVERYTHING, counties=lucheng() | {longwan.pk})
+    assert scope_for(UserFactory(role=Role.CITY_HEALTH_COMMISSION, city_code="3301")) == NOTHING  # 杭州: none here
+
+
+def test_an_authority_resolves_to_itself_in_its_county():
     user = UserFactory(role=Role.REGISTRATION_AUTHORITY, authority=Authority.CIVIL_AFFAIRS)
-    assert scope_for(user) == Scope(Reach.AUTHORITY, authority="civil_affairs")
+    assert scope_for(user) == Scope(Reach.AUTHORITY, authority="civil_affairs", counties=lucheng())
 
 
 def test_a_street_office_resolves_to_its_street():
     user = UserFactory(role=Role.STREET_OFFICE, street=street(WUMA))
-    assert scope_for(user) == Scope(Reach.STREETS, streets=frozenset({Street.objects.get(code=WUMA).pk}))
+    assert scope_for(user) == Scope(
+        Reach.STREETS, streets=frozenset({Street.objects.get(code=WUMA).pk}), counties=lucheng()
+    )
 
 
 def test_an_institution_resolves_to_itself(head_office):
@@ -67,9 +90,10 @@ def test_an_institution_resolves_to_itself(head_office):
 def test_an_api_client_resolves_to_its_grant():
     narrowed = UserFactory(role=Role.API_CLIENT, is_staff=False, scope_kinds=["standalone", "employer"])
     narrowed.scope_streets.set([street(QIDU)])
+    narrowed.scope_counties.set(County.objects.filter(code="330302"))
     qidu = Street.objects.get(code=QIDU).pk
     assert scope_for(narrowed) == Scope(
-        Reach.GRANT, streets=frozenset({qidu}), kinds=frozenset({"standalone", "employer"})
+        Reach.GRANT, streets=frozenset({qidu}), kinds=frozenset({"standalone", "employer"}), counties=lucheng()
     )
     whole = UserFactory(role=Role.API_CLIENT, is_staff=False)
     assert scope_for(whole) == Scope(Reach.GRANT)
@@ -176,9 +200,10 @@ def test_push_deliveries_are_visible_as_their_registration_is(world, role):
 
 
 @pytest.mark.parametrize("role", net.ROLES)
-def test_the_digest_and_its_deliveries_are_for_those_who_see_everything(world, role):
+def test_the_digest_and_its_deliveries_are_for_the_superuser_until_digests_are_per_county(world, role):
+    # The digest lists the overdue registrations of every county: no county's bureau reads it.
     user = user_of(world, role)
-    sees_everything = role in net.BUREAU
+    sees_everything = role == "superuser"
     assert DigestRun.objects.visible_to(user).exists() is sees_everything
     digest_rows = {d.pk for d in world.digest_deliveries}
     visible = set(PushDelivery.objects.visible_to(user).values_list("pk", flat=True))
@@ -186,17 +211,29 @@ def test_the_digest_and_its_deliveries_are_for_those_who_see_everything(world, r
     assert bool(digest_rows & visible) is sees_everything
 
 
-def test_a_delivery_about_a_record_that_declares_no_scope_is_the_bureaus_alone(world):
+def test_a_delivery_about_a_record_that_declares_no_scope_is_the_superusers_alone(world):
+    override = WorkdayOverride.objects.create(date=datetime.date(2026, 10, 9), is_working_day=False, reason="台风")
     [row] = outbox_enqueue(
-        topic="tests.street_notice",
-        subject=street(WUMA),
-        label="五马街道通知",
+        topic="tests.calendar_notice",
+        subject=override,
+        label="停工通知",
         notice=Notice(document={}, title="通知", text="通知"),
         channels=[Channel.INBOX],
     )
-    assert PushDelivery.objects.visible_to(world.users["health"]).filter(pk=row.pk).exists()
-    for role in ("education", "wuma", "market", "institution", "api"):
+    assert PushDelivery.objects.visible_to(world.users["superuser"]).filter(pk=row.pk).exists()
+    for role in ("health", "longwan", "city", "education", "wuma", "market", "institution", "api"):
         assert not PushDelivery.objects.visible_to(world.users[role]).filter(pk=row.pk).exists(), role
+
+
+def test_streets_are_each_countys_reference_data(world):
+    def codes(role):
+        return set(Street.objects.visible_to(world.users[role]).values_list("code", flat=True))
+
+    assert WUMA in codes("health") and net.ZHUANGYUAN not in codes("health")
+    assert codes("longwan") == set(Street.objects.filter(county__code="330303").values_list("code", flat=True))
+    assert len(codes("longwan")) == 10
+    assert codes("city") == codes("health") | codes("longwan")
+    assert net.ZHUANGYUAN not in codes("wuma")
 
 
 def test_an_authority_keeps_its_registration_of_an_institution_registered_elsewhere_since(world):

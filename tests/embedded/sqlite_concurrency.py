@@ -107,6 +107,7 @@ def main(argv=None):
     from luchen_care.accounts.models import Authority, Role, User
     from luchen_care.exchange.models import PushDelivery
     from luchen_care.exchange.services import enabled_channels
+    from luchen_care.regions.models import County
     from registry.models import Institution, Registration
 
     started = time.monotonic()
@@ -118,6 +119,7 @@ def main(argv=None):
         password="pw-Lucheng-2026",
         role=Role.REGISTRATION_AUTHORITY,
         authority=Authority.MARKET_REGULATION,
+        county=County.objects.get(code="330302"),
     )
     token = Token.objects.create(user=user).key
     connection.close()  # the server's threads open their own connections

@@ -66,15 +66,16 @@ def demo(db):
 
 
 def test_all_fourteen_streets_with_a_population(demo):
-    assert Street.objects.count() == 14
-    assert Counter(Street.objects.values_list("kind", flat=True)) == {"street": 12, "town": 2}
+    lucheng = Street.objects.filter(county__code="330302")
+    assert lucheng.count() == 14
+    assert Counter(lucheng.values_list("kind", flat=True)) == {"street": 12, "town": 2}
     assert Street.objects.get(code=WUMA).name == "五马街道"
-    for s in Street.objects.all():
+    for s in lucheng:
         assert s.current_population().population > 0
 
 
 def test_about_sixty_institutions_of_every_kind_across_the_streets(demo):
-    institutions = list(Institution.objects.select_related("street"))
+    institutions = list(Institution.objects.filter(street__county__code="330302").select_related("street"))
 
     assert 55 <= len(institutions) <= 65
     kinds = Counter(i.kind for i in institutions)
@@ -85,6 +86,19 @@ def test_about_sixty_institutions_of_every_kind_across_the_streets(demo):
     assert streets[WUMA] >= 5
     for kind in InstitutionKind.values:
         assert len({i.street_id for i in institutions if i.kind == kind}) >= 4  # each kind spread out
+
+
+def test_a_second_county_of_the_same_city_with_its_own_bureau_and_the_citys_commission(demo):
+    longwan = Institution.objects.filter(street__county__code="330303")
+    assert Street.objects.filter(county__code="330303").count() == 10
+    assert 3 <= longwan.count() <= 8
+    assert all("鹿城" not in name for name in longwan.values_list("name", flat=True))
+    bureau, city = User.objects.get(username="longwan"), User.objects.get(username="wenzhou")
+    assert set(Institution.objects.visible_to(bureau)) == set(longwan)
+    health = User.objects.get(username="health")
+    assert not Institution.objects.visible_to(health).filter(street__county__code="330303").exists()
+    assert Institution.objects.visible_to(city).count() == Institution.objects.count()
+    assert set(longwan.values_list("registration_authority", flat=True)) >= {"market_regulation"}
 
 
 def test_demo_institutions_are_valid_records(demo):

@@ -45,8 +45,6 @@ def row(n, **overrides):
     return [LABELS.get(data[name], data[name]) for name, *_rest in COLUMNS]
 
 
-
-
 @pytest.fixture
 def market_user(db):
     return UserFactory(username="market", role=Role.REGISTRATION_AUTHORITY, authority=Authority.MARKET_REGULATION)

@@ -618,9 +618,6 @@ def test_template_download_has_chinese_headers_lists_and_an_example(client, mark
     assert any(row[0] == "统一社会信用代码" and row[2] for row in notes)
 
 
-
-
-
 def excel_row(n=1, **overrides):
     data = fields(n, **overrides)
     return [

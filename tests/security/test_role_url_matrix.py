@@ -40,6 +40,7 @@ from rest_framework.authtoken.models import Token, TokenProxy
 
 from luchen_care.accounts.models import Authority, Role, User
 from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
+from luchen_care.regions.models import County
 from luchen_care.workdays.models import WorkdayOverride
 from registry.models import (
     DigestRun,
@@ -55,11 +56,14 @@ from registry.models import (
 )
 from registry.services.push import registration_deliveries
 from registry.services.registrations import registration_record
+from registry.services.streets import county_streets_load
 from tests.factories import InstitutionFactory, make_credit_code, street
 
 pytestmark = pytest.mark.django_db
 
 WUMA, QIDU = "330302006", "330302023"
+ZHUANGYUAN = "330303006"  # 状元街道 of 龙湾区, the second county
+LUCHENG, LONGWAN, WENZHOU = "330302", "330303", "3303"
 
 # --- the hand-written expectation table ----------------------------------------------------------
 
@@ -73,10 +77,14 @@ ROLES = [
     "wuma",
     "institution",
     "api",
+    "longwan",  # 龙湾区's health bureau
+    "city",  # 温州市's health commission: both counties, read-only
     "anonymous",
 ]
-ADMIN_ROLES = {"superuser", "health", "education", "market", "civil", "establishment", "wuma"}
+ADMIN_ROLES = {"superuser", "health", "education", "market", "civil", "establishment", "wuma", "longwan", "city"}
 BUREAU = {"superuser", "health"}
+# Who administers county data (streets' populations, the calendar, push windows): a county's health bureau.
+COUNTY_BUREAUS = BUREAU | {"longwan"}
 AUTHORITIES = {"market", "civil", "establishment"}
 AUTHENTICATED = set(ROLES) - {"anonymous"}
 
@@ -89,14 +97,18 @@ INSTITUTIONS = [
     "qidu_head",  # 七都, community-embedded chain head office, 民政局
     "wuma_branch",  # 五马, its branch, 民政局
     "qidu_standalone",  # 七都, stand-alone, non-profit, 民政局
+    "longwan_standalone",  # 龙湾 状元, stand-alone, private, 市场监管局 (of 龙湾)
+    "longwan_nursery",  # 龙湾 状元, nursery class, public, 区委编办 (of 龙湾)
 ]
 ALL = frozenset(INSTITUTIONS)
+LONGWAN_INSTITUTIONS = frozenset({"longwan_standalone", "longwan_nursery"})
+LUCHENG_INSTITUTIONS = ALL - LONGWAN_INSTITUTIONS
 NONE = frozenset()
 
 # Which institutions each role sees, on every face (admin, API, exports).
 SEES_INSTITUTIONS = {
     "superuser": ALL,
-    "health": ALL,
+    "health": LUCHENG_INSTITUTIONS,
     "education": {"wuma_nursery", "qidu_nursery"},
     "market": {"wuma_standalone", "wuma_family", "qidu_employer"},
     "civil": {"qidu_head", "wuma_branch", "qidu_standalone"},
@@ -104,18 +116,21 @@ SEES_INSTITUTIONS = {
     "wuma": {"wuma_standalone", "wuma_family", "wuma_nursery", "wuma_branch"},
     "institution": {"qidu_head", "wuma_branch"},  # a chain head office: itself and its branch
     "api": {"qidu_employer", "qidu_standalone"},  # granted 七都, stand-alone and employer-run only
+    "longwan": LONGWAN_INSTITUTIONS,
+    "city": ALL,
     "anonymous": NONE,
 }
 # Which institutions each role may change.
 CHANGES_INSTITUTIONS = {
     "superuser": ALL,
-    "health": ALL,
+    "health": LUCHENG_INSTITUTIONS,
     "education": {"wuma_nursery", "qidu_nursery"},
+    "longwan": LONGWAN_INSTITUTIONS,
 }
 # Which registrations (named by the institution they registered) each role sees.
 SEES_REGISTRATIONS = {
     "superuser": ALL,
-    "health": ALL,
+    "health": LUCHENG_INSTITUTIONS,
     "education": {"wuma_nursery", "qidu_nursery"},
     "market": {"wuma_standalone", "wuma_family", "qidu_employer"},
     "civil": {"qidu_head", "wuma_branch", "qidu_standalone"},
@@ -123,6 +138,8 @@ SEES_REGISTRATIONS = {
     "wuma": {"wuma_standalone", "wuma_family", "wuma_nursery", "wuma_branch"},
     "institution": {"qidu_head", "wuma_branch"},
     "api": {"qidu_employer", "qidu_standalone"},
+    "longwan": LONGWAN_INSTITUTIONS,
+    "city": ALL,
     "anonymous": NONE,
 }
 # The district bureaus' pages of the push, read-only: the inbox awaiting filing and the outbox's
@@ -130,40 +147,51 @@ SEES_REGISTRATIONS = {
 # reach the page; each reads the rows of the registrations it sees.
 SEES_INBOX_ENTRIES = {
     "superuser": ALL,
-    "health": ALL,
+    "health": LUCHENG_INSTITUTIONS,
     "education": {"wuma_nursery", "qidu_nursery"},
+    "longwan": LONGWAN_INSTITUTIONS,
+    "city": ALL,
 }
-SEES_PUSH_DELIVERIES = {
-    "superuser": ALL,
-    "health": ALL,
-    "education": {"wuma_nursery", "qidu_nursery"},
-}
+SEES_PUSH_DELIVERIES = SEES_INBOX_ENTRIES
 BUREAU_PAGES = {"inboxentry": SEES_INBOX_ENTRIES, "pushdelivery": SEES_PUSH_DELIVERIES}
 # District records in the admin: (roles that see every row, roles that may change them).
+# Streets and their populations are each county's: those roles see the rows of their own county
+# (COUNTY_ROWS); the calendar and the push window are one for the deployment.
 DISTRICT_RECORDS = {
-    "street": (ADMIN_ROLES, BUREAU),
-    "streetpopulation": (ADMIN_ROLES, BUREAU),
-    "workdayoverride": (ADMIN_ROLES, BUREAU),
-    "pushwindowpolicy": (ADMIN_ROLES, BUREAU),
-    "digestrun": (BUREAU, set()),
+    "street": (ADMIN_ROLES, COUNTY_BUREAUS),
+    "streetpopulation": (ADMIN_ROLES, COUNTY_BUREAUS),
+    "workdayoverride": (ADMIN_ROLES, COUNTY_BUREAUS),
+    "pushwindowpolicy": (ADMIN_ROLES, COUNTY_BUREAUS),
+    # The digest lists every county's overdue registrations: until it is made per county, only
+    # the superuser reads it.
+    "digestrun": ({"superuser"}, set()),
     "user": ({"superuser"}, {"superuser"}),
     "tokenproxy": ({"superuser"}, {"superuser"}),
 }
+LUCHENG_STREETS, LONGWAN_STREETS = {"wuma", "qidu"}, {"zhuangyuan"}
+COUNTY_ROWS = {
+    role: LONGWAN_STREETS
+    if role == "longwan"
+    else LUCHENG_STREETS | LONGWAN_STREETS
+    if role in ("superuser", "city", "institution", "api")
+    else LUCHENG_STREETS
+    for role in ROLES
+}
 # Who may add a record of each kind (admin add pages, import, API create).
 ADDS = {
-    "institution": BUREAU | {"education"},  # the education bureau: nursery classes only
-    "registration": BUREAU | AUTHORITIES,
-    "streetpopulation": BUREAU,
-    "workdayoverride": BUREAU,
-    "pushwindowpolicy": BUREAU,
+    "institution": COUNTY_BUREAUS | {"education"},  # the education bureau: nursery classes only
+    "registration": COUNTY_BUREAUS | AUTHORITIES,
+    "streetpopulation": COUNTY_BUREAUS,
+    "workdayoverride": COUNTY_BUREAUS,
+    "pushwindowpolicy": COUNTY_BUREAUS,
     "user": {"superuser"},
     "tokenproxy": {"superuser"},
 }
-DELETES = {"workdayoverride": BUREAU, "tokenproxy": {"superuser"}}
+DELETES = {"workdayoverride": COUNTY_BUREAUS, "tokenproxy": {"superuser"}}
 # Plain reference data whose history page may revert it (for those who may change it).
 REVERTS = {"streetpopulation", "workdayoverride"}
 # Registration authorities and the bureau send registrations through the API.
-API_SENDS_REGISTRATIONS = BUREAU | AUTHORITIES
+API_SENDS_REGISTRATIONS = COUNTY_BUREAUS | AUTHORITIES
 
 
 def sees(role, resource):
@@ -175,7 +203,8 @@ def sees(role, resource):
     if resource in BUREAU_PAGES:
         return set(BUREAU_PAGES[resource].get(role, NONE))
     viewers, _changers = DISTRICT_RECORDS[resource]
-    return set(RECORD_KEYS[resource]) if role in viewers else set()
+    keys = set(RECORD_KEYS[resource]) if role in viewers else set()
+    return keys & COUNTY_ROWS[role] if resource in ("street", "streetpopulation") else keys
 
 
 def changes(role, resource):
@@ -184,13 +213,13 @@ def changes(role, resource):
     if resource == "registration" or resource in BUREAU_PAGES:
         return set()  # recorded as registered, delivered as sent; never changed
     _viewers, changers = DISTRICT_RECORDS[resource]
-    return set(RECORD_KEYS[resource]) if role in changers else set()
+    return sees(role, resource) if role in changers else set()
 
 
 # The rows of each district resource in the world, by key.
 RECORD_KEYS = {
-    "street": ["wuma", "qidu"],
-    "streetpopulation": ["wuma", "qidu"],
+    "street": ["wuma", "qidu", "zhuangyuan"],
+    "streetpopulation": ["wuma", "qidu", "zhuangyuan"],
     "workdayoverride": ["typhoon"],
     "pushwindowpolicy": ["task20"],
     "pushdelivery": INSTITUTIONS,
@@ -224,6 +253,22 @@ INSTITUTION_SPECS = {
     "qidu_head": (QIDU, InstitutionKind.COMMUNITY, Ownership.PRIVATE, False, Authority.CIVIL_AFFAIRS, "5"),
     "wuma_branch": (WUMA, InstitutionKind.COMMUNITY, Ownership.PRIVATE, False, Authority.CIVIL_AFFAIRS, "5"),
     "qidu_standalone": (QIDU, InstitutionKind.STANDALONE, Ownership.PRIVATE, False, Authority.CIVIL_AFFAIRS, "5"),
+    "longwan_standalone": (
+        ZHUANGYUAN,
+        InstitutionKind.STANDALONE,
+        Ownership.PRIVATE,
+        True,
+        Authority.MARKET_REGULATION,
+        "9",
+    ),
+    "longwan_nursery": (
+        ZHUANGYUAN,
+        InstitutionKind.NURSERY_CLASS,
+        Ownership.PUBLIC,
+        False,
+        Authority.ESTABLISHMENT_OFFICE,
+        "1",
+    ),
 }
 USER_SPECS = {
     "superuser": {"role": "", "is_superuser": True},
@@ -235,10 +280,15 @@ USER_SPECS = {
     "wuma": {"role": Role.STREET_OFFICE},
     "institution": {"role": Role.INSTITUTION, "is_staff": False},
     "api": {"role": Role.API_CLIENT, "is_staff": False},
+    "longwan": {"role": Role.HEALTH_BUREAU, "county": LONGWAN},
+    "city": {"role": Role.CITY_HEALTH_COMMISSION, "city_code": WENZHOU},
 }
+COUNTY_ROLE_KEYS = {"health", "education", "market", "civil", "establishment"}  # Lucheng's
 
 
 def build_world():
+    county_streets_load(code=LONGWAN)
+    counties = {county.code: county for county in County.objects.all()}
     users = {}
     for index, (key, spec) in enumerate(USER_SPECS.items()):
         user = User(
@@ -249,7 +299,10 @@ def build_world():
             is_superuser=spec.get("is_superuser", False),
             role=spec["role"],
             authority=spec.get("authority", ""),
+            city_code=spec.get("city_code", ""),
         )
+        if key in COUNTY_ROLE_KEYS or "county" in spec:
+            user.county = counties[spec.get("county", LUCHENG)]
         if key == "wuma":
             user.street = street(WUMA)
         user.set_password("pw-Lucheng-2026")
@@ -288,8 +341,10 @@ def build_world():
     }
     registrations = {}
     for number, (key, institution) in enumerate(institutions.items(), start=1):
+        # 龙湾's registrations are recorded by 龙湾's health bureau (its authorities have no users here).
+        actor = users["longwan"] if key in LONGWAN_INSTITUTIONS else by_authority[institution.registration_authority]
         registrations[key], _created = registration_record(
-            actor=by_authority[institution.registration_authority],
+            actor=actor,
             source=RegistrationSource.API,
             authority=institution.registration_authority,
             registration_number=f"矩阵登记-{number:03d}",
@@ -308,7 +363,7 @@ def build_world():
         for key, registration in registrations.items()
     }
     populations = {}
-    for key, code in (("wuma", WUMA), ("qidu", QIDU)):
+    for key, code in (("wuma", WUMA), ("qidu", QIDU), ("zhuangyuan", ZHUANGYUAN)):
         population = StreetPopulation(street=street(code), year=2023, population=90_000, source="鹿城统计年鉴")
         population.save()
         population.population = 91_000
@@ -327,7 +382,7 @@ def build_world():
         "pushdelivery": deliveries,
         # The inbox is the registry's: an entry is the registration whose inbox delivery arrived.
         "inboxentry": {key: InboxEntry.objects.get(pk=r.pk) for key, r in registrations.items()},
-        "street": {"wuma": street(WUMA), "qidu": street(QIDU)},
+        "street": {"wuma": street(WUMA), "qidu": street(QIDU), "zhuangyuan": street(ZHUANGYUAN)},
         "streetpopulation": populations,
         "workdayoverride": {"typhoon": override},
         # The seeded rule (温鹿政办〔2020〕64号 任务20), which counted every registration above.
@@ -429,9 +484,9 @@ ADMIN_ACTIONS = {
         "resume": ("changes", 'id="lifecycle-step-form"', LIFECYCLE_APPLY),
         "close": ("changes", 'id="lifecycle-step-form"', LIFECYCLE_APPLY),
     },
-    "workdayoverride": {"delete_selected": (BUREAU, 'name="post"', {"post": "yes"})},
+    "workdayoverride": {"delete_selected": (COUNTY_BUREAUS, 'name="post"', {"post": "yes"})},
     # Re-queues failed deliveries at once; the world's are delivered, so an allowed run changes nothing.
-    "pushdelivery": {"requeue": (BUREAU, None, {})},
+    "pushdelivery": {"requeue": (COUNTY_BUREAUS, None, {})},
 }
 API_TOKEN = "api:token"
 API_ROOT = "api:api-root"
@@ -1028,7 +1083,7 @@ def probe_api(p, kind, resource, route):
         return
     if resource == "api_street":
         url = api_url(route) if kind == "api_list" else api_url(route, code=WUMA)
-        p.check_read(url, expect_ok=authed, api=True)
+        p.check_read(url, expect_ok=authed and (kind == "api_list" or "wuma" in COUNTY_ROWS[p.role]), api=True)
         return
     if kind == "api_list":
         url = api_url(route)
@@ -1062,7 +1117,13 @@ def probe_api(p, kind, resource, route):
             if method in actions:
                 data = {"credit_code": "not-a-code"} if may_change else {"name": "矩阵篡改", "address": "篡改"}
                 p.check_write(
-                    method.upper(), url, allowed=may_change, data=data, target=(resource, key), api=True, json=True,
+                    method.upper(),
+                    url,
+                    allowed=may_change,
+                    data=data,
+                    target=(resource, key),
+                    api=True,
+                    json=True,
                     values=absent,
                 )
         p.check_write("DELETE", url, allowed=False, data=None, target=(resource, key), api=True, values=absent)
@@ -1207,8 +1268,6 @@ def test_the_write_probes_would_change_a_record_if_allowed(client):
     before = Institution.objects.count()
     assert client.post(reverse("admin:registry_institution_add"), add_data(world, "institution")).status_code == 302
     assert Institution.objects.count() == before + 1
-
-
 
 
 def test_the_step_probes_would_take_the_step_if_allowed(client):

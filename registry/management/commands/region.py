@@ -53,8 +53,7 @@ class Command(BaseCommand):
                 _("%(code)s %(place)s: county added, %(created)d streets added, %(kept)d already recorded")
                 if done["county_created"]
                 else _(
-                    "%(code)s %(place)s: county already recorded, %(created)d streets added, "
-                    "%(kept)d already recorded"
+                    "%(code)s %(place)s: county already recorded, %(created)d streets added, %(kept)d already recorded"
                 )
             )
             place = f"{county.province_name}{county.city_name}{county.name}"
