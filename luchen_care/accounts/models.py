@@ -44,16 +44,25 @@ STAFF_ROLES = frozenset(
 COUNTY_ROLES = frozenset({Role.HEALTH_BUREAU, Role.EDUCATION_BUREAU, Role.REGISTRATION_AUTHORITY})
 
 
-class User(AbstractUser):
-    role = models.CharField(_("role"), max_length=32, choices=Role.choices, blank=True)
-    county = models.ForeignKey(
-        "regions.County",
-        verbose_name=_("county"),
+def _role_reference(model, verbose_name, help_text):
+    """The record a role needs (its county, street or institution): empty for the other roles."""
+    return models.ForeignKey(
+        model,
+        verbose_name=verbose_name,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="users",
-        help_text=_("The county of a health-bureau, education-bureau or registration-authority user."),
+        help_text=help_text,
+    )
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, blank=True)
+    county = _role_reference(
+        "regions.County",
+        _("county"),
+        _("The county of a health-bureau, education-bureau or registration-authority user."),
     )
     city_code = models.CharField(
         _("city code"),
@@ -68,24 +77,8 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Only for registration-authority users."),
     )
-    street = models.ForeignKey(
-        "registry.Street",
-        verbose_name=_("street"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="users",
-        help_text=_("Only for street-office users."),
-    )
-    institution = models.ForeignKey(
-        "registry.Institution",
-        verbose_name=_("institution"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="users",
-        help_text=_("Only for institution users."),
-    )
+    street = _role_reference("registry.Street", _("street"), _("Only for street-office users."))
+    institution = _role_reference("registry.Institution", _("institution"), _("Only for institution users."))
     # An API client's granted scope; empty means every county / street / kind of the deployment.
     scope_counties = models.ManyToManyField(
         "regions.County",

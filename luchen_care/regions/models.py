@@ -2,14 +2,15 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 
 class County(models.Model):
     """A county-level unit (区/县/县级市) this deployment serves, with its city and province.
 
     Loaded from the national division table (``manage.py region add <code>``); its streets and
-    towns belong to it. Names and codes are the NBS statistical division's.
+    towns belong to it. Names and codes are the NBS statistical division's, and change only when
+    the table does (``manage.py region diff``); the streets, which the bureau renames, merges and
+    retires, keep their history.
     """
 
     code = models.CharField(_("division code"), max_length=6, unique=True)
@@ -18,7 +19,6 @@ class County(models.Model):
     city_name = models.CharField(_("city"), max_length=50)
     province_code = models.CharField(_("province code"), max_length=2)
     province_name = models.CharField(_("province"), max_length=50)
-    history = HistoricalRecords(verbose_name=_("historical county"))
 
     class Meta:
         ordering = ["code"]
