@@ -11,13 +11,15 @@ Two halves, and neither knows the other's business:
 
 A declaration may lean on another's: ``ScopePath(institution="institution")`` takes every path
 it does not name from the declaration of the model that ``institution`` points at, behind
-``institution__``. Two other declarations exist: ``ScopePath.district()`` for district-level
-records that only those who see everything read (the daily digest), and
+``institution__``. Three other declarations exist: ``ScopePath.district()`` for county-level
+records that only those who see everything read (the daily digest), ``ScopePath.reference(county=…)``
+for reference data every role reads for its own counties (streets, their populations), and
 ``ScopePath.subject(type_field, id_field)`` for rows about any record (the outbox): such a row
 is visible as its subject is, through the subject model's own declaration.
 
 A scope narrows by something a declaration does not reach (a kind, on a record that has no
-institution) gives none of its rows: the rule fails closed. ``luchen_care.core.checks``
+institution; a county, on a record with no county path) gives none of its rows: the rule fails
+closed. ``luchen_care.core.checks``
 refuses to start when a model has a ``visible_to`` not derived here, or a path that does not
 resolve.
 """
@@ -166,30 +168,25 @@ class ScopePath:
             "authority": authority,
             "county": county,
         }
-        self.shared_when_empty = False
+
         self.subject_fields = None
         self.model = None
         self._paths = None
 
     @classmethod
-    def district(cls, county=""):
-        """A county-level record (a digest): read only by those who see everything of its county.
-
-        Without a ``county`` path, only a scope with no county limit (a superuser) reads it.
-        """
-        path = cls(county=county)
+    def district(cls):
+        """A record of the whole deployment (the digest): read only by a scope that sees everything
+        with no county limit (a superuser), since it reaches no county."""
+        path = cls()
         path.level = cls.DISTRICT
         return path
 
     @classmethod
-    def reference(cls, county, *, shared_when_empty=False):
-        """Reference data (streets, populations, policy rows): every signed-in role reads the rows
-        of its own counties. ``shared_when_empty``: a row whose county is empty is a national
-        default, read by everyone.
-        """
+    def reference(cls, county):
+        """Reference data (streets, their populations): every signed-in role reads the rows of its
+        own counties (all of them, when its scope names no county)."""
         path = cls(county=county)
         path.level = cls.REFERENCE
-        path.shared_when_empty = shared_when_empty
         return path
 
     @classmethod
@@ -268,10 +265,7 @@ class ScopePath:
         county = self.paths().get("county")
         if not county:
             return None
-        within = _among(county, scope.counties)
-        if self.shared_when_empty:
-            within |= Q(**{f"{county}__isnull": True})
-        return condition & within
+        return condition & _among(county, scope.counties)
 
     def _reach_condition(self, scope):
         if scope.reach == Reach.EVERYTHING:
@@ -318,7 +312,7 @@ class ScopePath:
         return reduce(or_, parts) if parts else None
 
     def reaches(self, scope):
-        """Whether ``scope`` could see any row of this model (a district record: only everything)."""
+        """Whether ``scope`` could see any row of this model (a county-level record: only everything)."""
         return self.condition(scope) is not None
 
 
