@@ -13,6 +13,7 @@ import datetime
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -29,13 +30,29 @@ class DatedPolicy(AuditedModel):
         _("legal source"), max_length=255, help_text=_("The document and article that set this figure.")
     )
     note = models.TextField(_("note"), blank=True)
+    county = models.ForeignKey(
+        "regions.County",
+        verbose_name=_("county"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty: the default for every county. A county's own row wins over the default from its date."),
+    )
 
     class Meta:
         abstract = True
         ordering = ["-effective_from"]
         get_latest_by = "effective_from"
         constraints = [
-            models.UniqueConstraint(fields=["effective_from"], name="%(app_label)s_%(class)s_uniq_effective_from"),
+            models.UniqueConstraint(
+                fields=["effective_from"],
+                condition=Q(county__isnull=True),
+                name="%(app_label)s_%(class)s_uniq_effective_from",
+            ),
+            models.UniqueConstraint(
+                fields=["county", "effective_from"], name="%(app_label)s_%(class)s_uniq_county_effective_from"
+            ),
         ]
 
 
@@ -57,12 +74,25 @@ class PolicyNotInForce(ObjectDoesNotExist):
         super().__init__(message)
 
 
-def policy_on(model, day: datetime.date):
-    """The row of the dated policy ``model`` in force on ``day`` (the latest ``effective_from`` ≤ ``day``).
+def policy_in_force(rows, day: datetime.date, county_id=None):
+    """Of ``rows`` (dated policy rows, newest first), the one in force on ``day`` for ``county_id``:
+    the county's own latest row from its date, else the default's; ``None`` before either."""
+    rows = [row for row in rows if row.effective_from <= day]
+    own = next((row for row in rows if county_id is not None and row.county_id == county_id), None)
+    return own or next((row for row in rows if row.county_id is None), None)
 
-    Raises ``PolicyNotInForce`` when ``day`` is before the first row.
+
+def policy_on(model, day: datetime.date, county_id=None):
+    """The row of the dated policy ``model`` in force on ``day`` in the county ``county_id``.
+
+    A county's own row wins from its ``effective_from``; before it, and for a county with no row
+    of its own, the default row (no county) in force on ``day``. Raises ``PolicyNotInForce``
+    when neither has a row by ``day``.
     """
-    row = model._default_manager.filter(effective_from__lte=day).order_by("-effective_from").first()
+    candidates = model._default_manager.filter(effective_from__lte=day).filter(
+        Q(county__isnull=True) | Q(county_id=county_id)
+    )
+    row = policy_in_force(candidates.order_by("-effective_from"), day, county_id)
     if row is None:
         raise PolicyNotInForce(model, day)
     return row

@@ -168,6 +168,7 @@ class ScopePath:
             "authority": authority,
             "county": county,
         }
+        self.shared_when_empty = False
 
         self.subject_fields = None
         self.model = None
@@ -182,11 +183,13 @@ class ScopePath:
         return path
 
     @classmethod
-    def reference(cls, county):
-        """Reference data (streets, their populations): every signed-in role reads the rows of its
-        own counties (all of them, when its scope names no county)."""
+    def reference(cls, county, *, shared_when_empty=False):
+        """Reference data (streets, their populations, policy rows): every signed-in role reads the
+        rows of its own counties (all of them, when its scope names no county).
+        ``shared_when_empty``: a row with no county is a default, which every role reads."""
         path = cls(county=county)
         path.level = cls.REFERENCE
+        path.shared_when_empty = shared_when_empty
         return path
 
     @classmethod
@@ -265,7 +268,10 @@ class ScopePath:
         county = self.paths().get("county")
         if not county:
             return None
-        return condition & _among(county, scope.counties)
+        within = _among(county, scope.counties)
+        if self.shared_when_empty:
+            within |= Q(**{f"{county}__isnull": True})
+        return condition & within
 
     def _reach_condition(self, scope):
         if scope.reach == Reach.EVERYTHING:

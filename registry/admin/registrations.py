@@ -311,7 +311,7 @@ class RegistrationAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
             "opts": self.opts,
             "title": gettext("Registrations pushed on time"),
             "report": registration_sla_report(user=request.user, year=year),
-            "push_window": push_window_current(),
+            "push_window": push_window_current(request.user.county_id),
             "year": year,
             "years": years,
         }

@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from luchen_care.accounts.models import Authority
 from luchen_care.core.messages import NULL_CHARACTERS
-from luchen_care.core.policy import PolicyNotInForce
+from luchen_care.core.policy import PolicyNotInForce, policy_in_force
 
 from ..models import Institution, PushWindowPolicy, RegistrationKind, Street
 from ..permissions import can_correct_registration, can_record_registration
@@ -152,10 +152,10 @@ class RegistrationLookups:
     def institution(self, credit_code):
         return Institution.objects.filter(credit_code=credit_code).first()
 
-    def push_rule(self, day):
-        """The push window in force on ``day`` (``push_window_on``), ``None`` before the first."""
+    def push_rule(self, day, county_id=None):
+        """The push window in force on ``day`` in that county (``push_window_on``), ``None`` before the first."""
         try:
-            return push_window_on(day)
+            return push_window_on(day, county_id)
         except PolicyNotInForce:
             return None
 
@@ -180,8 +180,8 @@ class PrefetchedRegistrationLookups(RegistrationLookups):
     def institution(self, credit_code):
         return self._institutions.get(credit_code)
 
-    def push_rule(self, day):
-        return next((rule for rule in self._push_rules if rule.effective_from <= day), None)
+    def push_rule(self, day, county_id=None):
+        return policy_in_force(self._push_rules, day, county_id)
 
 
 class StreetField(forms.ModelChoiceField):
@@ -282,10 +282,6 @@ class RegistrationForm(forms.Form):
                 )
                 % {"earliest": EARLIEST_REGISTERED_ON.isoformat()}
             )
-        rule = self.lookups.push_rule(day)
-        if rule is None:
-            raise ValidationError(PolicyNotInForce(PushWindowPolicy, day).message)
-        self.cleaned_data["push_rule"] = rule
         return day
 
     def clean_credit_code(self):
@@ -305,6 +301,14 @@ class RegistrationForm(forms.Form):
         street = cleaned.get("street_code")
         if isinstance(street, Street):
             cleaned["street"], cleaned["street_code"] = street, street.code
+        day = cleaned.get("registered_on")
+        if day is not None:
+            # The push window of the registration's county (its own row, else the default) on its day.
+            rule = self.lookups.push_rule(day, street.county_id if isinstance(street, Street) else None)
+            if rule is None:
+                self.add_error("registered_on", PolicyNotInForce(PushWindowPolicy, day).message)
+            else:
+                cleaned["push_rule"] = rule
         cleaned.setdefault(CORRECTION_FIELD, "")
         credit_code, authority, kind = cleaned.get("credit_code"), cleaned.get("authority"), cleaned.get("kind")
         if not credit_code:

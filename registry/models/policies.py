@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from luchen_care.core.policy import DatedPolicy
+from luchen_care.core.scope import ScopedQuerySet, ScopePath
 
 
 class PushWindowPolicy(DatedPolicy):
@@ -20,6 +21,10 @@ class PushWindowPolicy(DatedPolicy):
         help_text=_("The deadline is this many working days after the day of registration, which does not count."),
     )
     history = HistoricalRecords(verbose_name=_("historical push window"), excluded_fields=["modified_at"])
+
+    # Each county reads its own rows and the defaults.
+    scope = ScopePath.reference(county="county", shared_when_empty=True)
+    objects = ScopedQuerySet.as_manager()
 
     class Meta(DatedPolicy.Meta):
         verbose_name = _("push window")

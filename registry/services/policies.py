@@ -25,9 +25,15 @@ from luchen_care.accounts.permissions import administers_district
 from ..models import PushWindowPolicy, Registration
 
 
-def can_change_push_window(user) -> bool:
-    """The health bureau (and superusers) enter and correct push windows; other staff read them."""
-    return bool(user and user.is_authenticated and administers_district(user))
+def can_change_push_window(user, policy=None) -> bool:
+    """A county's health bureau enters and corrects its county's own push windows; the superuser
+    also the defaults every county without a row of its own follows. Other staff read them.
+    ``policy`` ``None`` asks whether ``user`` enters push windows at all."""
+    if not (user and user.is_authenticated and administers_district(user)):
+        return False
+    if user.is_superuser or policy is None:
+        return True
+    return policy.county_id is not None and policy.county_id == user.county_id
 
 
 def push_window_policy_validate(*, policy: PushWindowPolicy) -> None:
@@ -53,9 +59,15 @@ def push_window_policy_validate(*, policy: PushWindowPolicy) -> None:
                         % {"field": PushWindowPolicy._meta.get_field(name).verbose_name}
                     ]
     if policy.effective_from and "effective_from" not in errors:
-        # Registrations dated on or after the new day but counted under an earlier rule.
+        # Registrations dated on or after the new day but counted under an earlier rule that the new
+        # row would replace: a county's row, that county's registrations (under its earlier row or the
+        # default); a default row, the registrations counted under an earlier default.
+        if policy.county_id is None:
+            affected = Registration.objects.filter(push_rule__county__isnull=True)
+        else:
+            affected = Registration.objects.filter(institution__street__county_id=policy.county_id)
         counted = (
-            Registration.objects.filter(
+            affected.filter(
                 registered_on__gte=policy.effective_from, push_rule__effective_from__lt=policy.effective_from
             )
             .exclude(push_rule_id=policy.pk)
@@ -85,8 +97,16 @@ def push_window_policy_save(*, policy: PushWindowPolicy, actor) -> PushWindowPol
     Raises ``PermissionDenied`` unless ``actor`` is the health bureau or a superuser, and
     the ``ValidationError`` of ``push_window_policy_validate`` (keyed by field).
     """
-    if not can_change_push_window(actor):
-        raise PermissionDenied(_("Only the health bureau may enter or correct push windows."))
+    if policy.pk is None and not actor.is_superuser:
+        policy.county_id = actor.county_id  # a county's bureau enters its own county's rows
+    stored = PushWindowPolicy.objects.filter(pk=policy.pk).first() if policy.pk is not None else None
+    if not can_change_push_window(actor, stored or policy) or (stored and stored.county_id != policy.county_id):
+        raise PermissionDenied(
+            _(
+                "Only the health bureau may enter or correct its county's push windows; "
+                "the defaults are the superuser's."
+            )
+        )
     # Rows are few and rarely written: lock them all, so two corrections are checked one after the other.
     list(PushWindowPolicy.objects.select_for_update().values_list("pk", flat=True))
     push_window_policy_validate(policy=policy)

@@ -14,14 +14,16 @@ from django.urls import reverse
 
 from luchen_care.accounts.models import Authority, Role
 from luchen_care.core.policy import PolicyNotInForce, policy_on
+from luchen_care.regions.models import County
 from luchen_care.workdays.models import WorkdayOverride
 from registry import payloads
 from registry.models import DigestRun, PushWindowPolicy, Registration
 from registry.selectors.policies import push_window_on
 from registry.services.policies import push_window_policy_save
 from registry.services.registrations import registration_deadlines_recompute, registration_validate
+from registry.services.streets import county_streets_load
 from tests.accounts.factories import UserFactory
-from tests.registry.factories import RegistrationFactory
+from tests.registry.factories import RegistrationFactory, street
 
 pytestmark = pytest.mark.django_db
 
@@ -139,18 +141,18 @@ def test_a_new_row_cannot_reach_back_over_registrations_already_counted(db, heal
     assert new_rule(health_user, effective_from=D(2026, 3, 3), working_days=3).pk
 
 
-def test_a_rule_that_counted_deadlines_keeps_its_day_and_figure_but_its_source_may_be_corrected(db, health_user):
+def test_a_rule_that_counted_deadlines_keeps_its_day_and_figure_but_its_source_may_be_corrected(db, superuser):
     registration = RegistrationFactory(registered_on=D(2026, 3, 2))
     rule = PushWindowPolicy.objects.get(pk=registration.push_rule_id)
     rule.working_days = 10
     with pytest.raises(ValidationError) as caught:
-        push_window_policy_save(policy=rule, actor=health_user)
+        push_window_policy_save(policy=rule, actor=superuser)
     assert "working_days" in caught.value.message_dict
     assert PushWindowPolicy.objects.get(pk=rule.pk).working_days == 5
 
     rule.refresh_from_db()
     rule.legal_source = "温鹿政办〔2020〕64号 附件 任务20"
-    push_window_policy_save(policy=rule, actor=health_user)
+    push_window_policy_save(policy=rule, actor=superuser)
     assert PushWindowPolicy.objects.get(pk=rule.pk).legal_source.endswith("附件 任务20")
 
 
@@ -232,9 +234,9 @@ def test_the_admin_answers_a_rule_reaching_back_on_its_field(client, health_user
     assert not PushWindowPolicy.objects.filter(effective_from=D(2026, 3, 1)).exists()
 
 
-def test_a_used_rule_shows_its_day_and_figure_read_only(client, health_user):
+def test_a_used_rule_shows_its_day_and_figure_read_only(client, superuser):
     registration = RegistrationFactory(registered_on=D(2026, 3, 2))
-    client.force_login(health_user)
+    client.force_login(superuser)
     url = reverse("admin:registry_pushwindowpolicy_change", args=[registration.push_rule_id])
     page = client.get(url).content.decode()
     assert 'name="legal_source"' in page
@@ -246,7 +248,11 @@ def test_a_used_rule_shows_its_day_and_figure_read_only(client, health_user):
 
 @pytest.mark.parametrize("role", [Role.REGISTRATION_AUTHORITY, Role.STREET_OFFICE, Role.EDUCATION_BUREAU])
 def test_other_staff_read_the_rules_but_cannot_change_them(client, role):
-    user = UserFactory(role=role, authority=Authority.MARKET_REGULATION if role == Role.REGISTRATION_AUTHORITY else "")
+    user = UserFactory(
+        role=role,
+        authority=Authority.MARKET_REGULATION if role == Role.REGISTRATION_AUTHORITY else "",
+        street=street() if role == Role.STREET_OFFICE else None,
+    )
     rule = push_window_on(D(2026, 3, 2))
     client.force_login(user)
     assert client.get(reverse("admin:registry_pushwindowpolicy_changelist")).status_code == 200
@@ -285,3 +291,76 @@ def test_institutions_and_api_clients_do_not_reach_the_rules(client):
         client.force_login(UserFactory(role=role, is_staff=False))
         response = client.get(reverse("admin:registry_pushwindowpolicy_change", args=[rule.pk]))
         assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+# --- per-county rows --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(role="", is_superuser=True)
+
+
+@pytest.fixture
+def longwan(db):
+    county_streets_load(code="330303")
+    return County.objects.get(code="330303")
+
+
+def test_a_countys_own_row_wins_over_the_default_from_its_date(health_user, longwan):
+    lucheng = health_user.county
+    own = push_window_policy_save(
+        policy=PushWindowPolicy(effective_from=D(2026, 6, 1), working_days=3, legal_source="鹿城区试行文件"),
+        actor=health_user,
+    )
+    assert own.county == lucheng  # a county bureau's row is its county's
+    default = push_window_on(D(2026, 5, 29))
+    assert default.county is None and default.working_days == 5
+    assert push_window_on(D(2026, 5, 29), lucheng.pk) == default  # before its date: the default
+    assert push_window_on(D(2026, 6, 1), lucheng.pk) == own
+    assert push_window_on(D(2026, 6, 1), longwan.pk) == default  # 龙湾 has no row of its own
+
+    lucheng_registration = RegistrationFactory(registered_on=D(2026, 6, 2))
+    longwan_registration = RegistrationFactory(
+        registered_on=D(2026, 6, 2),
+        street_code="330303006",
+        actor=UserFactory(role=Role.HEALTH_BUREAU, county=longwan),
+    )
+    assert lucheng_registration.push_rule == own
+    assert longwan_registration.push_rule == default
+    assert lucheng_registration.push_deadline == D(2026, 6, 5)  # three working days
+    assert longwan_registration.push_deadline == D(2026, 6, 9)  # five
+
+
+def test_a_county_bureau_cannot_change_the_default_nor_another_countys_row(health_user, longwan):
+    longwan_bureau = UserFactory(role=Role.HEALTH_BUREAU, county=longwan)
+    theirs = push_window_policy_save(
+        policy=PushWindowPolicy(effective_from=D(2026, 6, 1), working_days=4, legal_source="龙湾区文件"),
+        actor=longwan_bureau,
+    )
+    default = push_window_on(D(2026, 3, 2))
+    for rule in (theirs, default):
+        rule.legal_source = "篡改"
+        with pytest.raises(PermissionDenied):
+            push_window_policy_save(policy=rule, actor=health_user)
+    assert PushWindowPolicy.objects.get(pk=theirs.pk).legal_source == "龙湾区文件"
+    assert PushWindowPolicy.objects.get(pk=default.pk).legal_source == TASK_20
+    assert not PushWindowPolicy.objects.visible_to(health_user).filter(pk=theirs.pk).exists()
+    assert PushWindowPolicy.objects.visible_to(health_user).filter(pk=default.pk).exists()
+
+
+def test_a_county_row_cannot_reach_back_over_that_countys_counted_registrations(health_user, longwan):
+    longwan_bureau = UserFactory(role=Role.HEALTH_BUREAU, county=longwan)
+    # 龙湾 has a registration dated then, counted under the default; Lucheng has none.
+    RegistrationFactory(registered_on=D(2026, 6, 2), street_code="330303006", actor=longwan_bureau)
+    push_window_policy_save(
+        policy=PushWindowPolicy(effective_from=D(2026, 6, 1), working_days=3, legal_source="鹿城区试行文件"),
+        actor=health_user,
+    )
+    with pytest.raises(ValidationError) as refused:
+        push_window_policy_save(
+            policy=PushWindowPolicy(effective_from=D(2026, 6, 1), working_days=4, legal_source="龙湾区文件"),
+            actor=longwan_bureau,
+        )
+    assert "effective_from" in refused.value.message_dict
+    assert not PushWindowPolicy.objects.filter(county=longwan).exists()

@@ -161,7 +161,9 @@ DISTRICT_RECORDS = {
     "street": (ADMIN_ROLES, COUNTY_BUREAUS),
     "streetpopulation": (ADMIN_ROLES, COUNTY_BUREAUS),
     "workdayoverride": (ADMIN_ROLES, COUNTY_BUREAUS),
-    "pushwindowpolicy": (ADMIN_ROLES, COUNTY_BUREAUS),
+    # The seeded push window is the default every county follows: only the superuser corrects it
+    # (a county's bureau adds rows of its own county, ADDS below).
+    "pushwindowpolicy": (ADMIN_ROLES, {"superuser"}),
     # The digest lists every county's overdue registrations: until it is made per county, only
     # the superuser reads it.
     "digestrun": ({"superuser"}, set()),
@@ -1255,15 +1257,19 @@ def test_the_write_probes_would_change_a_record_if_allowed(client):
     override.refresh_from_db()
     assert override.reason.endswith("（篡改）")
 
+    rules = PushWindowPolicy.objects.count()
+    add = client.post(reverse("admin:registry_pushwindowpolicy_add"), add_data(world, "pushwindowpolicy"))
+    assert add.status_code == 302
+    assert PushWindowPolicy.objects.count() == rules + 1
+    assert PushWindowPolicy.objects.latest("pk").county.code == LUCHENG  # the bureau's own county's row
+    # The default row is the superuser's to correct.
+    client.force_login(world.users["superuser"])
     rule = world.record("pushwindowpolicy", "task20")
     data = admin_form_data(model_admin_for("pushwindowpolicy"), rule)
     assert client.post(reverse("admin:registry_pushwindowpolicy_change", args=[rule.pk]), data).status_code == 302
     rule.refresh_from_db()
     assert rule.legal_source.endswith("（篡改）")
-    rules = PushWindowPolicy.objects.count()
-    add = client.post(reverse("admin:registry_pushwindowpolicy_add"), add_data(world, "pushwindowpolicy"))
-    assert add.status_code == 302
-    assert PushWindowPolicy.objects.count() == rules + 1
+    client.force_login(world.users["health"])
 
     before = Institution.objects.count()
     assert client.post(reverse("admin:registry_institution_add"), add_data(world, "institution")).status_code == 302
