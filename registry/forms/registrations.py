@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from luchen_care.accounts.models import Authority
 from luchen_care.core.messages import NULL_CHARACTERS
 from luchen_care.core.policy import PolicyNotInForce, policy_in_force
+from luchen_care.core.scope import scope_for
 
 from ..models import Institution, PushWindowPolicy, RegistrationKind, Street
 from ..permissions import can_correct_registration, can_record_registration
@@ -150,7 +151,7 @@ class RegistrationLookups:
         return self.streets().filter(code=code).first()
 
     def institution(self, credit_code):
-        return Institution.objects.filter(credit_code=credit_code).first()
+        return Institution.objects.select_related("street").filter(credit_code=credit_code).first()
 
     def push_rule(self, day, county_id=None):
         """The push window in force on ``day`` in that county (``push_window_on``), ``None`` before the first."""
@@ -165,7 +166,10 @@ class RegistrationLookups:
         codes = {normalize_credit_code(str(row.get("credit_code") or "")) for row in rows}
         return PrefetchedRegistrationLookups(
             streets={s.code: s for s in cls(actor).streets()},
-            institutions={i.credit_code: i for i in Institution.objects.filter(credit_code__in=codes - {""})},
+            institutions={
+                i.credit_code: i
+                for i in Institution.objects.select_related("street").filter(credit_code__in=codes - {""})
+            },
             push_rules=list(PushWindowPolicy.objects.order_by("-effective_from")),
         )
 
@@ -314,6 +318,17 @@ class RegistrationForm(forms.Form):
         if not credit_code:
             return cleaned
         institution = self.lookups.institution(credit_code)
+        counties = scope_for(self.actor).counties if self.actor is not None else frozenset()
+        if institution is not None and counties and institution.street.county_id not in counties:
+            # Found across counties, so that it is not registered twice; never changed from another county.
+            self.add_error(
+                "credit_code",
+                _(
+                    "This credit code belongs to an institution of another county; it is registered there "
+                    "and cannot be registered or changed from your county."
+                ),
+            )
+            return cleaned
         cleaned["institution"] = institution
         if authority:
             reason = cleaned[CORRECTION_FIELD]

@@ -87,6 +87,31 @@ def test_an_authority_cannot_record_a_registration_in_another_countys_street(mar
     assert not Institution.objects.filter(name="跨县登记托育园").exists()
 
 
+def test_a_credit_code_of_another_countys_institution_is_refused_and_the_institution_stays(market_user, longwan_bureau):
+    theirs = InstitutionFactory(
+        street=street(ZHUANGYUAN), name="龙湾已登记托育园", registration_authority=Authority.MARKET_REGULATION
+    )
+    with pytest.raises(ValidationError) as refused:
+        registration_record(
+            actor=market_user,
+            source="api",
+            authority=Authority.MARKET_REGULATION,
+            registration_number="跨县-002",
+            registered_on=datetime.date.today(),
+            kind="change",
+            credit_code=theirs.credit_code,
+            institution_name="改到鹿城的名字",
+            street_code=WUMA,
+            address="鹿城区五马街道1号",
+            legal_representative="跨县代表",
+        )
+    assert refused.value.message_dict["credit_code"] == [
+        "该统一社会信用代码属于其他县（区）的托育机构，已在当地登记，不能由本县（区）登记或变更。"
+    ]
+    theirs.refresh_from_db()
+    assert (theirs.name, theirs.street.code) == ("龙湾已登记托育园", ZHUANGYUAN)
+
+
 def test_each_bureau_reads_its_own_county_and_gets_404_for_the_other(health_user, longwan_bureau, client):
     lucheng_one = InstitutionFactory(street=street(WUMA), name="鹿城一号托育园")
     longwan_one = InstitutionFactory(street=street(ZHUANGYUAN), name="龙湾一号托育园")
