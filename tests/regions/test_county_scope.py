@@ -68,20 +68,33 @@ def test_a_county_bureau_cannot_place_an_institution_in_another_county(health_us
     assert Institution.objects.get(name="跨县测试托育园2").street.county.code == "330303"
 
 
+def market_registers(actor, *, number, kind, credit_code, name, street_code, address):
+    """A registration by Lucheng's market regulation bureau, recorded as the API records one."""
+    return registration_record(
+        actor=actor,
+        source="api",
+        authority=Authority.MARKET_REGULATION,
+        registration_number=number,
+        registered_on=datetime.date.today(),
+        kind=kind,
+        credit_code=credit_code,
+        institution_name=name,
+        street_code=street_code,
+        address=address,
+        legal_representative="跨县代表",
+    )
+
+
 def test_an_authority_cannot_record_a_registration_in_another_countys_street(market_user, longwan):
     with pytest.raises(ValidationError) as refused:
-        registration_record(
-            actor=market_user,
-            source="api",
-            authority=Authority.MARKET_REGULATION,
-            registration_number="跨县-001",
-            registered_on=datetime.date.today(),
+        market_registers(
+            market_user,
+            number="跨县-001",
             kind="new",
             credit_code=make_credit_code(880_101),
-            institution_name="跨县登记托育园",
+            name="跨县登记托育园",
             street_code=ZHUANGYUAN,
             address="龙湾区状元街道1号",
-            legal_representative="跨县代表",
         )
     assert "street_code" in refused.value.message_dict
     assert not Institution.objects.filter(name="跨县登记托育园").exists()
@@ -92,18 +105,14 @@ def test_a_credit_code_of_another_countys_institution_is_refused_and_the_institu
         street=street(ZHUANGYUAN), name="龙湾已登记托育园", registration_authority=Authority.MARKET_REGULATION
     )
     with pytest.raises(ValidationError) as refused:
-        registration_record(
-            actor=market_user,
-            source="api",
-            authority=Authority.MARKET_REGULATION,
-            registration_number="跨县-002",
-            registered_on=datetime.date.today(),
+        market_registers(
+            market_user,
+            number="跨县-002",
             kind="change",
             credit_code=theirs.credit_code,
-            institution_name="改到鹿城的名字",
+            name="改到鹿城的名字",
             street_code=WUMA,
             address="鹿城区五马街道1号",
-            legal_representative="跨县代表",
         )
     assert refused.value.message_dict["credit_code"] == [
         "该统一社会信用代码属于其他县（区）的托育机构，已在当地登记，不能由本县（区）登记或变更。"
