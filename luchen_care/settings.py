@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "luchen_care.regions.context_processors.branding",
             ],
         },
     },
@@ -161,9 +162,10 @@ REST_FRAMEWORK = {
     },
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "鹿城托育综合监管平台 API",
+    # The title is the deployment's platform name (``luchen_care.regions.branding.schema_title_hook``).
+    "TITLE": "托育综合监管平台 API",
     "DESCRIPTION": (
-        "Lucheng Care REST API. Authenticate with `Authorization: Token <token>`; "
+        "The childcare supervision platform's REST API. Authenticate with `Authorization: Token <token>`; "
         "obtain a token from `POST /api/v1/auth/token/`. Errors share one format: "
         '`{"error": {"code", "message", "fields": {field: [messages]}}}`.'
     ),
@@ -178,6 +180,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "registry.api.schema.street_codes",
+        "luchen_care.regions.branding.schema_title_hook",
     ],
     "ENUM_NAME_OVERRIDES": {
         "AuthorityEnum": "luchen_care.accounts.models.Authority",
@@ -185,6 +188,13 @@ SPECTACULAR_SETTINGS = {
         "RegistrationKindEnum": "registry.models.RegistrationKind",
     },
 }
+
+# --- The deployment's counties and name ------------------------------------
+# Counties loaded with their streets when the database is migrated (the same as
+# ``manage.py region add <code>``), e.g. LUCHEN_CARE_COUNTIES=330302; empty: add them by command.
+REGION_COUNTIES = env.list("LUCHEN_CARE_COUNTIES", default=[])
+# The platform's name whatever its counties; empty: "<county or city>托育综合监管平台".
+PLATFORM_NAME = env.str("LUCHEN_CARE_PLATFORM_NAME", default="")
 
 # --- Cache ----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -11,9 +11,10 @@ from registry.api.institutions import InstitutionViewSet
 from registry.api.registrations import RegistrationViewSet
 from registry.api.streets import StreetViewSet
 
-# Titles are translated like everything else: 鹿城托育综合监管平台 / 监管工作台 in Chinese.
-admin.site.site_header = _("Lucheng Childcare Supervision Platform")
-admin.site.site_title = _("Lucheng Childcare Supervision Platform")
+# The admin's name and issuing body come from the county record (``branding`` in every template,
+# ``luchen_care.regions.branding``); these stand where a template has no request (an e-mail).
+admin.site.site_header = _("Childcare Supervision Platform")
+admin.site.site_title = _("Childcare Supervision Platform")
 admin.site.index_title = _("Supervision workbench")
 # The institution list is wide; the home page and breadcrumbs are navigation enough.
 admin.site.enable_nav_sidebar = False

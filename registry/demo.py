@@ -13,6 +13,7 @@ from rest_framework.authtoken.models import Token
 
 from luchen_care.accounts.models import COUNTY_ROLES, STAFF_ROLES, Authority, Role, User
 from luchen_care.regions.models import County
+from luchen_care.regions.services import county_brand
 
 from .models import (
     ClassType,
@@ -228,6 +229,26 @@ def _institution_spec(rng, index, kind, street):
     return fields, classes
 
 
+# The demo counties' branding (``manage.py region brand`` in a real deployment): English names and
+# Lucheng's plan; the issuing bodies are the derived ones (温州市鹿城区卫生健康局, 温州市龙湾区卫生健康局).
+DEMO_BRANDING = {
+    DEMO_COUNTY: {
+        "name_en": "Lucheng District",
+        "policy_basis": (
+            "温州市鹿城区人民政府办公室关于印发加快推进3岁以下婴幼儿照护服务发展实施方案的通知（温鹿政办〔2020〕64号）"
+        ),
+    },
+    SECOND_COUNTY: {"name_en": "Longwan District"},
+}
+
+
+def _demo_branding():
+    for code, fields in DEMO_BRANDING.items():
+        county = County.objects.get(code=code)
+        if any(getattr(county, name) != value for name, value in fields.items()):
+            county_brand(county=county, **fields)
+
+
 @transaction.atomic
 def load_demo(*, stdout=None):
     """Create the demo streets' populations, ~60 institutions, one user per role and a few registrations.
@@ -235,7 +256,9 @@ def load_demo(*, stdout=None):
     Returns a dict of what was created. A second run creates nothing and changes nothing.
     """
     created = {"institutions": 0, "users": 0, "populations": 0, "registrations": 0}
-    county_streets_load(code=SECOND_COUNTY)
+    for code in (DEMO_COUNTY, SECOND_COUNTY):
+        county_streets_load(code=code)
+    _demo_branding()
     streets = list(Street.objects.filter(county__code=DEMO_COUNTY).order_by("code"))
     for street in streets:
         _obj, made = StreetPopulation.objects.get_or_create(

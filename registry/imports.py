@@ -37,7 +37,7 @@ COLUMNS = [
     ("kind", "登记类型", 12, "从下拉列表选择：新设登记 / 变更登记 / 注销登记"),
     ("credit_code", "统一社会信用代码", 24, "18位；编办登记以1开头，民政登记以5开头，市场监管登记以9开头"),
     ("institution_name", "机构名称", 36, "与登记证照一致"),
-    ("street_code", "所在街道（镇）", 16, "从下拉列表选择街道或镇；也可填写统计用区划代码，如 330302006"),
+    ("street_code", "所在街道（镇）", 16, "从下拉列表选择街道或镇；也可填写9位统计用区划代码"),
     ("address", "地址", 40, "登记住所"),
     ("legal_representative", "法定代表人", 14, "法定代表人或负责人姓名"),
     (
@@ -64,13 +64,13 @@ KIND_LABELS = {
 }
 EXAMPLE = {
     "authority": "市场监管局",
-    "registration_number": "330302000012345",
+    "registration_number": "330000000012345",
     "registered_on": datetime.date(2026, 2, 13),
     "kind": "新设登记",
-    "credit_code": "91330302MA2ABCDE0" + uscc_check_character("91330302MA2ABCDE0"),
-    "institution_name": "温州市鹿城区示例托育有限公司",
-    "street_code": "五马街道",
-    "address": "温州市鹿城区五马街道解放街1号",
+    "credit_code": "91330000MA2ABCDE0" + uscc_check_character("91330000MA2ABCDE0"),
+    "institution_name": "示例托育有限公司",
+    "street_code": "示例街道",
+    "address": "示例街道解放街1号",
     "legal_representative": "张三",
     "correction_reason": "",
 }

@@ -7,7 +7,7 @@ Interface for the apps that send (keep it stable)::
     outbox_enqueue(
         topic="inspections.certificate_expiry",  # the kind of notice, "<app>.<what>"
         subject=certificate,                     # the record it is about (any model instance)
-        label="卫生评价报告到期：鹿城区小太阳托育中心",  # what people see in the admin
+        label="卫生评价报告到期：小太阳托育中心",  # what people see in the admin
         notice=Notice(document={"schema": "lucheng-care.certificate-expiry/v1", ...}, title="…", text="…"),
         idempotency_key=key,                     # optional; give it when the document carries it
         channels=None,                           # default: every configured channel

@@ -19,6 +19,22 @@ class County(models.Model):
     city_name = models.CharField(_("city"), max_length=50)
     province_code = models.CharField(_("province code"), max_length=2)
     province_name = models.CharField(_("province"), max_length=50)
+    # Branding (``luchen_care.regions.branding``), set with ``manage.py region brand``; blank means derived.
+    name_en = models.CharField(
+        _("English name"), max_length=100, blank=True, help_text=_("Shown in the English interface, e.g. “X District”.")
+    )
+    issuer = models.CharField(
+        _("issuing body"),
+        max_length=100,
+        blank=True,
+        help_text=_("The health bureau that issues receipts and notices; blank means “<city><county>卫生健康局”."),
+    )
+    policy_basis = models.CharField(
+        _("policy basis"),
+        max_length=300,
+        blank=True,
+        help_text=_("The county's own childcare plan, with its document number, shown on the home page."),
+    )
 
     class Meta:
         ordering = ["code"]

@@ -38,3 +38,23 @@ def county_add(*, code, table=None, allow_development_zone=False) -> tuple[Count
             "province_name": area.province_name,
         },
     )
+
+
+BRAND_FIELDS = ("name_en", "issuer", "policy_basis")
+
+
+@transaction.atomic
+def county_brand(*, county, **fields) -> County:
+    """Set a county's branding (``name_en``, ``issuer``, ``policy_basis``); a blank value means derived.
+
+    What the platform is called and who issues its receipts and notices for this county
+    (``luchen_care.regions.branding``). Only these fields change; an unknown one is refused.
+    """
+    unknown = set(fields) - set(BRAND_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown branding fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    for name, value in fields.items():
+        setattr(county, name, (value or "").strip())
+    county.full_clean()
+    county.save(update_fields=list(fields))
+    return county

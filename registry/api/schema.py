@@ -8,7 +8,7 @@ from ..models import Street
 def street_codes(result, generator, request, public):
     """Document the street filter's codes as an enum, read when the schema is generated.
 
-    The filter answers 400 for a code that is not one of Lucheng's streets and towns; a schema
+    The filter answers 400 for a code that is not one of the deployment's streets and towns; a schema
     without the list would call such codes valid.
     """
     try:

@@ -237,7 +237,7 @@ class RegistrationForm(forms.Form):
         label=gettext_lazy("street or town"),
         queryset=Street.objects.order_by("code"),
         to_field_name="code",
-        help_text=gettext_lazy("NBS code of the street or town, e.g. 330302006"),
+        help_text=gettext_lazy("The 9-digit NBS code of the street or town"),
     )
     address = forms.CharField(label=gettext_lazy("address"), max_length=255)
     legal_representative = forms.CharField(label=gettext_lazy("legal representative"), max_length=50)

@@ -11,6 +11,8 @@ import pytest
 from openpyxl import load_workbook
 
 from luchen_care.accounts.models import Role
+from luchen_care.regions.models import County
+from luchen_care.regions.services import county_brand
 from registry.models import InstitutionKind
 from tests.factories import InstitutionFactory, UserFactory, street
 
@@ -169,12 +171,14 @@ def test_home_page_in_chinese_links_to_admin_and_self_hosted_api_docs(visit):
 
 
 def test_language_switcher_turns_the_interface_english_and_back(visit):
-    """Chinese first, English on request: the switcher on the home page changes every page."""
+    """Chinese first, English on request: the switcher on the home page changes every page, and
+    the platform's English name is the one the county record gives (``region brand``)."""
+    county_brand(county=County.objects.get(code="330302"), name_en="Lucheng District")
     page = visit.page
     visit.goto("/")
     page.click(".language-switcher button[value=en]")
     page.wait_for_selector("html[lang=en]")
-    assert page.locator("h1").inner_text() == "Lucheng Childcare Supervision Platform"
+    assert page.locator("h1").inner_text() == "Lucheng District Childcare Supervision Platform"
     visit.goto("/admin/login/")
     assert page.locator("label[for=id_username]").inner_text().startswith("Username")
     visit.shot("e1-login-english")

@@ -112,6 +112,7 @@ def main(argv=None):
 
     started = time.monotonic()
     call_command("migrate", verbosity=0, interactive=False)
+    call_command("region", "add", "330302", verbosity=0)  # the county and its streets, as a deployment adds them
     migrated = time.monotonic()
 
     user = User.objects.create_user(

@@ -2,6 +2,9 @@
 
 - ``region add 330302 [330303 …]`` records each county and its streets, towns and townships
   (idempotent: a second run changes nothing);
+- ``region brand 330302 --name-en … --issuer … --policy-basis …`` sets the county's branding
+  (its English name, the issuing body of its receipts and notices, its own childcare plan) and
+  prints what its pages will say;
 - ``region diff DIR`` compares the vendored table with a newer one in ``DIR`` (the same CSV
   files and columns) and prints what was added, renamed and retired, for the counties this
   deployment serves (``--all``: the whole country), for the bureau to apply. It changes nothing.
@@ -13,8 +16,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from luchen_care.regions.branding import county_branding
 from luchen_care.regions.division import read_table, table_changes, vendored_table
 from luchen_care.regions.models import County
+from luchen_care.regions.services import BRAND_FIELDS, county_brand
 
 from ...services.streets import county_streets_load
 
@@ -25,11 +30,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         add = sub.add_parser("add", help="Record counties and their streets (idempotent).")
-        add.add_argument("codes", nargs="+", help="6-digit county-level division codes, e.g. 330302")
+        add.add_argument("codes", nargs="+", help="6-digit county-level division codes, e.g. 110101")
         add.add_argument(
             "--allow-development-zone",
             action="store_true",
             help="Also accept a development zone (xx71–xx79), which has no health bureau of its own.",
+        )
+        brand = sub.add_parser("brand", help="Set a county's branding; a field not given is left as it is.")
+        brand.add_argument("code", help="The 6-digit code of a county already added")
+        brand.add_argument("--name-en", help="English name, e.g. “X District” (empty: the Chinese name)")
+        brand.add_argument("--issuer", help="Issuing body of receipts and notices (empty: <city><county>卫生健康局)")
+        brand.add_argument(
+            "--policy-basis", help="The county's childcare plan and its document number, for the home page"
         )
         diff = sub.add_parser("diff", help="Print what a newer table changes (nothing is applied).")
         diff.add_argument("directory", help="A directory with provinces.csv, cities.csv, areas.csv, streets.csv")
@@ -40,6 +52,8 @@ class Command(BaseCommand):
         with translation.override(settings.LANGUAGE_CODE):
             if action == "add":
                 return self._add(options["codes"], options["allow_development_zone"])
+            if action == "brand":
+                return self._brand(options)
             return self._diff(options["directory"], options["all"])
 
     def _add(self, codes, allow_development_zone):
@@ -60,6 +74,29 @@ class Command(BaseCommand):
             self.stdout.write(
                 said % {"code": county.code, "place": place, "created": len(done["created"]), "kept": len(done["kept"])}
             )
+
+    def _brand(self, options):
+        county = County.objects.filter(code=options["code"]).first()
+        if county is None:
+            raise CommandError(
+                _("%(code)s is not recorded; add it first with `manage.py region add %(code)s`.")
+                % {"code": options["code"]}
+            )
+        fields = {name: options[name] for name in BRAND_FIELDS if options.get(name) is not None}
+        try:
+            county_brand(county=county, **fields)
+        except ValidationError as refused:
+            raise CommandError(" ".join(refused.messages)) from refused
+        branding = county_branding(county)
+        self.stdout.write(
+            _("%(code)s %(place)s: %(platform)s, issued by %(issuer)s")
+            % {
+                "code": county.code,
+                "place": branding.full_place,
+                "platform": branding.platform_name_zh,
+                "issuer": branding.issuer_zh,
+            }
+        )
 
     def _diff(self, directory, everything):
         try:
