@@ -96,8 +96,9 @@ def test_the_template_has_the_chinese_headers_and_only_the_bureaus_own_streets(b
     assert response["Content-Disposition"].startswith('attachment; filename="institutions-template-')
     book = load_workbook(io.BytesIO(response.content))
     assert [cell.value for cell in book[DATA_SHEET][1]] == [
-        "统一社会信用代码", "机构名称", "机构类型", "举办性质", "是否营利性", "是否普惠", "登记机关", "所在街道（镇）",
-        "地址", "法定代表人", "联系电话", "核定托位数", "登记日期", "目前状态", "备案日期", "备案文号/回执编号", "开业日期",
+        "统一社会信用代码", "机构名称", "机构类型", "举办性质", "是否营利性", "是否普惠", "登记机关",
+        "所在街道（镇）", "地址", "法定代表人", "联系电话", "核定托位数", "登记日期", "目前状态", "备案日期",
+        "备案文号/回执编号", "开业日期",
     ]  # fmt: skip
     listed = {cell.value for column in book["下拉选项"].iter_cols() for cell in column if cell.value}
     assert {"五马街道", "七都街道", "已备案", "已开业", "幼儿园托班", "是", "否"} <= listed
@@ -109,8 +110,10 @@ def test_the_template_has_the_chinese_headers_and_only_the_bureaus_own_streets(b
 
 def test_the_example_names_no_real_county():
     """The template's example row and notes are the same for every county (the street aside)."""
-    source = pathlib.Path(__file__).resolve().parents[2].joinpath("registry", "onboarding.py").read_text()
-    assert "鹿城" not in source and "330302" not in source
+    registry = pathlib.Path(__file__).resolve().parents[2] / "registry"
+    for module in ("onboarding.py", "forms/institutions.py"):
+        source = (registry / module).read_text()
+        assert "鹿城" not in source and "330302" not in source, module
 
 
 def test_a_valid_file_records_each_institution_with_its_filing(bureau, health_user):
