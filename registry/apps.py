@@ -15,5 +15,8 @@ class RegistryConfig(AppConfig):
 
         # The Excel import of registrations, a kind of the shared import flow (which knows no app).
         from .imports import REGISTRATION_IMPORT
+        from .onboarding import INSTITUTION_ONBOARDING_IMPORT
 
         register_import_kind(REGISTRATION_IMPORT)
+        # The county health bureau's import of the institutions that filed on paper, with their filing.
+        register_import_kind(INSTITUTION_ONBOARDING_IMPORT)

@@ -85,3 +85,12 @@ def can_transition_institution(user, institution=None) -> bool:
     if user.role == Role.EDUCATION_BUREAU:
         return institution is None or institution.kind == InstitutionKind.NURSERY_CLASS
     return False
+
+
+def can_onboard_institutions(user) -> bool:
+    """The county health bureau (and superusers) records the institutions that filed on paper before
+    the platform, each with its filing (``registry.onboarding``): it receives the filings. A
+    registration authority, a street office or the education bureau does not."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or user.role == Role.HEALTH_BUREAU

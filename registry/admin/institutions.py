@@ -12,17 +12,21 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.core.admin import ScopedHistoryAdmin, StaffAdminPermissions
+from luchen_care.core.imports import views as import_views
 
 from ..exports import export_filename, institutions_workbook
 from ..models import Institution, InstitutionClass, InstitutionStep
+from ..onboarding import INSTITUTION_ONBOARDING_IMPORT, onboarding_kind_for
 from ..permissions import (
     can_change_institution,
     can_create_institution,
+    can_onboard_institutions,
     can_transition_institution,
     can_write_institution,
 )
@@ -342,9 +346,40 @@ class InstitutionAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
                 "export/",
                 self.admin_site.admin_view(self.export_view),
                 name="{}_{}_export".format(*info),
-            )
+            ),
+            path("import/", self.admin_site.admin_view(self.import_view), name="{}_{}_import".format(*info)),
+            path(
+                "import/template/",
+                self.admin_site.admin_view(self.template_view),
+                name="{}_{}_template".format(*info),
+            ),
         ]
         return extra + super().get_urls()
+
+    def template_view(self, request):
+        """The onboarding import's template, with the streets of the user's county in its list."""
+        if not can_onboard_institutions(request.user):
+            raise PermissionDenied
+        return import_views.template_download(request, kind=onboarding_kind_for(request.user))
+
+    def import_view(self, request):
+        """Upload the institutions that filed on paper (the shared import flow): every row is
+        recorded with its filing, or none and every bad cell is listed."""
+        if not can_onboard_institutions(request.user):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Import institutions filed on paper"),
+            "template_url": reverse("admin:registry_institution_template"),
+        }
+        return import_views.upload_page(
+            request,
+            kind=INSTITUTION_ONBOARDING_IMPORT,
+            template="admin/registry/institution/import.html",
+            context=context,
+            done_url=reverse("admin:registry_institution_changelist"),
+        )
 
     def export_view(self, request):
         """The changelist as filtered and searched, as an Excel file; scoping applies."""
@@ -366,4 +401,5 @@ class InstitutionAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
         extra_context["export_url"] = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_export")
+        extra_context["can_onboard"] = can_onboard_institutions(request.user)
         return super().changelist_view(request, extra_context)

@@ -315,3 +315,44 @@ def institution_close(*, institution, actor, effective_on, reason):
     nothing changes a closed institution afterwards, and no step follows closing.
     """
     institution.archive(user=actor, reason=reason)
+
+
+@transaction.atomic
+def institution_onboard(
+    *, actor, status, filed_on, document_reference, reason, operating_since=None, **fields
+) -> Institution:
+    """Record an institution that filed before the platform (on paper), with the lifecycle it has reached.
+
+    What it changes in the world, in one transaction, on behalf of ``actor``:
+    - registers the institution (``institution_create``: audit fields and a history row);
+    - records its filing on ``filed_on`` under the receipt ``document_reference``
+      (``institution_mark_filed``: a lifecycle step naming ``actor``, with ``reason``);
+    - if ``status`` is *operating*, records the start of operations on ``operating_since``
+      (``institution_mark_operating``), citing the same document: the paper filing is what the
+      bureau holds.
+
+    A step refused raises a ``ValidationError`` keyed by the input: a step's date is reported
+    on ``filed_on`` or ``operating_since``, not on the step's ``effective_on``.
+    """
+    if status not in (S.FILED, S.OPERATING):
+        raise ValidationError({"status": _("An institution is recorded here as filed or as operating.")})
+    institution = institution_create(actor=actor, **fields)
+    steps = [(institution_mark_filed, "filed_on", filed_on)]
+    if status == S.OPERATING:
+        steps.append((institution_mark_operating, "operating_since", operating_since))
+    for step, date_field, day in steps:
+        try:
+            institution = step(
+                institution=institution,
+                actor=actor,
+                effective_on=day,
+                document_reference=document_reference,
+                reason=reason,
+            )
+        except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):
+                raise
+            raise ValidationError(
+                {date_field if name == "effective_on" else name: errors for name, errors in exc.error_dict.items()}
+            ) from exc
+    return institution

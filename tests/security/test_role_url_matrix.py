@@ -183,6 +183,7 @@ COUNTY_ROWS = {
 ADDS = {
     "institution": COUNTY_BUREAUS | {"education"},  # the education bureau: nursery classes only
     "registration": COUNTY_BUREAUS | AUTHORITIES,
+    "onboarding": COUNTY_BUREAUS,  # institutions filed on paper, with their filing: not the education bureau
     "streetpopulation": COUNTY_BUREAUS,
     "workdayoverride": COUNTY_BUREAUS,
     "pushwindowpolicy": COUNTY_BUREAUS,
@@ -444,6 +445,9 @@ ADMIN_SUFFIXES = ("changelist", "add", "change", "delete", "history", "simple_hi
 CUSTOM_ADMIN = {
     "admin:registry_institution_export": ("export", "institution"),
     "admin:registry_registration_import": ("import", "registration"),
+    # The onboarding import of institutions filed on paper: a county's health bureau only.
+    "admin:registry_institution_import": ("import", "onboarding"),
+    "admin:registry_institution_template": ("add_page", "onboarding"),
     "admin:registry_registration_template": ("add_page", "registration"),
     "admin:registry_registration_sla": ("report", "registration"),
     "admin:auth_user_password_change": ("user_password", "user"),
@@ -920,6 +924,17 @@ def registration_body(world, authority=Authority.MARKET_REGULATION):
     }
 
 
+def import_template(world, resource):
+    """The template a forbidden role posts to an import page (as an allowed one would download it)."""
+    if resource == "onboarding":
+        from registry.onboarding import onboarding_template  # noqa: PLC0415
+
+        return onboarding_template(world.users["superuser"])
+    from registry.imports import registration_template  # noqa: PLC0415
+
+    return registration_template()
+
+
 def probe_custom_admin(p, kind, resource, route):
     admin_role = p.role in ADMIN_ROLES
     if kind == "export":
@@ -941,10 +956,8 @@ def probe_custom_admin(p, kind, resource, route):
         url = reverse(route.name)
         p.check_read(url, expect_ok=adder)
         if not adder:
-            from registry.imports import registration_template  # noqa: PLC0415
-
-            upload = io.BytesIO(registration_template())
-            upload.name = "registrations.xlsx"
+            upload = io.BytesIO(import_template(p.world, resource))
+            upload.name = f"{resource}.xlsx"
             p.check_write("POST", url, allowed=False, data={"file": upload})
         else:
             p.check_write("POST", url, allowed=True, data={})
