@@ -191,7 +191,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- The deployment's counties and name ------------------------------------
 # Counties loaded with their streets when the database is migrated (the same as
-# ``manage.py region add <code>``), e.g. LUCHEN_CARE_COUNTIES=330302; empty: add them by command.
+# ``manage.py region add <code>``), e.g. LUCHEN_CARE_COUNTIES=330303,330304; empty: add them by command.
 REGION_COUNTIES = env.list("LUCHEN_CARE_COUNTIES", default=[])
 # The platform's name whatever its counties; empty: "<county or city>托育综合监管平台".
 PLATFORM_NAME = env.str("LUCHEN_CARE_PLATFORM_NAME", default="")

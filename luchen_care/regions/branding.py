@@ -36,7 +36,7 @@ class Branding:
     """The platform's identity on one page, receipt or notice (Chinese and English forms)."""
 
     code: str = ""  # the county's or city's division code; empty for the generic branding
-    place: str = ""  # 鹿城区 / 温州市 (as the division table names it)
+    place: str = ""  # 某某区 / 某某市 (as the division table names it)
     place_en: str = ""  # its English name, where the county record has one
     full_place: str = ""  # 浙江省温州市某区
     issuer_zh: str = ""  # the issuing body, in Chinese
@@ -53,7 +53,7 @@ class Branding:
 
     @property
     def platform_name(self) -> str:
-        """鹿城托育综合监管平台-style: the short place name and the platform's kind, or ``PLATFORM_NAME``."""
+        """“<short place name>托育综合监管平台”: the short place name and the platform's kind, or ``PLATFORM_NAME``."""
         if settings.PLATFORM_NAME:
             return settings.PLATFORM_NAME
         if not self.place:
@@ -71,7 +71,7 @@ class Branding:
 
     @property
     def short_name_zh(self) -> str:
-        """The short place name in Chinese (鹿城), or 托育 for the generic branding."""
+        """The short place name in Chinese (区, 县, 市 dropped), or nothing for the generic branding."""
         return short_name(self.place) if self.place else ""
 
     @property

@@ -1,8 +1,8 @@
 """``manage.py region``: counties and their streets from the national division table.
 
-- ``region add 330302 [330303 …]`` records each county and its streets, towns and townships
+- ``region add 330303 [330304 …]`` records each county and its streets, towns and townships
   (idempotent: a second run changes nothing);
-- ``region brand 330302 --name-en … --issuer … --policy-basis …`` sets the county's branding
+- ``region brand 330303 --name-en … --issuer … --policy-basis …`` sets the county's branding
   (its English name, the issuing body of its receipts and notices, its own childcare plan) and
   prints what its pages will say;
 - ``region diff DIR`` compares the vendored table with a newer one in ``DIR`` (the same CSV
