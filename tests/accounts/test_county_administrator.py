@@ -6,6 +6,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token, TokenProxy
 
 from luchen_care.accounts.models import Authority, Role, User
@@ -336,3 +337,23 @@ def test_the_token_admin_holds_only_its_countys_api_clients(client, people):
     assert client.post(add, {"user": ours["api"].pk}).status_code == 302
     assert TokenProxy.objects.filter(user=ours["api"]).exists()
     assert LogEntry.objects.filter(user=admin, action_flag=ADDITION).exists()
+
+
+def test_a_superuser_makes_a_health_bureau_user_its_countys_administrator(client, people):
+    _admin, ours, theirs = people
+    health = ours["health"]
+    joined = timezone.localtime(health.date_joined).replace(microsecond=0)
+    body = change_body(
+        health,
+        county_administrator="on",
+        is_staff="on",
+        date_joined_0=joined.date().isoformat(),
+        date_joined_1=joined.time().strftime("%H:%M:%S"),
+    )
+    response = logged_in(client, theirs["superuser"]).post(change_url(health), body)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    health.refresh_from_db()
+    assert health.county_administrator and health.date_joined == joined
+    assert set(accounts_managed_by(health)) == set(ours.values()) - {health}  # never itself
+    page = logged_in(client, health).get(reverse("admin:accounts_user_changelist"))
+    assert page.status_code == 200 and "lc-wuma" in page.content.decode()
