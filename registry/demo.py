@@ -53,7 +53,8 @@ CHAIN_BRANCHES = (12, 20)
 # (username, role, extra fields, display name)
 DEMO_USERS = [
     ("admin", None, {"is_superuser": True}, "系统管理员"),
-    ("health", Role.HEALTH_BUREAU, {}, "区卫生健康局"),
+    # Lucheng's health bureau is also its county's administrator: it manages 鹿城's accounts and tokens.
+    ("health", Role.HEALTH_BUREAU, {"county_administrator": True}, "区卫生健康局"),
     ("education", Role.EDUCATION_BUREAU, {}, "区教育局"),
     ("market", Role.REGISTRATION_AUTHORITY, {"authority": Authority.MARKET_REGULATION}, "区市场监管局"),
     ("civil", Role.REGISTRATION_AUTHORITY, {"authority": Authority.CIVIL_AFFAIRS}, "区民政局"),
@@ -308,6 +309,7 @@ def load_demo(*, stdout=None):
             is_staff=role in STAFF_ROLES or extra.get("is_superuser", False),
         )
         user.is_superuser = extra.get("is_superuser", False)
+        user.county_administrator = extra.get("county_administrator", False)
         user.authority = extra.get("authority", "")
         if role in COUNTY_ROLES:
             user.county = County.objects.get(code=extra.get("county", DEMO_COUNTY))

@@ -1,21 +1,72 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from luchen_care.core.admin import ScopedAdmin
 
-from .models import User
+from .models import Role, User
+from .permissions import administers_county_accounts, works_in_admin
+from .selectors import accounts_managed_by, api_clients_managed_by
+from .services import account_save, account_validate, api_token_issue
 
 # Roles, not groups, decide what a user may do: the groups page would only mislead.
 admin.site.unregister(Group)
 
+# What only a superuser sets: a county administrator reads them, and a POST naming one is refused.
+PRIVILEGE_FIELDS = ["is_staff", "is_superuser", "county_administrator", "groups", "user_permissions"]
+
+
+def manages_accounts(user):
+    """A superuser, or a county administrator (its own county's accounts)."""
+    return works_in_admin(user) and (user.is_superuser or administers_county_accounts(user))
+
+
+def county_account_form(form, actor):
+    """``form`` for a county administrator: the account-writing rules (``account_validate``) shown on
+    its fields, and a hand-made POST of a read-only privilege field refused instead of ignored."""
+
+    class CountyAccountForm(form):
+        def _post_clean(self):
+            super()._post_clean()
+            account = self.instance
+            for name in ("is_superuser", "county_administrator"):
+                if name in self.data:
+                    setattr(account, name, forms.CheckboxInput().value_from_datadict(self.data, self.files, name))
+            grant = {
+                name: self.cleaned_data.get(name, []) if name in self.fields else None
+                for name in ("scope_counties", "scope_streets")
+            }
+            try:
+                account_validate(
+                    actor=actor,
+                    account=account,
+                    groups=self.data.getlist("groups") if hasattr(self.data, "getlist") else (),
+                    user_permissions=(self.data.getlist("user_permissions") if hasattr(self.data, "getlist") else ()),
+                    **grant,
+                )
+            except ValidationError as exc:
+                for name, messages in exc.message_dict.items():
+                    if name in self.errors:
+                        continue  # the field's own error (an invalid choice) says it already
+                    self.add_error(name if name in self.fields else None, messages)
+
+    return CountyAccountForm
+
 
 @admin.register(User)
 class UserAdmin(ScopedAdmin, DjangoUserAdmin):
-    """Accounts are managed by superusers only: a role grants access to personal data."""
+    """Accounts, managed by superusers, and by a county administrator for its own county.
+
+    A county administrator sees only the accounts it manages (``accounts_managed_by``; any other
+    is a 404 on every page, the password page included), chooses counties, streets and
+    institutions of its county only, and grants no privilege: those fields are read-only for it,
+    and ``account_save`` refuses them whatever is posted.
+    """
 
     list_display = [
         "username",
@@ -26,13 +77,33 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         "authority",
         "street",
         "institution",
+        "county_administrator",
         "is_active",
     ]
-    list_filter = ["role", "county", "authority", "is_active"]
+    list_filter = ["role", "county", "authority", "county_administrator", "is_active"]
     list_select_related = ["county", "street", "institution"]
     autocomplete_fields = ["institution"]
     filter_horizontal = ["scope_counties", "scope_streets", "groups", "user_permissions"]
     fieldsets = DjangoUserAdmin.fieldsets + (
+        (
+            _("Role and scope"),
+            {
+                "fields": [
+                    "role",
+                    "county",
+                    "county_administrator",
+                    "city_code",
+                    "authority",
+                    "street",
+                    "institution",
+                    "scope_counties",
+                    "scope_streets",
+                    "scope_kinds",
+                ]
+            },
+        ),
+    )
+    add_fieldsets = DjangoUserAdmin.add_fieldsets + (
         (
             _("Role and scope"),
             {
@@ -50,21 +121,71 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
             },
         ),
     )
-    add_fieldsets = DjangoUserAdmin.add_fieldsets + (
-        (_("Role and scope"), {"fields": ["role", "county", "city_code", "authority", "street", "institution"]}),
-    )
+
+    def get_queryset(self, request):
+        return accounts_managed_by(request.user).select_related("county", "street", "institution")
+
+    def get_list_filter(self, request):
+        if request.user.is_superuser:
+            return self.list_filter
+        return [name for name in self.list_filter if name not in ("county", "county_administrator")]
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return self.readonly_fields
+        return [*PRIVILEGE_FIELDS, "city_code", "last_login", "date_joined"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if request.user.is_superuser:
+            return form
+        return county_account_form(form, request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        actor = request.user
+        if administers_county_accounts(actor):
+            related = db_field.related_model
+            if db_field.name == "county":
+                kwargs["queryset"] = related.objects.filter(pk=actor.county_id)
+            elif db_field.name in ("street", "institution"):
+                kwargs["queryset"] = related.objects.visible_to(actor)  # its county's
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        actor = request.user
+        if administers_county_accounts(actor):
+            related = db_field.related_model
+            if db_field.name == "scope_counties":
+                kwargs["queryset"] = related.objects.filter(pk=actor.county_id)
+            elif db_field.name == "scope_streets":
+                kwargs["queryset"] = related.objects.visible_to(actor)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role" and not request.user.is_superuser:
+            kwargs["choices"] = [
+                choice for choice in db_field.get_choices() if choice[0] != Role.CITY_HEALTH_COMMISSION
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        grant = {
+            name: form.cleaned_data.get(name, []) if name in form.fields else None
+            for name in ("scope_counties", "scope_streets")
+        }
+        account_save(actor=request.user, account=obj, **grant)
 
     def has_module_permission(self, request):
-        return request.user.is_superuser
+        return manages_accounts(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return manages_accounts(request.user)
 
     def has_add_permission(self, request):
-        return request.user.is_superuser
+        return manages_accounts(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return manages_accounts(request.user)
 
     def has_delete_permission(self, request, obj=None):
         return False  # deactivate instead: history rows name their users
@@ -75,5 +196,36 @@ admin.site.unregister(TokenProxy)
 
 @admin.register(TokenProxy)
 class ApiTokenAdmin(ScopedAdmin, TokenAdmin):
+    """API tokens: a superuser's, and a county administrator's for the API clients it manages.
+
+    A county administrator issues and revokes its clients' tokens; it does not reassign one.
+    """
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("user")
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(user__in=api_clients_managed_by(request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user" and not request.user.is_superuser:
+            kwargs["queryset"] = api_clients_managed_by(request.user).filter(auth_token__isnull=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        api_token_issue(actor=request.user, token=obj)
+
     def has_module_permission(self, request):
-        return request.user.is_superuser
+        return manages_accounts(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return manages_accounts(request.user)
+
+    def has_add_permission(self, request):
+        return manages_accounts(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return works_in_admin(request.user) and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return manages_accounts(request.user)

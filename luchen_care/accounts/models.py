@@ -94,6 +94,14 @@ class User(AbstractUser):
         related_name="+",
         help_text=_("API clients only: limit the client to these streets (empty: all streets)."),
     )
+    county_administrator = models.BooleanField(
+        _("county administrator"),
+        default=False,
+        help_text=_(
+            "Only for health-bureau users: lets this user manage its county's accounts (bureau staff, "
+            "street offices, institutions, API clients) without being a superuser. Only a superuser grants it."
+        ),
+    )
     scope_kinds = models.JSONField(
         _("API scope: institution kinds"),
         default=list,
@@ -130,6 +138,8 @@ class User(AbstractUser):
             errors["institution"] = _("An institution user needs its institution.")
         if self.role != Role.INSTITUTION and self.institution_id:
             errors["institution"] = _("Only institution users have an institution.")
+        if self.county_administrator and not (self.role == Role.HEALTH_BUREAU and self.county_id):
+            errors["county_administrator"] = _("Only a health-bureau user with its county can administer its county.")
         if self.role != Role.API_CLIENT and self.scope_kinds:
             errors["scope_kinds"] = _("Only API clients have a scope.")
         elif self.scope_kinds:

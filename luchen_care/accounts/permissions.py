@@ -3,10 +3,11 @@
 What each role may see or change inside the admin is decided by the app that owns the
 record (``registry.permissions``) and by the one scope rule (``luchen_care.core.scope``, which
 every model's ``visible_to`` applies); these two only say
-who reaches the admin at all and who administers district-wide settings.
+who reaches the admin at all, who administers district-wide settings and who manages
+a county's accounts.
 """
 
-from .models import STAFF_ROLES
+from .models import STAFF_ROLES, Role
 
 
 def works_in_admin(user) -> bool:
@@ -17,3 +18,18 @@ def works_in_admin(user) -> bool:
 def administers_district(user) -> bool:
     """The health bureau and superusers: they edit district-wide data (calendar, populations, pushes)."""
     return works_in_admin(user) and user.sees_everything
+
+
+def administers_county_accounts(user) -> bool:
+    """A county administrator: a health-bureau user of a county whom a superuser marked so.
+
+    It manages its county's accounts (``accounts.selectors.accounts_managed_by``); a superuser
+    manages every account and is not one.
+    """
+    return (
+        works_in_admin(user)
+        and not user.is_superuser
+        and user.county_administrator
+        and user.role == Role.HEALTH_BUREAU
+        and user.county_id is not None
+    )

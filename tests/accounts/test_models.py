@@ -102,7 +102,7 @@ def test_who_sees_everything():
 
 
 @pytest.mark.parametrize("url_name", ["admin:accounts_user_changelist", "admin:authtoken_tokenproxy_changelist"])
-def test_only_superusers_manage_accounts_and_tokens(client, health_user, url_name):
+def test_a_health_bureau_that_is_not_county_administrator_gets_no_accounts_or_tokens(client, health_user, url_name):
     client.force_login(health_user)
     assert client.get(reverse(url_name)).status_code == 403
 

@@ -127,6 +127,7 @@ def test_one_demo_user_per_role_who_can_log_in(demo):
         user.full_clean()
         assert authenticate(username=user.username, password=DEMO_PASSWORD) == user
 
+    assert list(User.objects.filter(county_administrator=True).values_list("username", flat=True)) == ["health"]
     wuma = User.objects.get(role=Role.STREET_OFFICE)
     assert wuma.street.code == WUMA and wuma.is_staff
     head = User.objects.get(role=Role.INSTITUTION).institution

@@ -167,9 +167,22 @@ DISTRICT_RECORDS = {
     # The digest lists every county's overdue registrations: until it is made per county, only
     # the superuser reads it.
     "digestrun": ({"superuser"}, set()),
-    "user": ({"superuser"}, {"superuser"}),
-    "tokenproxy": ({"superuser"}, {"superuser"}),
 }
+# Accounts and API tokens (named by the account, or by the API client the token is of): the
+# superuser manages every one; the county administrator (the matrix's 鹿城 health bureau) its own
+# county's: its county's bureau and street-office users, and the API client granted 鹿城 alone
+# (the matrix's ``api`` client names no county, so it reaches the whole deployment: the
+# superuser's). 龙湾's health bureau is no county administrator and manages none. A county
+# administrator revokes and issues its clients' tokens; it does not reassign one.
+SEES_ACCOUNTS = {
+    "user": {"superuser": {"civil", "wuma", "longwan"}, "health": {"civil", "wuma"}},
+    "tokenproxy": {"superuser": {"lucheng_api", "api"}, "health": {"lucheng_api"}},
+}
+CHANGES_ACCOUNTS = {
+    "user": SEES_ACCOUNTS["user"],
+    "tokenproxy": {"superuser": SEES_ACCOUNTS["tokenproxy"]["superuser"]},
+}
+ACCOUNT_MANAGERS = {"superuser", "health"}
 LUCHENG_STREETS, LONGWAN_STREETS = {"wuma", "qidu"}, {"zhuangyuan"}
 COUNTY_ROWS = {
     role: LONGWAN_STREETS
@@ -187,10 +200,10 @@ ADDS = {
     "streetpopulation": COUNTY_BUREAUS,
     "workdayoverride": COUNTY_BUREAUS,
     "pushwindowpolicy": COUNTY_BUREAUS,
-    "user": {"superuser"},
-    "tokenproxy": {"superuser"},
+    "user": ACCOUNT_MANAGERS,
+    "tokenproxy": ACCOUNT_MANAGERS,
 }
-DELETES = {"workdayoverride": COUNTY_BUREAUS, "tokenproxy": {"superuser"}}
+DELETES = {"workdayoverride": COUNTY_BUREAUS, "tokenproxy": ACCOUNT_MANAGERS}
 # Plain reference data whose history page may revert it (for those who may change it).
 REVERTS = {"streetpopulation", "workdayoverride"}
 # Registration authorities and the bureau send registrations through the API.
@@ -205,6 +218,8 @@ def sees(role, resource):
         return set(SEES_REGISTRATIONS[role])
     if resource in BUREAU_PAGES:
         return set(BUREAU_PAGES[resource].get(role, NONE))
+    if resource in SEES_ACCOUNTS:
+        return set(SEES_ACCOUNTS[resource].get(role, NONE))
     viewers, _changers = DISTRICT_RECORDS[resource]
     keys = set(RECORD_KEYS[resource]) if role in viewers else set()
     return keys & COUNTY_ROWS[role] if resource in ("street", "streetpopulation") else keys
@@ -215,6 +230,8 @@ def changes(role, resource):
         return set(CHANGES_INSTITUTIONS.get(role, NONE))
     if resource == "registration" or resource in BUREAU_PAGES:
         return set()  # recorded as registered, delivered as sent; never changed
+    if resource in CHANGES_ACCOUNTS:
+        return set(CHANGES_ACCOUNTS[resource].get(role, NONE))
     _viewers, changers = DISTRICT_RECORDS[resource]
     return sees(role, resource) if role in changers else set()
 
@@ -228,8 +245,8 @@ RECORD_KEYS = {
     "pushdelivery": INSTITUTIONS,
     "inboxentry": INSTITUTIONS,
     "digestrun": ["today"],
-    "user": ["civil", "wuma"],
-    "tokenproxy": ["api"],
+    "user": ["civil", "wuma", "longwan"],
+    "tokenproxy": ["lucheng_api", "api"],
 }
 
 # --- the world ------------------------------------------------------------------------------------
@@ -275,7 +292,7 @@ INSTITUTION_SPECS = {
 }
 USER_SPECS = {
     "superuser": {"role": "", "is_superuser": True},
-    "health": {"role": Role.HEALTH_BUREAU},
+    "health": {"role": Role.HEALTH_BUREAU, "county_administrator": True},  # 鹿城's county administrator
     "education": {"role": Role.EDUCATION_BUREAU},
     "market": {"role": Role.REGISTRATION_AUTHORITY, "authority": Authority.MARKET_REGULATION},
     "civil": {"role": Role.REGISTRATION_AUTHORITY, "authority": Authority.CIVIL_AFFAIRS},
@@ -303,6 +320,7 @@ def build_world():
             role=spec["role"],
             authority=spec.get("authority", ""),
             city_code=spec.get("city_code", ""),
+            county_administrator=spec.get("county_administrator", False),
         )
         if key in COUNTY_ROLE_KEYS or "county" in spec:
             user.county = counties[spec.get("county", LUCHENG)]
@@ -336,6 +354,13 @@ def build_world():
     users["api"].scope_kinds = [InstitutionKind.STANDALONE, InstitutionKind.EMPLOYER]
     users["api"].save()
     tokens = {key: Token.objects.create(user=user).key for key, user in users.items()}
+    # An API client granted 鹿城 alone (no role of the matrix): the county administrator's to manage.
+    lucheng_api = User(username="matrix-lucheng-api", email="matrix-lucheng-api@users.test", role=Role.API_CLIENT)
+    lucheng_api.set_password("pw-Lucheng-2026")
+    lucheng_api.full_clean()
+    lucheng_api.save()
+    lucheng_api.scope_counties.set([counties[LUCHENG]])
+    lucheng_api_token = Token.objects.create(user=lucheng_api)
 
     by_authority = {
         Authority.MARKET_REGULATION: users["market"],
@@ -391,8 +416,11 @@ def build_world():
         # The seeded rule (温鹿政办〔2020〕64号 任务20), which counted every registration above.
         "pushwindowpolicy": {"task20": PushWindowPolicy.objects.get(effective_from=datetime.date(2021, 2, 1))},
         "digestrun": {"today": digest},
-        "user": {"civil": users["civil"], "wuma": users["wuma"]},
-        "tokenproxy": {"api": TokenProxy.objects.get(user=users["api"])},
+        "user": {"civil": users["civil"], "wuma": users["wuma"], "longwan": users["longwan"]},
+        "tokenproxy": {
+            "lucheng_api": TokenProxy.objects.get(user=lucheng_api),
+            "api": TokenProxy.objects.get(user=users["api"]),
+        },
     }
     world = World(users=users, tokens=tokens, records=records)
     for key, institution in institutions.items():
@@ -407,6 +435,8 @@ def build_world():
         world.values[("inboxentry", key)] = world.values[("registration", key)]
     world.values[("user", "civil")] = [users["civil"].email]
     world.values[("user", "wuma")] = [users["wuma"].email]
+    world.values[("user", "longwan")] = [users["longwan"].email]
+    world.values[("tokenproxy", "lucheng_api")] = [lucheng_api_token.key]
     world.values[("tokenproxy", "api")] = [tokens["api"]]
     return world
 
@@ -752,6 +782,8 @@ def probe_admin_model(p, kind, resource, route):
             scoped = resource in ("institution", "registration")
             if resource in BUREAU_PAGES:
                 viewer = admin_role and p.role in BUREAU_PAGES[resource]
+            elif resource in SEES_ACCOUNTS:
+                viewer = admin_role and p.role in SEES_ACCOUNTS[resource]
             else:
                 viewer = admin_role and (scoped or p.role in DISTRICT_RECORDS[resource][0])
             p.check_read(
@@ -1216,7 +1248,9 @@ def test_every_url_is_classified():
 def test_the_table_covers_every_role_and_admin():
     assert set(SEES_INSTITUTIONS) == set(ROLES) == set(SEES_REGISTRATIONS)
     admin_resources = {model._meta.model_name for model in admin_site._registry}
-    assert admin_resources == {"institution", "registration"} | set(BUREAU_PAGES) | set(DISTRICT_RECORDS)
+    assert admin_resources == {"institution", "registration"} | set(BUREAU_PAGES) | set(DISTRICT_RECORDS) | set(
+        SEES_ACCOUNTS
+    )
 
 
 def test_the_table_covers_every_admin_action():

@@ -1,0 +1,49 @@
+"""Reads of the accounts app: whose accounts a user manages."""
+
+from django.db.models import Q
+
+from .models import COUNTY_ROLES, Role, User
+from .permissions import administers_county_accounts, works_in_admin
+
+
+def accounts_managed_by(user):
+    """The accounts ``user`` manages in the admin (changes, resets the password of, issues tokens for).
+
+    - a superuser: every account
+    - a county administrator (``administers_county_accounts``): its county's accounts, namely the
+      bureau and authority users of its county, the street offices of its county's streets, the
+      users of institutions in those streets, and the API clients whose grant names its county
+      and nothing outside it (a grant naming no county reaches the whole deployment, and is the
+      superuser's). Never a superuser, a city health commission, another county administrator
+      or itself: those are the superuser's to manage.
+    - anyone else: none
+    """
+    if not works_in_admin(user):
+        return User.objects.none()
+    if user.is_superuser:
+        return User.objects.all()
+    if not administers_county_accounts(user):
+        return User.objects.none()
+    county = user.county_id
+    granted = User.scope_counties.through.objects
+    streets = User.scope_streets.through.objects
+    api_clients = (
+        Q(role=Role.API_CLIENT, pk__in=granted.filter(county_id=county).values("user_id"))
+        & ~Q(pk__in=granted.exclude(county_id=county).values("user_id"))
+        & ~Q(pk__in=streets.exclude(street__county_id=county).values("user_id"))
+    )
+    return (
+        User.objects.filter(
+            Q(role__in=COUNTY_ROLES, county_id=county)
+            | Q(role=Role.STREET_OFFICE, street__county_id=county)
+            | Q(role=Role.INSTITUTION, institution__street__county_id=county)
+            | api_clients
+        )
+        .filter(is_superuser=False, county_administrator=False)
+        .exclude(pk=user.pk)
+    )
+
+
+def api_clients_managed_by(user):
+    """The API clients among ``accounts_managed_by(user)``: whose tokens ``user`` issues and revokes."""
+    return accounts_managed_by(user).filter(role=Role.API_CLIENT)
