@@ -6,6 +6,9 @@ Scope is decided by each admin's ``get_queryset`` (``visible_to``) and its
 - ``ScopedAdmin``: a record outside ``get_queryset`` answers 404 on the change, delete
   and history pages (Django's admin would redirect to the index, saying the id does not
   exist: a different answer from a record that is out of scope); so does a malformed id.
+- ``ScopedAdmin`` also narrows the choices of every form field and list filter that points at
+  another scoped record (a street, an institution, a county) to those the user sees
+  (``scoped_choices``): a 龙湾 bureau's street drop-down and county filter hold 龙湾's only.
 - ``ScopedHistoryAdmin`` adds django-simple-history's history list, version and revert
   pages, behind the same scope and the same change permission as the change page.
   simple-history's own views fall back to the history rows when the record is not in the
@@ -30,8 +33,43 @@ from luchen_care.accounts.permissions import works_in_admin
 from .scope import scope_for, scope_path_of
 
 
+def scoped_choices(model, user):
+    """The rows of ``model`` that ``user`` may pick in a form or filter: ``visible_to(user)`` when
+    the model is scoped (streets, institutions, counties…), ``None`` when it is not (users, types)."""
+    queryset = model._default_manager.all()
+    if not hasattr(queryset, "visible_to"):
+        return None
+    return queryset.visible_to(user)
+
+
 class ScopedAdmin(admin.ModelAdmin):
     """A ModelAdmin whose out-of-scope and unknown records are 404 everywhere."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            choices = scoped_choices(db_field.related_model, request.user)
+            if choices is not None:
+                kwargs["queryset"] = choices
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            choices = scoped_choices(db_field.related_model, request.user)
+            if choices is not None:
+                kwargs["queryset"] = choices
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_list_filter(self, request):
+        # A filter on a related record offers only the records of the rows the user sees
+        # (Django's own related filter lists every row of the related table).
+        filters = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str) and "__" not in entry:
+                field = self.opts.get_field(entry)
+                if field.is_relation and scoped_choices(field.related_model, request.user) is not None:
+                    entry = (entry, admin.RelatedOnlyFieldListFilter)
+            filters.append(entry)
+        return filters
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Django redirects to the admin index with "does not exist"; a record that exists

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from luchen_care.core.scope import ScopedQuerySet, ScopePath
+
 
 class County(models.Model):
     """A county-level unit (区/县/县级市) this deployment serves, with its city and province.
@@ -35,6 +37,11 @@ class County(models.Model):
         blank=True,
         help_text=_("The county's own childcare plan, with its document number, shown on the home page."),
     )
+
+    # A bureau picks and filters by its own county, a city commission by its city's, a street
+    # office by its street's; a superuser by every one (``luchen_care.core.scope``).
+    scope = ScopePath.reference(county="pk")
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]

@@ -25,6 +25,7 @@ from registry.models import Registration  # noqa: E402
 from tests.registry.factories import registration_rows, registration_workbook  # noqa: E402
 
 call_command("migrate", verbosity=0, interactive=False)
+call_command("region", "add", "330302", verbosity=0)  # the county and its streets, as a deployment adds them
 user = User.objects.create_user(
     username="laptop", password="x", is_staff=True, role=Role.REGISTRATION_AUTHORITY,
     authority=Authority.MARKET_REGULATION, county=County.objects.get(code="330302"),

@@ -127,7 +127,7 @@ def test_a_valid_file_records_each_institution_with_its_filing(bureau, health_us
 
     assert response.redirect_chain == [(ADMIN, 302)]
     page = response.content.decode()
-    assert "Recorded 3 institutions: 1 filed, 2 operating." in page  # the summary (its msgid until translated)
+    assert "已录入3家机构：已备案1家，已开业2家。" in page  # the summary
     first, second, third = (Institution.objects.get(credit_code=make_credit_code(70_000 + n)) for n in (1, 2, 3))
     assert (first.status, first.filed_on, first.operating_since) == (InstitutionStatus.FILED, D(2021, 6, 15), None)
     assert (second.status, second.operating_since) == (InstitutionStatus.OPERATING, D(2021, 7, 1))
@@ -204,7 +204,7 @@ def test_a_credit_code_already_recorded_is_refused(bureau):
     assert response.status_code == 200
     (entry,) = ImportJob.objects.get().report["errors"]
     assert (entry["row"], entry["column"]) == (3, "统一社会信用代码")
-    assert "already recorded" in entry["message"]  # the msgid until it is translated
+    assert "已有使用该统一社会信用代码的机构" in entry["message"]
     assert entry["message"] in response.content.decode()
     assert Institution.objects.count() == 1
     recorded.refresh_from_db()
