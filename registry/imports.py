@@ -141,6 +141,13 @@ REGISTRATION_IMPORT = ImportKind(
 )
 
 
-def registration_template() -> bytes:
+def registration_kind_for(actor) -> ImportKind:
+    """The import as ``actor`` downloads its template: the street list and the example are the
+    streets ``actor`` sees, its county's (the registered kind accepts any code and lets the form judge)."""
+    streets = [(street.code, street.name) for street in Street.objects.visible_to(actor).order_by("code")]
+    return REGISTRATION_IMPORT.with_choices("street_code", streets, example=streets[0][1] if streets else None)
+
+
+def registration_template(actor=None) -> bytes:
     """The import template: a data sheet with headers and drop-downs, and a notes sheet with an example."""
-    return template_workbook(REGISTRATION_IMPORT)
+    return template_workbook(REGISTRATION_IMPORT if actor is None else registration_kind_for(actor))

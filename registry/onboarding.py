@@ -14,7 +14,6 @@ a file is read with names or codes as typed, and the form accepts only that user
 """
 
 import datetime
-from dataclasses import replace
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
@@ -194,13 +193,7 @@ def onboarding_kind_for(actor) -> ImportKind:
     """The import as ``actor`` downloads its template: the street list (and the example) are
     the streets ``actor`` sees, its county's."""
     streets = [(street.name, street.name) for street in Street.objects.visible_to(actor).order_by("code")]
-    columns = [
-        replace(column, choices=streets, example=streets[0][1] if streets else "")
-        if column.field == "street"
-        else column
-        for column in INSTITUTION_ONBOARDING_IMPORT.columns
-    ]
-    return replace(INSTITUTION_ONBOARDING_IMPORT, columns=columns)
+    return INSTITUTION_ONBOARDING_IMPORT.with_choices("street", streets, example=streets[0][1] if streets else "")
 
 
 def onboarding_template(actor) -> bytes:

@@ -24,7 +24,7 @@ from luchen_care.core.imports import views as import_views
 from luchen_care.exchange.models import PushDelivery
 
 from ..forms.registrations import CORRECTION_FIELD, REGISTRATION_FIELDS, RegistrationForm
-from ..imports import REGISTRATION_IMPORT
+from ..imports import REGISTRATION_IMPORT, registration_kind_for
 from ..models import DigestRun, InboxEntry, Registration, RegistrationSource
 from ..permissions import can_correct_registration, can_record_registration, recordable_authorities
 from ..selectors.policies import push_window_current
@@ -262,7 +262,7 @@ class RegistrationAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
     def template_view(self, request):
         if not self.has_add_permission(request):
             raise PermissionDenied
-        return import_views.template_download(request, kind=REGISTRATION_IMPORT)
+        return import_views.template_download(request, kind=registration_kind_for(request.user))
 
     def import_view(self, request):
         """Upload a filled-in template (the shared import flow): every row is recorded, or none and

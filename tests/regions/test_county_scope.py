@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -198,3 +199,17 @@ def test_the_lists_cost_the_same_with_2_and_102_counties(longwan, client, role):
     assert many_count == few_count  # the other counties' institutions stay out of both lists
     assert many_admin == few_admin
     assert many_api == few_api
+
+
+def test_the_registration_template_lists_the_downloading_bureaus_own_streets(longwan_bureau):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    client = Client()
+    client.force_login(longwan_bureau)
+    response = client.get(reverse("admin:registry_registration_template"))
+    assert response.status_code == 200
+    sheet = load_workbook(BytesIO(response.content))["下拉选项"]
+    listed = {value for row in sheet.iter_rows(values_only=True) for value in row}
+    assert "状元街道" in listed and "五马街道" not in listed

@@ -1,7 +1,7 @@
 """What a domain app declares to import a record from Excel, and the registry of those declarations."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -85,6 +85,17 @@ class ImportKind:
     @property
     def headers(self):
         return {column.field: column.header for column in self.columns}
+
+    def with_choices(self, field_name, choices, *, example=None):
+        """This kind with ``field_name``'s drop-down list (and example) replaced: the template one
+        user downloads, e.g. with its own county's streets. The registered kind is left as it is."""
+        columns = [
+            replace(column, choices=choices, example=column.example if example is None else example)
+            if column.field == field_name
+            else column
+            for column in self.columns
+        ]
+        return replace(self, columns=columns)
 
 
 _KINDS: dict[str, ImportKind] = {}
