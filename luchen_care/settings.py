@@ -6,6 +6,7 @@ real services; ``DJANGO_DEBUG=false`` turns on the production hardening that
 ``manage.py check --deploy`` expects.
 """
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -257,6 +258,16 @@ HEALTH_BUREAU_PUSH_SECRET = env.str("HEALTH_BUREAU_PUSH_SECRET", default="")
 HEALTH_BUREAU_PUSH_TIMEOUT = env.float("HEALTH_BUREAU_PUSH_TIMEOUT", default=10.0)
 DINGTALK_WEBHOOK_URL = env.str("DINGTALK_WEBHOOK_URL", default="")
 DINGTALK_SECRET = env.str("DINGTALK_SECRET", default="")
+# Channels per county (a city deployment): the same variables with the county's code after two
+# underscores, e.g. HEALTH_BUREAU_PUSH_URL__330303 and HEALTH_BUREAU_PUSH_SECRET__330303. A county
+# without its own endpoint (or robot) uses the ones above; one with its own never falls back to
+# the default secret (``luchen_care.exchange.channels.endpoint``).
+CHANNEL_SETTINGS = ("HEALTH_BUREAU_PUSH_URL", "HEALTH_BUREAU_PUSH_SECRET", "DINGTALK_WEBHOOK_URL", "DINGTALK_SECRET")
+COUNTY_CHANNELS = {}
+for _key, _value in sorted(os.environ.items()):
+    _name, _sep, _code = _key.rpartition("__")
+    if _sep and _name in CHANNEL_SETTINGS and len(_code) == 6 and _code.isdigit():
+        COUNTY_CHANNELS.setdefault(_code, {})[_name] = _value
 # Retry policy (docs/push.md): base × 2^(n−1) seconds after the n-th failure, capped; then failed.
 PUSH_RETRY_BASE_SECONDS = env.float("PUSH_RETRY_BASE_SECONDS", default=30.0)
 PUSH_RETRY_MAX_SECONDS = env.float("PUSH_RETRY_MAX_SECONDS", default=1800.0)

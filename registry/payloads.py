@@ -83,6 +83,7 @@ def overdue_digest_document(run, registrations) -> dict:
         "schema": DIGEST_SCHEMA,
         "digest_id": str(run.idempotency_key),
         "date": _date(run.date),
+        "county": {"code": run.county.code, "name": run.county.name} if run.county_id else None,
         "count": len(registrations),
         "registrations": [registration_document(r) for r in registrations],
     }
@@ -142,7 +143,8 @@ DIGEST_MARKDOWN_LIMIT = 30  # DingTalk messages are read on a phone; the full li
 
 def digest_markdown(run, registrations) -> tuple[str, str]:
     """(title, markdown text) of the DingTalk daily digest of overdue pushes."""
-    title = f"逾期未推送登记日报 {run.date.isoformat()}"
+    county = run.county.name if run.county_id else ""
+    title = f"{county}逾期未推送登记日报 {run.date.isoformat()}"
     # The number of working days comes from each registration's push window (its dated rule).
     windows = "或".join(str(n) for n in sorted({r.push_rule.working_days for r in registrations}))
     summary = f"截至今日，共 **{len(registrations)}** 条登记超过{windows}个工作日推送期限仍未推送："

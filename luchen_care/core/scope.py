@@ -175,10 +175,11 @@ class ScopePath:
         self._paths = None
 
     @classmethod
-    def district(cls):
-        """A record of the whole deployment (the digest): read only by a scope that sees everything
-        with no county limit (a superuser), since it reaches no county."""
-        path = cls()
+    def district(cls, county=None):
+        """A record of a whole county (a county's daily digest, given its ``county`` path), read by
+        the scopes that see everything of that county: its health bureau, its city's commission,
+        a superuser. Without a county path it is the whole deployment's, a superuser's alone."""
+        path = cls(county=county) if county else cls()
         path.level = cls.DISTRICT
         return path
 
@@ -305,8 +306,10 @@ class ScopePath:
         parts = []
         for model in scoped_models():
             path = model.scope
-            if path.level != self.INSTITUTION_LEVEL:
-                continue  # district-level subjects are for those who see everything; subjects of subjects, none
+            county_level = path.level == self.DISTRICT and path.paths().get("county")
+            if path.level != self.INSTITUTION_LEVEL and not county_level:
+                # A deployment-wide subject is for those who see everything; subjects of subjects, none.
+                continue
             queryset = model._default_manager.all()
             if not isinstance(queryset, ScopedQuerySet):
                 continue

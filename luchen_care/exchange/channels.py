@@ -82,6 +82,27 @@ def _post(url, *, body: bytes, headers: dict, timeout: float):
         raise TransientError(_("Network error: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}) from exc
 
 
+# The settings of each channel's endpoint and secret (per county: ``COUNTY_CHANNELS``).
+ENDPOINT_SETTINGS = {
+    "webhook": ("HEALTH_BUREAU_PUSH_URL", "HEALTH_BUREAU_PUSH_SECRET"),
+    "dingtalk": ("DINGTALK_WEBHOOK_URL", "DINGTALK_SECRET"),
+}
+
+
+def endpoint(channel, destination="") -> tuple[str, str]:
+    """``(url, secret)`` of ``channel`` for ``destination`` (a county's code; empty: the deployment).
+
+    A county with its own endpoint in ``COUNTY_CHANNELS`` gets it with its own secret only (an
+    empty one is refused when sending, never replaced by the default); any other gets the
+    deployment's default (``HEALTH_BUREAU_PUSH_URL``…), as a single-county deployment has.
+    """
+    url_name, secret_name = ENDPOINT_SETTINGS[channel]
+    own = settings.COUNTY_CHANNELS.get(destination, {}) if destination else {}
+    if own.get(url_name):
+        return own[url_name], own.get(secret_name, "")
+    return getattr(settings, url_name), getattr(settings, secret_name)
+
+
 def webhook_post(*, body: bytes, idempotency_key: str, url=None, secret=None, timeout=None):
     """POST ``body`` (already serialised; these bytes are signed) to the health bureau's endpoint.
 

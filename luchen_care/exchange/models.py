@@ -49,6 +49,9 @@ class PushDelivery(models.Model):
         _("subject"), max_length=255, blank=True, help_text=_("What the notice is about, as its sender named it.")
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # Whose endpoint the channel sends to: a county's code (``COUNTY_CHANNELS``), or empty for the
+    # deployment's default; set by the sender, never changed.
+    destination = models.CharField(_("destination"), max_length=12, blank=True, default="")
     # One key per notice, shared by its channels; the webhook sends it as Idempotency-Key.
     idempotency_key = models.UUIDField(_("idempotency key"), default=uuid.uuid4, editable=False)
     payload = models.JSONField(_("payload"), default=dict, blank=True)

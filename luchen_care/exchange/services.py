@@ -95,12 +95,13 @@ def _in_default_language(func):
     return wrapper
 
 
-def enabled_channels():
-    """The channels configured in this deployment: the inbox always, the webhook and DingTalk when set."""
+def enabled_channels(destination=""):
+    """The channels configured for ``destination`` (a county's code; empty: the deployment's
+    default): the inbox always, the webhook and DingTalk when their endpoint is set."""
     channels_ = [Channel.INBOX]
-    if settings.HEALTH_BUREAU_PUSH_URL:
+    if channels.endpoint(Channel.WEBHOOK, destination)[0]:
         channels_.append(Channel.WEBHOOK)
-    if settings.DINGTALK_WEBHOOK_URL:
+    if channels.endpoint(Channel.DINGTALK, destination)[0]:
         channels_.append(Channel.DINGTALK)
     return channels_
 
@@ -137,20 +138,23 @@ def _enqueue_on_commit(delivery_ids):
         transaction.on_commit(lambda batch=batch: deliver_pushes.delay(batch), robust=True)
 
 
-def outbox_enqueue(*, topic, subject, notice: Notice, label="", idempotency_key=None, channels=None):
+def outbox_enqueue(*, topic, subject, notice: Notice, label="", idempotency_key=None, channels=None, destination=""):
     """Write a notice's outbox rows (one per channel) and enqueue their delivery on commit.
 
     Call it inside the transaction that decides the notice: the rows commit with it, and no
     task runs before the commit. ``topic`` names the kind of notice (``"<app>.<what>"``),
     ``subject`` is the record it is about, ``label`` what people see of it in the admin;
     ``idempotency_key`` (default: a new UUID) is the key the webhook sends, shared by the
-    notice's channels; ``channels`` defaults to ``enabled_channels()``.
+    notice's channels; ``destination`` (a county's code) picks whose endpoints they are sent to
+    (``channels.endpoint``), and ``channels`` defaults to ``enabled_channels(destination)``.
 
     Calling it again for the same topic and subject adds only the missing channels (one row
     per subject, topic and channel; a new row gets the key of the rows already there) and
     re-enqueues the pending ones; delivered rows are never sent again. Returns the rows.
     """
-    entry = OutboxEntry(subject=subject, notice=notice, label=label, idempotency_key=idempotency_key)
+    entry = OutboxEntry(
+        subject=subject, notice=notice, label=label, idempotency_key=idempotency_key, destination=destination
+    )
     return outbox_enqueue_many(topic=topic, entries=[entry], channels=channels)[0]
 
 
@@ -162,6 +166,7 @@ class OutboxEntry:
     notice: Notice
     label: str = ""
     idempotency_key: uuid.UUID | None = None
+    destination: str = ""  # whose endpoints: a county's code, or the deployment's default
 
 
 def outbox_keys(*, topic, subjects) -> dict:
@@ -188,12 +193,16 @@ def outbox_enqueue_many(*, topic, entries, channels=None):
         subject_type=subject_type, subject_id__in=[e.subject.pk for e in entries], topic=topic
     ):
         existing.setdefault(delivery.subject_id, {})[delivery.channel] = delivery
-    wanted = channels if channels is not None else enabled_channels()
+    per_destination = {}
     per_entry, new = [], []
     for entry in entries:
         there = existing.get(entry.subject.pk, {})
         key = next(iter(there.values())).idempotency_key if there else (entry.idempotency_key or uuid.uuid4())
         rows = []
+        if channels is not None:
+            wanted = channels
+        else:
+            wanted = per_destination.setdefault(entry.destination, enabled_channels(entry.destination))
         for channel in wanted:
             delivery = there.get(channel)
             if delivery is None:
@@ -203,6 +212,7 @@ def outbox_enqueue_many(*, topic, entries, channels=None):
                     subject_id=entry.subject.pk,
                     subject_label=str(entry.label)[:255],
                     channel=channel,
+                    destination=entry.destination,
                     idempotency_key=key,
                     payload=payload_for(channel, entry.notice),
                 )
@@ -241,10 +251,14 @@ def _send(delivery):
         return None  # the inbox is this database: marking it delivered is the delivery
     if delivery.channel == Channel.WEBHOOK:
         body = channels.to_bytes(delivery.payload)
-        return channels.webhook_post(body=body, idempotency_key=str(delivery.idempotency_key))
+        url, secret = channels.endpoint(Channel.WEBHOOK, delivery.destination)
+        return channels.webhook_post(body=body, idempotency_key=str(delivery.idempotency_key), url=url, secret=secret)
     if delivery.channel == Channel.DINGTALK:
         markdown = delivery.payload.get("markdown") or {}
-        return channels.dingtalk_post(title=markdown.get("title", ""), text=markdown.get("text", ""))
+        url, secret = channels.endpoint(Channel.DINGTALK, delivery.destination)
+        return channels.dingtalk_post(
+            title=markdown.get("title", ""), text=markdown.get("text", ""), url=url, secret=secret
+        )
     raise channels.PermanentError(f"unknown channel {delivery.channel!r}")
 
 

@@ -368,12 +368,23 @@ class InboxEntryAdmin(BureauReadOnlyAdmin):
 
 @admin.register(DigestRun)
 class DigestRunAdmin(BureauReadOnlyAdmin):
-    """The overdue digests (逾期推送日报): one row per day; its deliveries are in the outbox's pages.
+    """The overdue digests (逾期推送日报): one row per county and day; its deliveries are in the
+    outbox's pages.
 
-    A district-level record (``DigestRun.scope``): the health bureau's alone."""
+    A county-level record (``DigestRun.scope``): its county's health bureau's (and its city's commission's)."""
 
-    list_display = ["date", "overdue_count", "channels_done", "sent_at"]
-    readonly_fields = ["date", "idempotency_key", "registration_ids", "channels_done", "sent_at", "created_at"]
+    list_display = ["date", "county", "overdue_count", "channels_done", "sent_at"]
+    list_select_related = ["county"]
+    list_filter = ["county"]
+    readonly_fields = [
+        "date",
+        "county",
+        "idempotency_key",
+        "registration_ids",
+        "channels_done",
+        "sent_at",
+        "created_at",
+    ]
 
     @admin.display(description=_("overdue"))
     def overdue_count(self, obj):

@@ -138,7 +138,7 @@ class Registration(AuditedModel):
 
 
 class DigestRun(models.Model):
-    """The daily digest of overdue pushes (逾期推送日报): at most one per day.
+    """The daily digest of overdue pushes (逾期推送日报): at most one per county and day.
 
     ``registration_ids`` is the overdue list as taken when the day's run began; the digest is
     sent through the outbox (topic ``registry.overdue_digest``, one delivery per channel, with
@@ -146,24 +146,37 @@ class DigestRun(models.Model):
     ``sent_at`` is set once all do (``registry.services.push``).
     """
 
-    date = models.DateField(_("date"), unique=True)
+    date = models.DateField(_("date"))
+    # The county whose overdue registrations it lists, sent to that county's channels (empty:
+    # a run from before counties, of the whole deployment).
+    county = models.ForeignKey(
+        "regions.County", verbose_name=_("county"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     idempotency_key = models.UUIDField(_("idempotency key"), default=uuid.uuid4, unique=True, editable=False)
     registration_ids = models.JSONField(_("overdue registrations"), default=list)
     channels_done = models.JSONField(_("channels delivered"), default=list)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    # It lists registrations of every authority and street: only those who see everything read it.
-    scope = ScopePath.district()
+    # It lists registrations of every authority and street of its county: those who see
+    # everything of that county read it (its health bureau, its city's commission).
+    scope = ScopePath.district(county="county")
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-date"]
+        ordering = ["-date", "county__code"]
         verbose_name = _("overdue digest")
         verbose_name_plural = _("overdue digests")
+        constraints = [
+            models.UniqueConstraint(fields=["date", "county"], name="uniq_digest_county_day"),
+            models.UniqueConstraint(
+                fields=["date"], condition=models.Q(county__isnull=True), name="uniq_digest_deployment_day"
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.date}: {len(self.registration_ids)}"
+        county = f" {self.county.name}" if self.county_id else ""
+        return f"{self.date}{county}: {len(self.registration_ids)}"
 
 
 class InboxEntry(Registration):

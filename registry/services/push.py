@@ -28,7 +28,6 @@ from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
 from luchen_care.exchange.services import (
     Notice,
     OutboxEntry,
-    enabled_channels,
     outbox_enqueue,
     outbox_enqueue_many,
     outbox_keys,
@@ -70,6 +69,7 @@ def registration_pushes_enqueue(*, registrations):
     """``registration_push_enqueue`` for many registrations (a file's import) in a constant
     number of queries: the same rows, keys and documents. Returns each registration's rows."""
     keys = outbox_keys(topic=REGISTRATION_TOPIC, subjects=registrations)
+    counties = registration_counties(registrations)
     entries = []
     for registration in registrations:
         key = keys.get(registration.pk) or uuid.uuid4()
@@ -79,9 +79,19 @@ def registration_pushes_enqueue(*, registrations):
                 label=payloads.registration_label(registration),
                 notice=registration_notice(registration, key=key),
                 idempotency_key=key,
+                destination=counties.get(registration.institution_id, ""),
             )
         )
     return outbox_enqueue_many(topic=REGISTRATION_TOPIC, entries=entries)
+
+
+def registration_counties(registrations) -> dict:
+    """The county code of each registration's institution (its street's county), by institution id,
+    in one query: a registration is pushed to its own county's health bureau."""
+    from ..models import Institution
+
+    ids = {registration.institution_id for registration in registrations}
+    return dict(Institution.objects.filter(pk__in=ids).values_list("pk", "street__county__code"))
 
 
 def registration_deliveries(registration):
@@ -179,22 +189,33 @@ def digest_notice(run, registrations) -> Notice:
 
 
 @transaction.atomic
-def overdue_digest_send(*, today=None) -> str:
-    """Hand today's digest of overdue registrations to the outbox, once a day.
+def overdue_digest_send(*, today=None) -> dict:
+    """Hand today's digest of overdue registrations to the outbox, once a day for each county.
 
-    Changes in the world: creates the day's ``DigestRun`` (unique per date) with the list
-    of registrations overdue today (``Registration.objects.overdue``), and, when the list is
-    not empty, writes it to the outbox in the same transaction: the webhook
-    (``lucheng-care.overdue-digest/v1``, with the run's Idempotency-Key), DingTalk (markdown)
-    and the inbox (the run itself). The outbox delivers and retries each channel on its own;
-    ``delivery_outcome_record`` notes each channel that has it, and ``sent_at`` once all do.
-    Later calls that day do nothing. Nothing is sent when nothing is overdue (the run is
-    marked sent). Returns ``"enqueued"``, ``"nothing overdue"`` or ``"already done today"``.
+    Changes in the world: for each county the deployment serves, creates the day's
+    ``DigestRun`` of that county (unique per county and date) with the list of its
+    registrations overdue today (``Registration.objects.overdue``, by the institution's street's
+    county), and, when the list is not empty, writes it to the outbox in the same transaction, to
+    that county's channels (``destination``: its own endpoint and robot, or the deployment's
+    default): the webhook (``lucheng-care.overdue-digest/v1``, with the run's Idempotency-Key),
+    DingTalk (markdown) and the inbox (the run itself). The outbox delivers and retries each
+    channel on its own; ``delivery_outcome_record`` notes each channel that has it, and
+    ``sent_at`` once all do. Later calls that day do nothing. Nothing is sent when nothing is
+    overdue (the run is marked sent). Returns each county's outcome by its code:
+    ``"enqueued"``, ``"nothing overdue"`` or ``"already done today"``.
     """
+    from luchen_care.regions.models import County
+
     today = today or timezone.localdate()
-    overdue = Registration.objects.overdue(today).order_by("push_deadline", "pk")
+    return {county.code: _county_digest_send(county, today) for county in County.objects.order_by("code")}
+
+
+def _county_digest_send(county, today) -> str:
+    overdue = (
+        Registration.objects.overdue(today).filter(institution__street__county=county).order_by("push_deadline", "pk")
+    )
     run, created = DigestRun.objects.get_or_create(
-        date=today, defaults={"registration_ids": list(overdue.values_list("pk", flat=True))}
+        date=today, county=county, defaults={"registration_ids": list(overdue.values_list("pk", flat=True))}
     )
     if not created:
         return "already done today"
@@ -213,6 +234,6 @@ def overdue_digest_send(*, today=None) -> str:
         label=str(run),
         notice=digest_notice(run, registrations),
         idempotency_key=run.idempotency_key,
-        channels=enabled_channels(),
+        destination=county.code,
     )
     return "enqueued"

@@ -129,7 +129,7 @@ def test_only_everything_is_district_wide_besides_the_education_bureau():
 @pytest.fixture
 def world(db):
     world = net.build_world()
-    # The overdue digest's own deliveries: a district-level subject.
+    # 鹿城's overdue digest's own deliveries: a county-level subject.
     world.digest_deliveries = outbox_enqueue(
         topic="registry.overdue_digest",
         subject=world.record("digestrun", "today"),
@@ -200,15 +200,21 @@ def test_push_deliveries_are_visible_as_their_registration_is(world, role):
 
 
 @pytest.mark.parametrize("role", net.ROLES)
-def test_the_digest_and_its_deliveries_are_for_the_superuser_until_digests_are_per_county(world, role):
-    # The digest lists the overdue registrations of every county: no county's bureau reads it.
+def test_a_countys_digest_and_its_deliveries_are_for_that_countys_bureau_and_city(world, role):
+    # A county's digest lists that county's overdue registrations: its health bureau, its city's
+    # commission and the superuser read it (and its deliveries), no other role and no other county.
     user = user_of(world, role)
-    sees_everything = role == "superuser"
-    assert DigestRun.objects.visible_to(user).exists() is sees_everything
+    seen = {
+        key
+        for key, run in world.records["digestrun"].items()
+        if DigestRun.objects.visible_to(user).filter(pk=run.pk).exists()
+    }
+    assert seen == net.sees(role, "digestrun")
+    reads_lucheng = "today" in seen
     digest_rows = {d.pk for d in world.digest_deliveries}
     visible = set(PushDelivery.objects.visible_to(user).values_list("pk", flat=True))
-    assert (digest_rows <= visible) is sees_everything
-    assert bool(digest_rows & visible) is sees_everything
+    assert (digest_rows <= visible) is reads_lucheng
+    assert bool(digest_rows & visible) is reads_lucheng
 
 
 def test_a_delivery_about_a_record_that_declares_no_scope_is_the_superusers_alone(world):

@@ -201,7 +201,7 @@ def make_registration(*, registered_on=None, push_deadline=None, enqueue=True, *
     registered_on = registered_on or date.today()
     number = f"REG-{uuid.uuid4().hex[:12]}"
     with transaction.atomic():
-        institution = InstitutionFactory()
+        institution = extra.pop("institution", None) or InstitutionFactory()
         registration = Registration.objects.create(
             institution=institution,
             authority=Authority.MARKET_REGULATION,

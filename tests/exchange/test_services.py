@@ -383,8 +383,8 @@ def attempt_digest():
 
 
 def test_digest_is_sent_once_a_day(overdue, receiver):
-    assert overdue_digest_send() == "enqueued"
-    assert overdue_digest_send() == "already done today"
+    assert overdue_digest_send() == {"330302": "enqueued"}
+    assert overdue_digest_send() == {"330302": "already done today"}
     assert attempt_digest() == {"inbox": "delivered", "webhook": "delivered"}
     assert set(attempt_digest().values()) == {"skipped"}
     [request] = receiver.received(WEBHOOK_PATH)
@@ -415,7 +415,7 @@ def test_digest_retries_only_the_channels_that_failed(overdue, receiver, push_se
 
 
 def test_nothing_overdue_sends_nothing(push_settings, receiver):
-    assert overdue_digest_send() == "nothing overdue"
+    assert overdue_digest_send() == {"330302": "nothing overdue"}
     assert not PushDelivery.objects.filter(topic=DIGEST_TOPIC).exists()
     assert receiver.received() == []
     assert DigestRun.objects.get().registration_ids == []

@@ -164,9 +164,9 @@ DISTRICT_RECORDS = {
     # The seeded push window is the default every county follows: only the superuser corrects it
     # (a county's bureau adds rows of its own county, ADDS below).
     "pushwindowpolicy": (ADMIN_ROLES, {"superuser"}),
-    # The digest lists every county's overdue registrations: until it is made per county, only
-    # the superuser reads it.
-    "digestrun": ({"superuser"}, set()),
+    # A county's daily digest lists its overdue registrations: its bureau and its city's
+    # commission read it (DIGEST_ROWS), nobody changes it.
+    "digestrun": (COUNTY_BUREAUS | {"city"}, set()),
 }
 # Accounts and API tokens (named by the account, or by the API client the token is of): the
 # superuser manages every one; the county administrator (the matrix's 鹿城 health bureau) its own
@@ -190,6 +190,15 @@ COUNTY_ROWS = {
     else LUCHENG_STREETS | LONGWAN_STREETS
     if role in ("superuser", "city", "institution", "api")
     else LUCHENG_STREETS
+    for role in ROLES
+}
+# The digests of 鹿城 ("today") and of 龙湾 ("longwan_today"), by the counties each role reaches.
+DIGEST_ROWS = {
+    role: {"longwan_today"}
+    if role == "longwan"
+    else {"today", "longwan_today"}
+    if role in ("superuser", "city")
+    else {"today"}
     for role in ROLES
 }
 # Who may add a record of each kind (admin add pages, import, API create).
@@ -222,6 +231,8 @@ def sees(role, resource):
         return set(SEES_ACCOUNTS[resource].get(role, NONE))
     viewers, _changers = DISTRICT_RECORDS[resource]
     keys = set(RECORD_KEYS[resource]) if role in viewers else set()
+    if resource == "digestrun":
+        return keys & DIGEST_ROWS[role]
     return keys & COUNTY_ROWS[role] if resource in ("street", "streetpopulation") else keys
 
 
@@ -244,7 +255,7 @@ RECORD_KEYS = {
     "pushwindowpolicy": ["task20"],
     "pushdelivery": INSTITUTIONS,
     "inboxentry": INSTITUTIONS,
-    "digestrun": ["today"],
+    "digestrun": ["today", "longwan_today"],
     "user": ["civil", "wuma", "longwan"],
     "tokenproxy": ["lucheng_api", "api"],
 }
@@ -402,7 +413,14 @@ def build_world():
     override.reason = "台风停工（全区）"
     override.save()
     digest = DigestRun.objects.create(
-        date=datetime.date.today(), registration_ids=[r.pk for r in registrations.values()]
+        date=datetime.date.today(),
+        county=County.objects.get(code="330302"),
+        registration_ids=[r.pk for r in registrations.values() if r.institution.street.county.code == "330302"],
+    )
+    longwan_digest = DigestRun.objects.create(
+        date=datetime.date.today(),
+        county=County.objects.get(code="330303"),
+        registration_ids=[r.pk for r in registrations.values() if r.institution.street.county.code == "330303"],
     )
     records = {
         "institution": institutions,
@@ -415,7 +433,7 @@ def build_world():
         "workdayoverride": {"typhoon": override},
         # The seeded rule (温鹿政办〔2020〕64号 任务20), which counted every registration above.
         "pushwindowpolicy": {"task20": PushWindowPolicy.objects.get(effective_from=datetime.date(2021, 2, 1))},
-        "digestrun": {"today": digest},
+        "digestrun": {"today": digest, "longwan_today": longwan_digest},
         "user": {"civil": users["civil"], "wuma": users["wuma"], "longwan": users["longwan"]},
         "tokenproxy": {
             "lucheng_api": TokenProxy.objects.get(user=lucheng_api),
