@@ -20,3 +20,15 @@ class RegistryConfig(AppConfig):
         register_import_kind(REGISTRATION_IMPORT)
         # The county health bureau's import of the institutions that filed on paper, with their filing.
         register_import_kind(INSTITUTION_ONBOARDING_IMPORT)
+
+        # The dated policies a county loads rows of (``manage.py policy load``).
+        from luchen_care.core.policy import PolicyKind, register_policy_kind
+
+        from .models import PushWindowPolicy
+        from .services.policies import push_window_policy_save
+
+        register_policy_kind(
+            PolicyKind(
+                key="push_window", model=PushWindowPolicy, fields=("working_days",), save=push_window_policy_save
+            )
+        )

@@ -98,6 +98,8 @@ def push_window_policy_save(*, policy: PushWindowPolicy, actor) -> PushWindowPol
     the ``ValidationError`` of ``push_window_policy_validate`` (keyed by field).
     """
     if policy.pk is None and not actor.is_superuser:
+        if policy.county_id is not None and policy.county_id != actor.county_id:
+            raise PermissionDenied(_("A county's health bureau enters its own county's push windows only."))
         policy.county_id = actor.county_id  # a county's bureau enters its own county's rows
     stored = PushWindowPolicy.objects.filter(pk=policy.pk).first() if policy.pk is not None else None
     if not can_change_push_window(actor, stored or policy) or (stored and stored.county_id != policy.county_id):
