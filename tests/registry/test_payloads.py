@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 
+from luchen_care.regions.models import County
+from registry.models import DigestRun
 from registry.payloads import digest_markdown, registration_markdown
 from tests.registry.factories import RegistrationFactory
 
@@ -28,9 +30,10 @@ def test_a_name_cannot_become_a_link_a_heading_or_bold_in_the_dingtalk_text():
 
 def test_the_digest_lists_names_as_text_too():
     registration = RegistrationFactory(institution_name=NAME)
-    run = type("DigestDay", (), {"date": datetime.date(2026, 12, 2)})()
+    run = DigestRun(date=datetime.date(2026, 12, 2), county=County.objects.get(code="330302"))
 
-    _title, text = digest_markdown(run, [registration])
+    title, text = digest_markdown(run, [registration])
 
+    assert title == "鹿城区逾期未推送登记日报 2026-12-02"  # the county's own digest
     assert "[" not in text and "［点我领补贴］" in text
     assert text.count("####") == 1
