@@ -270,6 +270,7 @@ def run(args):
     from registry.models import Registration
 
     call_command("migrate", verbosity=0, interactive=False)
+    call_command("region", "add", "330302", verbosity=0)  # the benchmark's county and its 14 streets
     user = User.objects.create_user(
         username="bench-market",
         password="bench-Lucheng-2026",

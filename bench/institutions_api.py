@@ -175,7 +175,7 @@ def fill(target, seed=20261128):
     rng = random.Random(seed + existing)
     streets = list(Street.objects.order_by("code").values_list("pk", "code", "name"))
     if len(streets) != 14:
-        raise SystemExit(f"expected Lucheng's 14 streets after migrate, found {len(streets)}")
+        raise SystemExit(f"expected Lucheng's 14 streets after region add, found {len(streets)}")
     street_weights = [14, 6, 9, 7, 9, 8, 6, 7, 8, 7, 6, 6, 4, 3]
     inst_cols = [
         "id", "created_at", "modified_at", "archived", "archived_on", "archived_reason", "name", "credit_code",
@@ -390,6 +390,7 @@ def run(args):
     import luchen_care.urls
 
     call_command("migrate", verbosity=0, interactive=False)
+    call_command("region", "add", "330302", verbosity=0)  # the benchmark's county and its 14 streets
     added, fill_seconds = fill(args.institutions)
     from registry.models import Institution, InstitutionClass
 

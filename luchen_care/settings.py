@@ -55,7 +55,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "luchen_care.core.middleware.PageLanguageMiddleware",  # pages: the switcher; the API: Accept-Language
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -191,9 +191,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- The deployment's counties and name ------------------------------------
-# Counties loaded with their streets when the database is migrated (the same as
-# ``manage.py region add <code>``), e.g. LUCHEN_CARE_COUNTIES=330303,330304; empty: add them by command.
-REGION_COUNTIES = env.list("LUCHEN_CARE_COUNTIES", default=[])
+# Counties loaded with their streets when a new database is first migrated (the same as
+# ``manage.py region add <code>``), e.g. LUCHEN_CARE_COUNTIES=330303,330304; a county added later,
+# or with none set, is added by that command.
+REGION_COUNTIES = [code.strip() for code in env.list("LUCHEN_CARE_COUNTIES", default=[]) if code.strip()]
 # The platform's name whatever its counties; empty: "<county or city>托育综合监管平台".
 PLATFORM_NAME = env.str("LUCHEN_CARE_PLATFORM_NAME", default="")
 
@@ -260,14 +261,16 @@ DINGTALK_WEBHOOK_URL = env.str("DINGTALK_WEBHOOK_URL", default="")
 DINGTALK_SECRET = env.str("DINGTALK_SECRET", default="")
 # Channels per county (a city deployment): the same variables with the county's code after two
 # underscores, e.g. HEALTH_BUREAU_PUSH_URL__330303 and HEALTH_BUREAU_PUSH_SECRET__330303. A county
-# without its own endpoint (or robot) uses the ones above; one with its own never falls back to
-# the default secret (``luchen_care.exchange.channels.endpoint``).
+# with its own never falls back to the default secret; one without its own uses the ones above
+# while no county has its own, and afterwards only if listed in LUCHEN_CARE_DEFAULT_CHANNEL_COUNTIES
+# (``luchen_care.exchange.channels.endpoint``).
 CHANNEL_SETTINGS = ("HEALTH_BUREAU_PUSH_URL", "HEALTH_BUREAU_PUSH_SECRET", "DINGTALK_WEBHOOK_URL", "DINGTALK_SECRET")
 COUNTY_CHANNELS = {}
 for _key, _value in sorted(os.environ.items()):
     _name, _sep, _code = _key.rpartition("__")
     if _sep and _name in CHANNEL_SETTINGS and len(_code) == 6 and _code.isdigit():
         COUNTY_CHANNELS.setdefault(_code, {})[_name] = _value
+DEFAULT_CHANNEL_COUNTIES = [code.strip() for code in env.list("LUCHEN_CARE_DEFAULT_CHANNEL_COUNTIES", default=[])]
 # Retry policy (docs/push.md): base × 2^(n−1) seconds after the n-th failure, capped; then failed.
 PUSH_RETRY_BASE_SECONDS = env.float("PUSH_RETRY_BASE_SECONDS", default=30.0)
 PUSH_RETRY_MAX_SECONDS = env.float("PUSH_RETRY_MAX_SECONDS", default=1800.0)

@@ -44,7 +44,7 @@ COLUMNS = [
         "correction_reason",
         "更正原因",
         30,
-        "仅限区卫健局填写：信用代码首位与登记机关不符，或机构登记在其他登记机关时，写明更正原因；登记机关请留空",
+        "仅限卫健局填写：信用代码首位与登记机关不符，或机构登记在其他登记机关时，写明更正原因；登记机关请留空",
     ),
 ]
 # Columns a file made from an older template may lack.

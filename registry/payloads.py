@@ -16,7 +16,7 @@ The outbox (``luchen_care.exchange``) serialises and signs it (``to_bytes``).
 """
 
 from luchen_care.exchange.channels import to_bytes  # noqa: F401  (the bytes these documents are sent as)
-from luchen_care.regions.branding import county_branding
+from luchen_care.regions.branding import short_name
 
 REGISTRATION_SCHEMA = "lucheng-care.registration-push/v1"
 DIGEST_SCHEMA = "lucheng-care.overdue-digest/v1"
@@ -111,20 +111,22 @@ def _plain(value) -> str:
     return str(value).translate(_MARKDOWN_PLAIN)
 
 
-def _county_prefix(registration) -> str:
+def _county_prefix(registration, county_name=None) -> str:
     """The short name of the registration's county (its institution's street's), as the group knows it."""
-    institution = registration.institution
-    return county_branding(institution.street.county).short_name_zh if institution.street_id else ""
+    if county_name is None:
+        institution = registration.institution
+        county_name = institution.street.county.name if institution.street_id else ""
+    return short_name(county_name) if county_name else ""
 
 
-def registration_markdown(registration) -> tuple[str, str]:
+def registration_markdown(registration, *, county_name=None) -> tuple[str, str]:
     """(title, markdown text) of the DingTalk notice for one registration."""
     institution = registered_institution(registration)
     title = f"登记推送：{_plain(institution['name'])}"
     provisional = "（暂定）" if registration.push_deadline_provisional else ""
     text = "\n".join(
         [
-            f"#### {_county_prefix(registration)}托育：{registration.get_kind_display()}",
+            f"#### {_county_prefix(registration, county_name)}托育：{registration.get_kind_display()}",
             f"- 机构：{_plain(institution['name'])}",
             f"- 统一社会信用代码：{institution['credit_code']}",
             f"- 登记机关：{registration.get_authority_display()}",

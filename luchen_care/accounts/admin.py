@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
@@ -192,6 +193,15 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
 
 
 admin.site.unregister(TokenProxy)
+
+
+def _token_label(token):
+    return gettext("API token of %(user)s") % {"user": token.user}
+
+
+# DRF names a token by its key, which the admin would write into its log ("Recent actions", the
+# history page), read by every county administrator: the admin names it by its user instead.
+TokenProxy.__str__ = _token_label
 
 
 @admin.register(TokenProxy)

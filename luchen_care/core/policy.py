@@ -204,8 +204,11 @@ def policy_rows_load(*, county, document, actor) -> dict:
 def _row_save(kind, county, row, actor) -> bool:
     model = kind.model
     policy = model(county=county, **{name: row[name] for name in (*ROW_FIELDS, *kind.fields) if name in row})
+    day = row["effective_from"]
     try:
-        policy.effective_from = model._meta.get_field("effective_from").to_python(row["effective_from"])
+        if not isinstance(day, str):
+            raise ValidationError(gettext("Give the date as text, YYYY-MM-DD."))
+        policy.effective_from = model._meta.get_field("effective_from").to_python(day)
     except ValidationError as refused:
         raise ValidationError({"effective_from": refused.messages}) from refused
     stored = model._default_manager.filter(county=county, effective_from=policy.effective_from).first()

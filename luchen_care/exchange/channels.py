@@ -92,15 +92,23 @@ ENDPOINT_SETTINGS = {
 def endpoint(channel, destination="") -> tuple[str, str]:
     """``(url, secret)`` of ``channel`` for ``destination`` (a county's code; empty: the deployment).
 
-    A county with its own endpoint in ``COUNTY_CHANNELS`` gets it with its own secret only (an
-    empty one is refused when sending, never replaced by the default); any other gets the
-    deployment's default (``HEALTH_BUREAU_PUSH_URL``…), as a single-county deployment has.
+    - A county with its own settings for the channel in ``COUNTY_CHANNELS`` gets them, and only
+      them: an empty secret is refused when sending (never replaced by the default), an empty URL
+      turns the channel off for that county.
+    - A county without its own uses the deployment's default (``HEALTH_BUREAU_PUSH_URL``…) when no
+      county has channels of its own (one endpoint for the whole deployment, as a single county
+      has), or when it is listed in ``DEFAULT_CHANNEL_COUNTIES``. Otherwise it gets none: once
+      counties have their own endpoints, a county whose settings are missing or misspelt must not
+      send its registrations to another county's bureau.
     """
     url_name, secret_name = ENDPOINT_SETTINGS[channel]
-    own = settings.COUNTY_CHANNELS.get(destination, {}) if destination else {}
-    if own.get(url_name):
-        return own[url_name], own.get(secret_name, "")
-    return getattr(settings, url_name), getattr(settings, secret_name)
+    counties = settings.COUNTY_CHANNELS
+    own = counties.get(destination, {}) if destination else {}
+    if url_name in own or secret_name in own:
+        return own.get(url_name, ""), own.get(secret_name, "")
+    if not destination or not counties or destination in settings.DEFAULT_CHANNEL_COUNTIES:
+        return getattr(settings, url_name), getattr(settings, secret_name)
+    return "", ""
 
 
 def webhook_post(*, body: bytes, idempotency_key: str, url=None, secret=None, timeout=None):

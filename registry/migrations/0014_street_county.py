@@ -1,6 +1,7 @@
 """Every street belongs to a county: the county of the streets already here is recorded.
 
-The streets seeded so far are Lucheng's (the squashed 0001 seeds them), so they are given the
+The streets seeded so far are Lucheng's (the squashed 0001 seeded them; on a database created
+since, it seeds none and 0016 loads the configured counties), so they are given the
 county 330302 鹿城区 of the national division table (its row in
 ``luchen_care/regions/data/china-division-2.7.0/areas.csv``, written out here as a migration
 must not read app code that may change). A street whose code is not Lucheng's would make this

@@ -2,7 +2,8 @@
 
 The counties are those of the ``LUCHEN_CARE_COUNTIES`` setting (``REGION_COUNTIES``); with none
 set, nothing is loaded and ``manage.py region add <code>`` does it later, the same way. Like
-``region add`` it is idempotent: a county or street already recorded is left as it is. The
+``region add`` it is idempotent: a county or street already recorded is left as it is. It runs once,
+on the first migrate: a county added to the setting afterwards is added with ``region add``. The
 table is the vendored data file (``luchen_care/regions/data``), read with its reader, which only
 parses the CSV files.
 """
@@ -20,7 +21,7 @@ def _kind(name):
 
 
 def load_configured_counties(apps, schema_editor):
-    codes = list(getattr(settings, "REGION_COUNTIES", []) or [])
+    codes = [code.strip() for code in getattr(settings, "REGION_COUNTIES", []) or [] if code.strip()]
     if not codes:
         return
     from luchen_care.regions.division import vendored_table
@@ -43,9 +44,11 @@ def load_configured_counties(apps, schema_editor):
             },
         )
         for township in table.townships_of(area.code):
-            Street.objects.get_or_create(
+            street, _created = Street.objects.get_or_create(
                 code=township.code, defaults={"county": county, "name": township.name, "kind": _kind(township.name)}
             )
+            if street.county_id != county.pk:
+                raise RuntimeError(f"street {township.code} is already recorded under another county")
 
 
 class Migration(migrations.Migration):

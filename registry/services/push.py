@@ -46,10 +46,11 @@ def _in_default_language():
     return translation.override(settings.LANGUAGE_CODE)
 
 
-def registration_notice(registration, *, key) -> Notice:
-    """What the bureau is told of ``registration``: the webhook document and the DingTalk text."""
+def registration_notice(registration, *, key, county_name=None) -> Notice:
+    """What the bureau is told of ``registration``: the webhook document and the DingTalk text
+    (``county_name``, its county's, when the caller has it already)."""
     with _in_default_language():
-        title, text = payloads.registration_markdown(registration)
+        title, text = payloads.registration_markdown(registration, county_name=county_name)
         return Notice(document=payloads.registration_push_document(registration, key=key), title=title, text=text)
 
 
@@ -73,25 +74,27 @@ def registration_pushes_enqueue(*, registrations):
     entries = []
     for registration in registrations:
         key = keys.get(registration.pk) or uuid.uuid4()
+        code, name = counties.get(registration.institution_id, ("", ""))
         entries.append(
             OutboxEntry(
                 subject=registration,
                 label=payloads.registration_label(registration),
-                notice=registration_notice(registration, key=key),
+                notice=registration_notice(registration, key=key, county_name=name),
                 idempotency_key=key,
-                destination=counties.get(registration.institution_id, ""),
+                destination=code,
             )
         )
     return outbox_enqueue_many(topic=REGISTRATION_TOPIC, entries=entries)
 
 
 def registration_counties(registrations) -> dict:
-    """The county code of each registration's institution (its street's county), by institution id,
+    """``(code, name)`` of each registration's institution's county (its street's), by institution id,
     in one query: a registration is pushed to its own county's health bureau."""
     from ..models import Institution
 
     ids = {registration.institution_id for registration in registrations}
-    return dict(Institution.objects.filter(pk__in=ids).values_list("pk", "street__county__code"))
+    rows = Institution.objects.filter(pk__in=ids).values_list("pk", "street__county__code", "street__county__name")
+    return {pk: (code, name) for pk, code, name in rows}
 
 
 def registration_deliveries(registration):

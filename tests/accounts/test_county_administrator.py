@@ -357,3 +357,18 @@ def test_a_superuser_makes_a_health_bureau_user_its_countys_administrator(client
     assert set(accounts_managed_by(health)) == set(ours.values()) - {health}  # never itself
     page = logged_in(client, health).get(reverse("admin:accounts_user_changelist"))
     assert page.status_code == 200 and "lc-wuma" in page.content.decode()
+
+
+def test_the_admin_log_names_a_token_by_its_user_never_by_its_key(client, django_user_model):
+    from django.contrib.admin.models import LogEntry
+    from rest_framework.authtoken.models import Token
+
+    superuser = django_user_model.objects.create_superuser("root-log", password="x-Lucheng-2026")
+    client_user = django_user_model.objects.create_user("system-a", password="x-Lucheng-2026", role="api_client")
+    client.force_login(superuser)
+    response = client.post(reverse("admin:authtoken_tokenproxy_add"), {"user": client_user.pk})
+    assert response.status_code == 302
+    key = Token.objects.get(user=client_user).key
+    entry = LogEntry.objects.get()
+    assert key not in entry.object_repr and "system-a" in entry.object_repr
+    assert key not in client.get(reverse("admin:index")).content.decode()

@@ -67,14 +67,16 @@ def test_a_file_with_bad_rows_saves_nothing_and_names_every_problem(tmp_path, lo
             {"effective_from": "2026-13-01", "working_days": 5, "legal_source": "x"},
             {"effective_from": "2026-06-01", "working_days": 0, "legal_source": "x"},
             {"effective_from": "2026-07-01", "legal_source": "x", "days": 5},
+            {"effective_from": 20260801, "working_days": 5, "legal_source": "x"},  # a number, not a date
         ],
         "subsidy_caps": [],
     }
     with pytest.raises(CommandError) as refused:
         run("load", "330303", write(tmp_path, document), "--user", "longwan")
     message = str(refused.value)
-    assert "5" in message.splitlines()[0]  # five: row 4 has an unknown field and lacks one
-    for where in ("push_window[2].effective_from", "push_window[3].working_days", "push_window[4]", "subsidy_caps"):
+    assert "6" in message.splitlines()[0]  # six: row 4 has an unknown field and lacks one
+    wheres = ("push_window[2].effective_from", "push_window[3].working_days", "push_window[4]", "push_window[5]")
+    for where in (*wheres, "subsidy_caps"):
         assert where in message
     assert not PushWindowPolicy.objects.filter(county__code="330303").exists()
 

@@ -28,8 +28,9 @@ LONGWAN_SECRET = "longwan-own-secret"
 
 @pytest.fixture
 def two_counties(push_settings, receiver):
-    """鹿城 on the default endpoint; 龙湾 with its own endpoint, secret and robot."""
+    """鹿城 on the default endpoint (listed for it); 龙湾 with its own endpoint, secret and robot."""
     county_streets_load(code="330303")
+    push_settings.DEFAULT_CHANNEL_COUNTIES = ["330302"]
     push_settings.COUNTY_CHANNELS = {
         "330303": {
             "HEALTH_BUREAU_PUSH_URL": f"{receiver.url}/longwan/exchange",
@@ -82,6 +83,18 @@ def test_a_county_with_its_own_endpoint_but_no_secret_is_refused_not_signed_with
     assert receiver.received("/longwan/exchange") == [] and receiver.received("/exchange/registrations") == []
 
 
+def test_once_counties_have_their_own_a_county_without_its_own_and_not_listed_gets_no_endpoint(two_counties, receiver):
+    # 鹿城's settings missing (say a misspelt variable) in a deployment where 龙湾 has its own: its
+    # registrations stay in the platform's inbox rather than go to another bureau's endpoint.
+    two_counties.DEFAULT_CHANNEL_COUNTIES = []
+    registration = make_registration()
+    rows = deliver(registration)
+    assert set(rows) == {Channel.INBOX}
+    assert receiver.received() == []
+    registration.refresh_from_db()
+    assert registration.push_status == "pushed"  # the inbox is the push when there is no webhook
+
+
 def test_county_channels_are_read_from_the_environment_with_the_county_code_as_suffix():
     env = dict(
         os.environ,
@@ -128,3 +141,29 @@ def test_each_county_gets_its_own_daily_digest_on_its_own_channels_and_its_burea
     assert "龙湾区" in page and "鹿城" not in page
     assert client.get(reverse("admin:registry_digestrun_change", args=[runs["330302"].pk])).status_code == 404
     assert client.get(reverse("admin:registry_digestrun_change", args=[runs["330303"].pk])).status_code == 200
+
+
+def test_pushing_many_registrations_costs_the_same_queries_whatever_their_number_and_counties(two_counties):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from registry.models import Registration
+    from registry.services.push import registration_pushes_enqueue
+
+    def registrations(n):
+        made = [
+            make_registration(enqueue=False, institution=InstitutionFactory(street=street(code)))
+            for code in (["330302006", "330303006"] * n)[:n]
+        ]
+        return list(Registration.objects.filter(pk__in=[r.pk for r in made]))  # nothing preloaded
+
+    few, many = registrations(3), registrations(12)
+    with CaptureQueriesContext(connection) as three:
+        registration_pushes_enqueue(registrations=few)
+    with CaptureQueriesContext(connection) as twelve:
+        registration_pushes_enqueue(registrations=many)
+    assert len(twelve.captured_queries) <= len(three.captured_queries)
+    assert {d.destination for d in PushDelivery.objects.filter(subject_id__in=[r.pk for r in many])} == {
+        "330302",
+        "330303",
+    }

@@ -321,9 +321,7 @@ def test_the_worker_says_why_it_changed_a_registration(registration, receiver):
     assert delivery_attempt(delivery_id=row.pk).outcome == "failed"
     latest = registration.history.first()
     assert latest.push_status == PushStatus.FAILED and latest.history_user is None
-    assert (
-        latest.history_change_reason == "区卫生健康局数据交换接口（HTTP）：失败：区卫生健康局数据交换接口返回 HTTP 422"
-    )
+    assert latest.history_change_reason == "卫生健康局数据交换接口（HTTP）：失败：卫生健康局数据交换接口返回 HTTP 422"
 
     PushDelivery.objects.filter(pk=row.pk).update(status=DeliveryStatus.PENDING)
     assert delivery_attempt(delivery_id=row.pk).outcome == "delivered"
@@ -331,7 +329,7 @@ def test_the_worker_says_why_it_changed_a_registration(registration, receiver):
     assert latest.push_status == PushStatus.PUSHED
     assert (
         latest.history_change_reason
-        == f"区卫生健康局数据交换接口（HTTP）：已送达（Idempotency-Key {row.idempotency_key}）"
+        == f"卫生健康局数据交换接口（HTTP）：已送达（Idempotency-Key {row.idempotency_key}）"
     )
 
 
@@ -340,7 +338,7 @@ def test_stored_errors_are_chinese_whoever_makes_the_attempt(registration, recei
     receiver.answer(WEBHOOK_PATH, (503, b""))
     with translation.override("en"):
         delivery_attempt(delivery_id=webhook(registration).pk)
-    assert webhook(registration).last_error == "区卫生健康局数据交换接口返回 HTTP 503"
+    assert webhook(registration).last_error == "卫生健康局数据交换接口返回 HTTP 503"
 
 
 def test_scan_finds_rows_whose_task_may_be_lost(push_settings, django_capture_on_commit_callbacks):
