@@ -8,7 +8,7 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from luchen_care.core.api.filters import FilterSet
+from luchen_care.core.api.filters import FilterSet, IdFilter
 
 from ..models import Institution, InstitutionClass, InstitutionKind, InstitutionStatus, Ownership, Street
 from ..permissions import can_change_institution, can_create_institution, can_transition_institution
@@ -42,7 +42,7 @@ class InstitutionFilter(FilterSet):
     ownership = django_filters.ChoiceFilter(choices=Ownership.choices)
     status = django_filters.MultipleChoiceFilter(choices=InstitutionStatus.choices, distinct=False)
     # By id, without looking the head office up: an id outside the caller's scope simply matches nothing.
-    head_office = django_filters.NumberFilter(field_name="head_office_id", label=_("Chain head office (id)"))
+    head_office = IdFilter(field_name="head_office_id", label=_("Chain head office (id)"))
 
     class Meta:
         model = Institution

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as drf_filters
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
@@ -92,3 +93,20 @@ class StrictOrderingFilter(filters.OrderingFilter):
                     "comma-separated; a leading - reverses."
                 ).strip()
         return parameters
+
+
+# The largest id a PostgreSQL bigint holds: a filter on an id refuses anything beyond it.
+MAX_ID = 2**63 - 1
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """A filter on a record's id: a whole number from 1, documented as such (a NumberFilter is a
+    decimal, which the schema would call any number while the filter refuses 1.5 or 1e60)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
