@@ -6,6 +6,7 @@ real services; ``DJANGO_DEBUG=false`` turns on the production hardening that
 ``manage.py check --deploy`` expects.
 """
 
+import datetime
 import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -40,6 +41,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "csp",
+    "axes",
     "luchen_care.core",
     "luchen_care.regions",
     "luchen_care.accounts",
@@ -61,7 +64,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: it turns a login refused for a lockout into the lockout page (``accounts.lockout``).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "luchen_care.urls"
@@ -105,12 +111,55 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "admin:login"
+# --- Content-Security-Policy (django-csp) --------------------------------------------------
+# Everything from our own origin: scripts only from our static files (the API docs' script too,
+# SpectacularSwaggerSplitView), styles from them and the pages' own <style> blocks, images and
+# fonts also as data: URIs (Swagger UI's icons); no frames, no plugins, forms post to us only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# --- Login limits (django-axes; ``luchen_care.accounts.lockout``) ------------------------------
+# Failures are counted per (username, client address), and per address with a much higher limit:
+# bureau staff share one 政务外网 egress address, so one colleague's typos lock out nobody else,
+# while guessing many usernames from one address is still stopped.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)  # per username and address
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=100)  # per address
+AXES_HANDLER = "luchen_care.accounts.lockout.LoginLimitHandler"
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = False  # the handler forgets the user's own failures from its address only
+AXES_LOCKOUT_CALLABLE = "luchen_care.accounts.lockout.lockout_response"
+AXES_ENABLE_ADMIN = False  # its pages are ours, scoped (``luchen_care.accounts.admin``)
+AXES_VERBOSE = False
+# How many reverse proxies stand in front of the platform (nginx: 1). Only their X-Forwarded-For
+# entries are believed: with none, the header is ignored, so a client cannot pick its own address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "luchen_care.accounts.lockout.client_address"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "luchen_care.accounts.passwords.CharacterClassesValidator", "OPTIONS": {"classes": 3}},
 ]
+# Idle sessions end after SESSION_IDLE_MINUTES (30) without a request: every request renews the
+# cookie, so an officer at work is never signed out mid-task, and an unattended screen is.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
 
 # Chinese first, English second.
 LANGUAGE_CODE = "zh-hans"
@@ -136,6 +185,8 @@ MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
 
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {
+    # The same rule as the login limits' client address (``accounts.lockout.client_address``).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -160,6 +211,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="30/minute"),
         "user": env.str("API_THROTTLE_USER", default="600/minute"),
+        # The token endpoint, per client address (``accounts.api.LoginRateThrottle``).
+        "login": env.str("API_THROTTLE_LOGIN", default="20/minute"),
     },
 }
 SPECTACULAR_SETTINGS = {

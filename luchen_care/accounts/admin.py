@@ -13,7 +13,7 @@ from luchen_care.core.admin import ScopedAdmin
 from .models import Role, User
 from .permissions import administers_county_accounts, works_in_admin
 from .selectors import accounts_managed_by, api_clients_managed_by
-from .services import account_save, account_validate, api_token_issue
+from .services import account_save, account_unlock, account_validate, api_token_issue
 
 # Roles, not groups, decide what a user may do: the groups page would only mislead.
 admin.site.unregister(Group)
@@ -123,8 +123,20 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         ),
     )
 
+    actions = ["unlock"]
+
     def get_queryset(self, request):
         return accounts_managed_by(request.user).select_related("county", "street", "institution")
+
+    @admin.action(description=_("Unlock sign-in (forget failed attempts)"))
+    def unlock(self, request, queryset):
+        accounts = list(queryset)
+        unlocked = account_unlock(actor=request.user, accounts=accounts)
+        for account in accounts:
+            self.log_change(request, account, [{"changed": {"fields": [gettext("sign-in lockout lifted")]}}])
+        self.message_user(
+            request, gettext("Sign-in unlocked for %(count)d accounts with failed attempts.") % {"count": unlocked}
+        )
 
     def get_list_filter(self, request):
         if request.user.is_superuser:

@@ -107,3 +107,21 @@ def api_token_issue(*, actor, token):
     api_token_validate(actor=actor, client=token.user if token.user_id else None)
     token.save()
     return token
+
+
+@transaction.atomic
+def account_unlock(*, actor, accounts) -> int:
+    """Lift the login lockout of ``accounts`` (a superuser's or a county administrator's own
+    accounts only): their failed attempts are forgotten, from every address. Returns how many of
+    them were locked or had failures. The unlock is recorded in the admin log by the caller."""
+    from axes.models import AccessAttempt
+
+    accounts = list(accounts)
+    managed = set(accounts_managed_by(actor).filter(pk__in=[a.pk for a in accounts]).values_list("pk", flat=True))
+    if any(account.pk not in managed for account in accounts):
+        raise PermissionDenied(_("This account is not one of your county's accounts."))
+    usernames = [account.username for account in accounts]
+    attempts = AccessAttempt.objects.filter(username__in=usernames)
+    had = set(attempts.values_list("username", flat=True))
+    attempts.delete()
+    return len(had)

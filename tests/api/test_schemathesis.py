@@ -64,7 +64,11 @@ def world(db):
 def unthrottled(monkeypatch):
     # Throttling has its own tests (tests/registry/test_api.py); here every request is judged on its
     # own merits, not turned into a 429 by the ones before it.
-    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "100000/minute", "user": "100000/minute"})
+    monkeypatch.setattr(
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
+        {"anon": "100000/minute", "user": "100000/minute", "login": "100000/minute"},
+    )
 
 
 def run_schemathesis(url, headers):

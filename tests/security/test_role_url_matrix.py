@@ -541,6 +541,8 @@ ADMIN_ACTIONS = {
     "workdayoverride": {"delete_selected": (COUNTY_BUREAUS, 'name="post"', {"post": "yes"})},
     # Re-queues failed deliveries at once; the world's are delivered, so an allowed run changes nothing.
     "pushdelivery": {"requeue": (COUNTY_BUREAUS, None, {})},
+    # Forgets the selected accounts' failed sign-ins; the world has none, so an allowed run changes nothing.
+    "user": {"unlock": (ACCOUNT_MANAGERS, None, {})},
 }
 API_TOKEN = "api:token"
 API_ROOT = "api:api-root"
