@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
-from luchen_care.core.admin import ScopedAdmin
+from luchen_care.core.admin import ScopedAdmin, ScopedHistoryAdmin
 
 from .models import Role, User
 from .permissions import administers_county_accounts, works_in_admin
@@ -60,7 +60,7 @@ def county_account_form(form, actor):
 
 
 @admin.register(User)
-class UserAdmin(ScopedAdmin, DjangoUserAdmin):
+class UserAdmin(ScopedHistoryAdmin, DjangoUserAdmin):
     """Accounts, managed by superusers, and by a county administrator for its own county.
 
     A county administrator sees only the accounts it manages (``accounts_managed_by``; any other

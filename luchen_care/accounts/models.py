@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class Role(models.TextChoices):
@@ -107,6 +108,14 @@ class User(AbstractUser):
         default=list,
         blank=True,
         help_text=_("API clients only: limit the client to these kinds (empty: all kinds)."),
+    )
+    # Every change to an account (its role, county, street, institution, API grant, active flag…)
+    # with its old and new values, who made it and when; never its password or its last login.
+    history = HistoricalRecords(
+        verbose_name=_("historical user"),
+        excluded_fields=["password", "last_login"],
+        m2m_fields=[scope_counties, scope_streets],
+        user_model="accounts.User",
     )
 
     class Meta:
