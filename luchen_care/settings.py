@@ -166,6 +166,8 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
+# YYYY-MM-DD and YYYY-MM-DD HH:mm:ss in every page and history, in both languages.
+FORMAT_MODULE_PATH = ["luchen_care.formats"]
 USE_I18N = True
 USE_TZ = True
 
