@@ -100,6 +100,7 @@ class UserAdmin(ScopedHistoryAdmin, DjangoUserAdmin):
                     "scope_counties",
                     "scope_streets",
                     "scope_kinds",
+                    "scope_personal_data",
                 ]
             },
         ),
@@ -118,6 +119,7 @@ class UserAdmin(ScopedHistoryAdmin, DjangoUserAdmin):
                     "scope_counties",
                     "scope_streets",
                     "scope_kinds",
+                    "scope_personal_data",
                 ]
             },
         ),

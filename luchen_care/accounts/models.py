@@ -109,6 +109,14 @@ class User(AbstractUser):
         blank=True,
         help_text=_("API clients only: limit the client to these kinds (empty: all kinds)."),
     )
+    scope_personal_data = models.BooleanField(
+        _("API scope: personal data"),
+        default=False,
+        help_text=_(
+            "API clients only: the client receives personal fields (legal representative, contact phone) "
+            "in full; without it they are masked."
+        ),
+    )
     # Every change to an account (its role, county, street, institution, API grant, active flag…)
     # with its old and new values, who made it and when; never its password or its last login.
     history = HistoricalRecords(
@@ -131,6 +139,10 @@ class User(AbstractUser):
             errors["county"] = _("A user of this role needs its county.")
         if self.role not in COUNTY_ROLES and self.county_id:
             errors["county"] = _("Only health-bureau, education-bureau and registration-authority users have a county.")
+        if self.scope_personal_data and self.role != Role.API_CLIENT:
+            errors["scope_personal_data"] = _(
+                "Only an API client's grant names personal data; other roles read by their role."
+            )
         if self.role == Role.CITY_HEALTH_COMMISSION and not (len(self.city_code) == 4 and self.city_code.isdigit()):
             errors["city_code"] = _("A city health commission user needs its city's four-digit division code.")
         if self.role != Role.CITY_HEALTH_COMMISSION and self.city_code:

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from luchen_care.core.api.filters import FilterSet, IdFilter
+from luchen_care.core.masking import masked
 
 from ..models import Institution, InstitutionClass, InstitutionKind, InstitutionStatus, Ownership, Street
 from ..permissions import can_change_institution, can_create_institution, can_transition_institution
@@ -128,6 +129,10 @@ class InstitutionSerializer(serializers.ModelSerializer):
             if sent:
                 raise serializers.ValidationError({name: [lifecycle_field_message()] for name in sent})
         return super().to_internal_value(data)
+
+    def to_representation(self, instance):
+        request = self.context.get("request")
+        return masked(super().to_representation(instance), getattr(request, "user", None))
 
     def get_fields(self):
         fields = super().get_fields()

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from luchen_care.core.masking import masked
+
 from ..models import ClassType, Institution, InstitutionClass
 
 CLASS_ROW_FIELDS = ("class_type", "class_count", "capacity")
@@ -89,35 +91,38 @@ def institution_list_rows(*, user, queryset=None):
     classes = institution_class_rows([row[0] for row in rows])
     tz = timezone.get_current_timezone()
     return [
-        {
-            "id": pk,
-            "name": name,
-            "credit_code": credit_code,
-            "kind": kind,
-            "ownership": ownership,
-            "for_profit": for_profit,
-            "inclusive": inclusive,
-            "registration_authority": registration_authority,
-            "street": street_code,
-            "street_name": street_name,
-            "address": address,
-            "legal_representative": legal_representative,
-            "contact_phone": contact_phone,
-            "approved_places": approved_places,
-            "head_office": head_office_id,
-            "demonstration_level": demonstration_level,
-            "livelihood_project": livelihood_project,
-            "status": status,
-            "registered_on": registered_on.isoformat() if registered_on else None,
-            "filed_on": filed_on.isoformat() if filed_on else None,
-            "operating_since": operating_since.isoformat() if operating_since else None,
-            "suspended_on": suspended_on.isoformat() if suspended_on else None,
-            "closed_on": closed_on.isoformat() if closed_on else None,
-            "archived": archived,
-            "classes": classes[pk],
-            "created_at": _iso_datetime(created_at, tz),
-            "modified_at": _iso_datetime(modified_at, tz),
-        }
+        masked(
+            {
+                "id": pk,
+                "name": name,
+                "credit_code": credit_code,
+                "kind": kind,
+                "ownership": ownership,
+                "for_profit": for_profit,
+                "inclusive": inclusive,
+                "registration_authority": registration_authority,
+                "street": street_code,
+                "street_name": street_name,
+                "address": address,
+                "legal_representative": legal_representative,
+                "contact_phone": contact_phone,
+                "approved_places": approved_places,
+                "head_office": head_office_id,
+                "demonstration_level": demonstration_level,
+                "livelihood_project": livelihood_project,
+                "status": status,
+                "registered_on": registered_on.isoformat() if registered_on else None,
+                "filed_on": filed_on.isoformat() if filed_on else None,
+                "operating_since": operating_since.isoformat() if operating_since else None,
+                "suspended_on": suspended_on.isoformat() if suspended_on else None,
+                "closed_on": closed_on.isoformat() if closed_on else None,
+                "archived": archived,
+                "classes": classes[pk],
+                "created_at": _iso_datetime(created_at, tz),
+                "modified_at": _iso_datetime(modified_at, tz),
+            },
+            user,
+        )
         for (
             pk,
             name,

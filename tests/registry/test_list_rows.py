@@ -140,6 +140,10 @@ ROLES = {
         {"head", "branch"},
     ),
     "api_client_all": (lambda d: UserFactory(role=Role.API_CLIENT, is_staff=False), EVERYTHING),
+    "api_client_personal_data": (
+        lambda d: UserFactory(role=Role.API_CLIENT, is_staff=False, scope_personal_data=True),
+        EVERYTHING,
+    ),
     "api_client_narrowed": (lambda d: narrowed_api_client(), {"head", "closed"}),
     "superuser": (lambda d: UserFactory(role="", is_superuser=True), EVERYTHING),
 }
@@ -208,3 +212,24 @@ def test_every_form_of_every_field_is_exercised(district, health_user):
     assert by_name["branch"]["street"] == QIDU and by_name["branch"]["street_name"] == "七都街道"
     assert by_name["head"]["created_at"] == "2025-06-01T08:00:00+08:00"
     assert by_name["branch"]["modified_at"].endswith("+08:00")
+
+
+@pytest.mark.parametrize(
+    "role, in_full",
+    [("api_client_all", False), ("api_client_personal_data", True), ("health_bureau", True), ("street_office", True)],
+)
+def test_personal_fields_are_masked_unless_the_role_or_the_grant_reads_them(district, role, in_full):
+    make_user, _expected = ROLES[role]
+    user = make_user(district)
+    client = token_client(user)
+    listed = client.get(LIST, {"page_size": 500}).json()["results"]
+    detail = client.get(f"{LIST}{listed[0]['id']}/").json()
+    stored = Institution.objects.get(pk=listed[0]["id"])
+    for row in (listed[0], detail):
+        shown = (row["legal_representative"], row["contact_phone"])
+        if in_full:
+            assert shown == (stored.legal_representative, stored.contact_phone)
+        else:
+            assert shown[0] == stored.legal_representative[0] + "*" * (len(stored.legal_representative) - 1)
+            assert stored.contact_phone == "" or ("****" in shown[1] and shown[1][-4:] == stored.contact_phone[-4:])
+            assert shown != (stored.legal_representative, stored.contact_phone)
