@@ -1,0 +1,28 @@
+"""A form posted after the session expired is kept only when it came from a form the platform
+rendered in this browser (its CSRF token), never a password, and is submitted again only by the user."""
+
+import pytest
+from django.test import Client
+
+from luchen_care.core.resubmit import SESSION_KEY
+
+pytestmark = pytest.mark.django_db
+
+FORM = "/admin/registry/institution/add/"
+
+
+def test_a_post_without_this_browsers_csrf_token_is_not_kept():
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(FORM, {"name": "别处网站的表单"})
+    assert response.status_code in (302, 403)
+    assert SESSION_KEY not in client.session
+
+
+def test_a_post_with_the_token_is_kept_without_its_passwords_and_sent_to_the_login():
+    client = Client(enforce_csrf_checks=True)
+    client.get("/admin/login/")  # the login page sets this browser's CSRF cookie
+    token = client.cookies["csrftoken"].value
+    response = client.post(FORM, {"csrfmiddlewaretoken": token, "name": "超时后提交的机构", "password": "x"})
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/?next=")
+    kept = client.session[SESSION_KEY]
+    assert kept["path"] == FORM and kept["fields"] == [["name", "超时后提交的机构"]]
