@@ -20,6 +20,7 @@ from luchen_care.core.imports.workbook import template_workbook
 from .forms.registrations import RegistrationForm, RegistrationLookups
 from .models import RegistrationKind, RegistrationSource, Street
 from .permissions import can_record_registration
+from .selectors.streets import streets_for
 from .services.registrations import RegistrationRowRefused, registrations_record_many
 from .validators import uscc_check_character
 
@@ -144,7 +145,7 @@ REGISTRATION_IMPORT = ImportKind(
 def registration_kind_for(actor) -> ImportKind:
     """The import as ``actor`` downloads its template: the street list and the example are the
     streets ``actor`` sees, its county's (the registered kind accepts any code and lets the form judge)."""
-    streets = [(street.code, street.name) for street in Street.objects.visible_to(actor).order_by("code")]
+    streets = [(street.code, street.name) for street in streets_for(actor)]
     return REGISTRATION_IMPORT.with_choices("street_code", streets, example=streets[0][1] if streets else None)
 
 

@@ -24,8 +24,9 @@ from luchen_care.core.imports import Column, ImportKind, ImportRowError
 from luchen_care.core.imports.workbook import template_workbook
 
 from .forms.institutions import InstitutionOnboardingForm, OnboardingLookups
-from .models import InstitutionKind, InstitutionStatus, Ownership, Street
+from .models import InstitutionKind, InstitutionStatus, Ownership
 from .permissions import can_onboard_institutions
+from .selectors.streets import streets_for
 from .services.institutions import institution_onboard
 from .validators import uscc_check_character
 
@@ -192,7 +193,7 @@ INSTITUTION_ONBOARDING_IMPORT = ImportKind(
 def onboarding_kind_for(actor) -> ImportKind:
     """The import as ``actor`` downloads its template: the street list (and the example) are
     the streets ``actor`` sees, its county's."""
-    streets = [(street.name, street.name) for street in Street.objects.visible_to(actor).order_by("code")]
+    streets = [(street.name, street.name) for street in streets_for(actor)]
     return INSTITUTION_ONBOARDING_IMPORT.with_choices("street", streets, example=streets[0][1] if streets else "")
 
 

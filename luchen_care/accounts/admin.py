@@ -59,8 +59,22 @@ def county_account_form(form, actor):
     return CountyAccountForm
 
 
+class AccountManagersOnly:
+    """An accounts page: open to superusers and county administrators (``manages_accounts``),
+    each seeing only the accounts ``get_queryset`` gives it."""
+
+    def has_module_permission(self, request):
+        return manages_accounts(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return manages_accounts(request.user)
+
+    def has_add_permission(self, request):
+        return manages_accounts(request.user)
+
+
 @admin.register(User)
-class UserAdmin(ScopedHistoryAdmin, DjangoUserAdmin):
+class UserAdmin(AccountManagersOnly, ScopedHistoryAdmin, DjangoUserAdmin):
     """Accounts, managed by superusers, and by a county administrator for its own county.
 
     A county administrator sees only the accounts it manages (``accounts_managed_by``; any other
@@ -190,15 +204,6 @@ class UserAdmin(ScopedHistoryAdmin, DjangoUserAdmin):
         }
         account_save(actor=request.user, account=obj, **grant)
 
-    def has_module_permission(self, request):
-        return manages_accounts(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return manages_accounts(request.user)
-
-    def has_add_permission(self, request):
-        return manages_accounts(request.user)
-
     def has_change_permission(self, request, obj=None):
         return manages_accounts(request.user)
 
@@ -219,7 +224,7 @@ TokenProxy.__str__ = _token_label
 
 
 @admin.register(TokenProxy)
-class ApiTokenAdmin(ScopedAdmin, TokenAdmin):
+class ApiTokenAdmin(AccountManagersOnly, ScopedAdmin, TokenAdmin):
     """API tokens: a superuser's, and a county administrator's for the API clients it manages.
 
     A county administrator issues and revokes its clients' tokens; it does not reassign one.
@@ -238,15 +243,6 @@ class ApiTokenAdmin(ScopedAdmin, TokenAdmin):
 
     def save_model(self, request, obj, form, change):
         api_token_issue(actor=request.user, token=obj)
-
-    def has_module_permission(self, request):
-        return manages_accounts(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return manages_accounts(request.user)
-
-    def has_add_permission(self, request):
-        return manages_accounts(request.user)
 
     def has_change_permission(self, request, obj=None):
         return works_in_admin(request.user) and request.user.is_superuser

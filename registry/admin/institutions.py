@@ -367,18 +367,13 @@ class InstitutionAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
         recorded with its filing, or none and every bad cell is listed."""
         if not can_onboard_institutions(request.user):
             raise PermissionDenied
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": gettext("Import institutions filed on paper"),
-            "template_url": reverse("admin:registry_institution_template"),
-        }
-        return import_views.upload_page(
+        return import_views.admin_upload_page(
+            self,
             request,
             kind=INSTITUTION_ONBOARDING_IMPORT,
+            title=gettext("Import institutions filed on paper"),
             template="admin/registry/institution/import.html",
-            context=context,
-            done_url=reverse("admin:registry_institution_changelist"),
+            template_url_name="admin:registry_institution_template",
         )
 
     def export_view(self, request):

@@ -269,18 +269,13 @@ class RegistrationAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
         every bad cell is listed; a large file goes on in the background, with a progress bar."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": gettext("Import registrations from Excel"),
-            "template_url": reverse("admin:registry_registration_template"),
-        }
-        return import_views.upload_page(
+        return import_views.admin_upload_page(
+            self,
             request,
             kind=REGISTRATION_IMPORT,
+            title=gettext("Import registrations from Excel"),
             template="admin/registry/registration/import.html",
-            context=context,
-            done_url=reverse("admin:registry_registration_changelist"),
+            template_url_name="admin:registry_registration_template",
         )
 
     def sla_view(self, request):

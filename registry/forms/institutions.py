@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy
 from luchen_care.core.messages import NULL_CHARACTERS
 
 from ..models import Institution, InstitutionStatus, Street
+from ..selectors.streets import streets_for
 from ..validators import normalize_credit_code
 from .registrations import EARLIEST_REGISTERED_ON
 
@@ -69,7 +70,7 @@ class OnboardingLookups:
         self.actor = actor
 
     def streets(self):
-        return Street.objects.all() if self.actor is None else Street.objects.visible_to(self.actor)
+        return streets_for(self.actor)
 
     def street(self, text):
         by_code = self.streets().filter(code=text).first()

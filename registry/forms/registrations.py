@@ -35,6 +35,7 @@ from luchen_care.core.scope import scope_for
 from ..models import Institution, PushWindowPolicy, RegistrationKind, Street
 from ..permissions import can_correct_registration, can_record_registration
 from ..selectors.policies import push_window_on
+from ..selectors.streets import streets_for
 from ..validators import normalize_credit_code, validate_credit_code
 
 # The input of a registration, in the order the API, the admin form and the Excel template use.
@@ -145,7 +146,7 @@ class RegistrationLookups:
         self.actor = actor
 
     def streets(self):
-        return Street.objects.all() if self.actor is None else Street.objects.visible_to(self.actor)
+        return streets_for(self.actor)
 
     def street(self, code):
         return self.streets().filter(code=code).first()
@@ -260,7 +261,7 @@ class RegistrationForm(forms.Form):
         self.lookups = lookups or RegistrationLookups(actor)
         self.fields["street_code"].lookups = self.lookups
         if actor is not None:
-            self.fields["street_code"].queryset = Street.objects.visible_to(actor).order_by("code")
+            self.fields["street_code"].queryset = streets_for(actor)
 
     def clean_authority(self):
         authority = self.cleaned_data["authority"]

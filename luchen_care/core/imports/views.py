@@ -120,3 +120,23 @@ def import_job_status(request, pk):
             "errors": len(report.entries),
         }
     )
+
+
+def admin_upload_page(model_admin, request, *, kind, title, template, template_url_name):
+    """``upload_page`` inside the admin of ``model_admin``'s model: the admin's frame, the
+    template's download link, and back to the model's list once imported. The caller has
+    checked who may import."""
+    opts = model_admin.opts
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": opts,
+        "title": title,
+        "template_url": reverse(template_url_name),
+    }
+    return upload_page(
+        request,
+        kind=kind,
+        template=template,
+        context=context,
+        done_url=reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+    )
