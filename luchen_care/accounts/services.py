@@ -6,6 +6,7 @@ no privilege (superuser, county administrator, groups, permissions) and the staf
 the role. The admin, and any later face, calls these; hiding a widget is not the rule.
 """
 
+from axes.models import AccessAttempt
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -114,8 +115,6 @@ def account_unlock(*, actor, accounts) -> int:
     """Lift the login lockout of ``accounts`` (a superuser's or a county administrator's own
     accounts only): their failed attempts are forgotten, from every address. Returns how many of
     them were locked or had failures. The unlock is recorded in the admin log by the caller."""
-    from axes.models import AccessAttempt
-
     accounts = list(accounts)
     managed = set(accounts_managed_by(actor).filter(pk__in=[a.pk for a in accounts]).values_list("pk", flat=True))
     if any(account.pk not in managed for account in accounts):

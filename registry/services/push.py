@@ -32,9 +32,10 @@ from luchen_care.exchange.services import (
     outbox_enqueue_many,
     outbox_keys,
 )
+from luchen_care.regions.models import County
 
 from .. import payloads
-from ..models import DigestRun, PushStatus, Registration
+from ..models import DigestRun, Institution, PushStatus, Registration
 
 REGISTRATION_TOPIC = "registry.registration_push"
 DIGEST_TOPIC = "registry.overdue_digest"
@@ -90,8 +91,6 @@ def registration_pushes_enqueue(*, registrations):
 def registration_counties(registrations) -> dict:
     """``(code, name)`` of each registration's institution's county (its street's), by institution id,
     in one query: a registration is pushed to its own county's health bureau."""
-    from ..models import Institution
-
     ids = {registration.institution_id for registration in registrations}
     rows = Institution.objects.filter(pk__in=ids).values_list("pk", "street__county__code", "street__county__name")
     return {pk: (code, name) for pk, code, name in rows}
@@ -207,8 +206,6 @@ def overdue_digest_send(*, today=None) -> dict:
     overdue (the run is marked sent). Returns each county's outcome by its code:
     ``"enqueued"``, ``"nothing overdue"`` or ``"already done today"``.
     """
-    from luchen_care.regions.models import County
-
     today = today or timezone.localdate()
     return {county.code: _county_digest_send(county, today) for county in County.objects.order_by("code")}
 

@@ -173,3 +173,16 @@ def test_no_page_a_longwan_user_reaches_says_lucheng():
     assert any("状元" in body for body in pages.values())  # 龙湾's own records are there
     mentions = sorted(url for url, body in pages.items() if "鹿城" in body)
     assert mentions == [], [(url, re.findall(r".{0,60}鹿城.{0,30}", pages[url])[:2]) for url in mentions[:12]]
+
+
+def test_region_brand_prints_what_the_pages_will_say_and_refuses_a_county_not_added(longwan):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("region", "brand", "330303", "--name-en", "Longwan District", stdout=out)
+    assert out.getvalue().strip() == "330303 浙江省温州市龙湾区：龙湾托育综合监管平台，出具单位温州市龙湾区卫生健康局"
+    assert County.objects.get(code="330303").name_en == "Longwan District"
+    with pytest.raises(CommandError, match="330304"):
+        call_command("region", "brand", "330304", "--issuer", "某局")
