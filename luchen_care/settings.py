@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "luchen_care.core",
     "luchen_care.regions",
     "luchen_care.accounts",
@@ -62,6 +65,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): signed in with a second factor
+    # Staff whom REQUIRE_2FA names reach nothing but the two-factor page until they verify.
+    "luchen_care.accounts.twofactor.TwoFactorMiddleware",
     # A form posted after the session expired is kept, to submit again after signing in.
     "luchen_care.core.resubmit.KeepExpiredPostMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -150,6 +156,24 @@ AXES_VERBOSE = False
 # entries are believed: with none, the header is ignored, so a client cannot pick its own address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "luchen_care.accounts.lockout.client_address"
+
+# --- Two-factor sign-in (django-otp; ``luchen_care.accounts.twofactor``) ---------------------
+# Required of the bureaus, registration authorities, the city role, county administrators and
+# superusers: on by default in production (DJANGO_DEBUG=false), off on the embedded default, where
+# the demo accounts sign in with a password alone. Whoever has enrolled gives a code either way.
+REQUIRE_2FA = env.bool("REQUIRE_2FA", default=not DEBUG)
+
+
+def _otp_issuer(device):
+    """The name an authenticator app shows beside the code: the platform's."""
+    from luchen_care.regions.branding import deployment_branding
+
+    return str(deployment_branding().platform_name)
+
+
+OTP_TOTP_ISSUER = _otp_issuer
+OTP_TOTP_THROTTLE_FACTOR = 1  # after each wrong code, 1, 2, 4 … seconds before the next is tried
+RECOVERY_CODE_COUNT = 10
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from luchen_care.accounts.api import ObtainTokenView
+from luchen_care.accounts.views import TwoFactorView
 from luchen_care.core.views import healthz
 from registry.api.institutions import InstitutionViewSet
 from registry.api.registrations import RegistrationViewSet
@@ -37,6 +38,7 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/two-factor/", TwoFactorView.as_view(), name="two_factor"),
     path("admin/", admin.site.urls),
     path("imports/", include("luchen_care.core.imports.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

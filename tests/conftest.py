@@ -60,6 +60,11 @@ def pytest_configure(config):
         settings.REGION_COUNTIES = ["330302"]
     # Tests log in often; production's PBKDF2 (a million rounds) costs half a second a user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The second factor is off for the suite, whatever DJANGO_DEBUG says (CI runs it with false),
+    # so that each test signs in the same way everywhere. It is on where it is the subject: the
+    # two-factor tests, the role × URL net and the browser journeys, which sign in with real codes
+    # (``tests.otp``).
+    settings.REQUIRE_2FA = False
 
 
 @pytest.fixture

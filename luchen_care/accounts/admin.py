@@ -3,20 +3,31 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from luchen_care.core.admin import ScopedAdmin, ScopedHistoryAdmin
 
+from .forms import TwoFactorAuthenticationForm
 from .models import Role, User
 from .permissions import administers_county_accounts, works_in_admin
 from .selectors import accounts_managed_by, api_clients_managed_by
-from .services import account_save, account_unlock, account_validate, api_token_issue
+from .services import account_save, account_unlock, account_validate, api_token_issue, two_factor_reset
 
 # Roles, not groups, decide what a user may do: the groups page would only mislead.
 admin.site.unregister(Group)
+# The password, then the authenticator's code (``accounts.twofactor``).
+admin.site.login_form = TwoFactorAuthenticationForm
+# django-otp's device pages would show every authenticator's secret key: an account manager resets
+# a user's second factor instead (the "reset two-factor sign-in" action on the accounts page).
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)
 
 # What only a superuser sets: a county administrator reads them, and a POST naming one is refused.
 PRIVILEGE_FIELDS = ["is_staff", "is_superuser", "county_administrator", "groups", "user_permissions"]
@@ -94,6 +105,7 @@ class UserAdmin(AccountManagersOnly, ScopedHistoryAdmin, DjangoUserAdmin):
         "institution",
         "county_administrator",
         "is_active",
+        "two_factor",
     ]
     list_filter = ["role", "county", "authority", "county_administrator", "is_active"]
     list_select_related = ["county", "street", "institution"]
@@ -139,10 +151,31 @@ class UserAdmin(AccountManagersOnly, ScopedHistoryAdmin, DjangoUserAdmin):
         ),
     )
 
-    actions = ["unlock"]
+    actions = ["unlock", "reset_two_factor"]
 
     def get_queryset(self, request):
-        return accounts_managed_by(request.user).select_related("county", "street", "institution")
+        enrolled = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        return (
+            accounts_managed_by(request.user)
+            .select_related("county", "street", "institution")
+            .annotate(two_factor_enrolled=Exists(enrolled))
+        )
+
+    @admin.display(description=_("two-factor sign-in"), boolean=True, ordering="two_factor_enrolled")
+    def two_factor(self, obj):
+        return getattr(obj, "two_factor_enrolled", None)
+
+    @admin.action(description=_("Reset two-factor sign-in (a lost phone: set it up again at next sign-in)"))
+    def reset_two_factor(self, request, queryset):
+        accounts = list(queryset)
+        count = two_factor_reset(actor=request.user, accounts=accounts)
+        for account in accounts:
+            self.log_change(request, account, [{"changed": {"fields": [gettext("two-factor sign-in reset")]}}])
+        self.message_user(
+            request,
+            gettext("Two-factor sign-in reset for %(count)d accounts: each sets it up again at its next sign-in.")
+            % {"count": count},
+        )
 
     @admin.action(description=_("Unlock sign-in (forget failed attempts)"))
     def unlock(self, request, queryset):

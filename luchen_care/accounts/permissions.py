@@ -7,7 +7,13 @@ who reaches the admin at all, who administers district-wide settings and who man
 a county's accounts.
 """
 
+from django.conf import settings
+
 from .models import STAFF_ROLES, Role
+
+TWO_FACTOR_ROLES = frozenset(
+    {Role.HEALTH_BUREAU, Role.EDUCATION_BUREAU, Role.REGISTRATION_AUTHORITY, Role.CITY_HEALTH_COMMISSION}
+)
 
 
 def works_in_admin(user) -> bool:
@@ -33,3 +39,12 @@ def administers_county_accounts(user) -> bool:
         and user.role == Role.HEALTH_BUREAU
         and user.county_id is not None
     )
+
+
+def two_factor_required(user) -> bool:
+    """Whom ``REQUIRE_2FA`` asks for a second factor: the county bureaus, registration authorities,
+    the city role, county administrators and superusers (not street offices, institutions or API
+    clients). Whoever has enrolled gives a code at sign-in either way (``services.second_factor_verify``)."""
+    if not settings.REQUIRE_2FA or not user.is_authenticated or not user.is_active:
+        return False
+    return bool(user.is_superuser or user.county_administrator or user.role in TWO_FACTOR_ROLES)

@@ -1,6 +1,8 @@
 """Reads of the accounts app: whose accounts a user manages."""
 
 from django.db.models import Q
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import COUNTY_ROLES, Role, User
 from .permissions import administers_county_accounts, works_in_admin
@@ -47,3 +49,18 @@ def accounts_managed_by(user):
 def api_clients_managed_by(user):
     """The API clients among ``accounts_managed_by(user)``: whose tokens ``user`` issues and revokes."""
     return accounts_managed_by(user).filter(role=Role.API_CLIENT)
+
+
+def totp_device(user, *, confirmed=True):
+    """The user's authenticator (a TOTP device), confirmed or only begun; ``None`` if there is none."""
+    return TOTPDevice.objects.filter(user=user, confirmed=confirmed).order_by("-pk").first()
+
+
+def recovery_codes_left(user) -> int:
+    """How many of the user's recovery codes are still unused."""
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def has_second_factor(user) -> bool:
+    """Whether the user has enrolled an authenticator: then every sign-in asks for its code."""
+    return user.is_authenticated and totp_device(user) is not None

@@ -6,14 +6,22 @@ no privilege (superuser, county administrator, groups, permissions) and the staf
 the role. The admin, and any later face, calls these; hiding a widget is not the rule.
 """
 
+import hashlib
+import hmac
+
 from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import COUNTY_ROLES, STAFF_ROLES, Role, User
 from .permissions import administers_county_accounts
-from .selectors import accounts_managed_by, api_clients_managed_by
+from .selectors import accounts_managed_by, api_clients_managed_by, totp_device
 
 
 def _ids(values):
@@ -124,3 +132,88 @@ def account_unlock(*, actor, accounts) -> int:
     had = set(attempts.values_list("username", flat=True))
     attempts.delete()
     return len(had)
+
+
+# --- Two-factor sign-in (django-otp) ----------------------------------------------------------
+# An authenticator app (a TOTP device) and ten single-use recovery codes (a static device). A wrong
+# code counts as a failed sign-in for the login limits (``accounts.lockout``), like a wrong password.
+
+
+def _normalised(code) -> str:
+    return "".join(str(code or "").split()).replace("-", "").lower()
+
+
+def _recovery_digest(code) -> str:
+    """What is stored of a recovery code: a keyed digest (django-otp's token field holds 16
+    characters), never the code itself."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"recovery:{code}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def second_factor_verify(request, user, code):
+    """The device that accepts ``code`` (six digits: the authenticator; otherwise a recovery code,
+    used up), or ``None``. A code refused is recorded as a failed sign-in of ``user`` from ``request``'s
+    address, so guessing codes locks out like guessing passwords."""
+    code = _normalised(code)
+    device = None
+    if code:
+        with transaction.atomic():
+            if code.isdigit() and len(code) == 6:
+                candidates = TOTPDevice.objects.filter(user=user, confirmed=True).select_for_update()
+            else:
+                candidates = StaticDevice.objects.filter(user=user, confirmed=True).select_for_update()
+                code = _recovery_digest(code)
+            device = next((candidate for candidate in candidates if candidate.verify_token(code)), None)
+    if device is None:
+        user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
+    return device
+
+
+def totp_enrolment_start(user):
+    """The authenticator being enrolled: the one begun and not yet confirmed (so a page reloaded
+    shows the same QR code), or a new one."""
+    device = totp_device(user, confirmed=False)
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
+    return device
+
+
+def recovery_codes_issue(user) -> list[str]:
+    """New recovery codes for ``user`` (``RECOVERY_CODE_COUNT``; those it had are void), returned once
+    to show. Each works once, in place of a code from the authenticator."""
+    with transaction.atomic():
+        StaticDevice.objects.filter(user=user).delete()
+        device = StaticDevice.objects.create(user=user, name=_("Recovery codes"), confirmed=True)
+        codes = [StaticToken.random_token() for _index in range(settings.RECOVERY_CODE_COUNT)]
+        StaticToken.objects.bulk_create([StaticToken(device=device, token=_recovery_digest(code)) for code in codes])
+    return codes
+
+
+def totp_enrolment_confirm(request, user, code) -> list[str] | None:
+    """Confirm the authenticator being enrolled with a first code from it: it becomes the user's one
+    authenticator, this session counts as signed in with it, and recovery codes are issued and
+    returned (once, to show). ``None``, and nothing changed, when the code is wrong."""
+    device = totp_device(user, confirmed=False)
+    code = _normalised(code)
+    if device is None or not (code.isdigit() and len(code) == 6):
+        return None
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        if not device.verify_token(code):
+            return None
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = recovery_codes_issue(user)
+    otp_login(request, device)
+    return codes
+
+
+def two_factor_reset(*, actor, accounts) -> int:
+    """Forget the authenticator and recovery codes of ``accounts`` (a lost phone): each enrols again
+    at its next sign-in. Only accounts ``actor`` manages; returns how many had a second factor."""
+    managed = accounts_managed_by(actor).filter(pk__in=[account.pk for account in accounts])
+    with transaction.atomic():
+        count = TOTPDevice.objects.filter(user__in=managed, confirmed=True).values("user").distinct().count()
+        TOTPDevice.objects.filter(user__in=managed).delete()
+        StaticDevice.objects.filter(user__in=managed).delete()
+    return count

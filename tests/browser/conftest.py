@@ -109,9 +109,17 @@ class Visit:
         return self.page.goto(self.base + path)
 
     def login(self, username, password):
+        """Sign in as production does: the password, and the authenticator's code for whoever has one
+        or must have one (``REQUIRE_2FA`` is on in the journeys; ``tests.otp`` enrols it)."""
+        from luchen_care.accounts.models import User
+        from tests.otp import Authenticator
+
         self.goto("/admin/login/")
         self.page.fill("#id_username", username)
         self.page.fill("#id_password", password)
+        authenticator = Authenticator.of(User.objects.get(username=username))
+        if authenticator is not None:
+            self.page.fill("#id_otp_token", authenticator.code())
         self.page.click("#login-form input[type=submit]")
         self.page.wait_for_selector("#user-tools")
 
@@ -120,6 +128,12 @@ class Visit:
         path = self.shot_dir / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
         return path
+
+
+@pytest.fixture(autouse=True)
+def _production_sign_in(settings):
+    """The journeys sign in with the second factor production asks of staff."""
+    settings.REQUIRE_2FA = True
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from django.contrib.sessions.models import Session
 
 from luchen_care.accounts.models import Role
 from tests.factories import InstitutionFactory, UserFactory
+from tests.otp import Authenticator
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -26,6 +27,7 @@ def test_a_form_posted_after_the_session_expired_is_kept_and_submitted_after_sig
 
     page.fill("#id_username", health.username)
     page.fill("#id_password", password)
+    page.fill("#id_otp_token", Authenticator.of(health).code())  # the officer's second factor
     page.click("#login-form input[type=submit]")
     page.wait_for_selector("#kept-post")
     assert "已为您保留" in page.locator("#content-main").inner_text()
