@@ -23,6 +23,7 @@ from django.conf import settings
 from luchen_care.celery import app
 print(json.dumps({
     "debug": settings.DEBUG,
+    "require_2fa": settings.REQUIRE_2FA,
     "engine": settings.DATABASES["default"]["ENGINE"],
     "db_name": str(settings.DATABASES["default"]["NAME"]),
     "cache": settings.CACHES["default"]["BACKEND"],
@@ -77,6 +78,7 @@ def test_with_nothing_set_a_laptop_gets_sqlite_and_in_process_tasks():
     assert values["eager"] is True
     assert values["broker"] == "memory://"
     assert values["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert values["require_2fa"] is False  # the demo accounts sign in with their password alone
 
 
 def test_chinese_first_english_available_in_shanghai_time():
@@ -124,6 +126,8 @@ def test_production_is_hardened():
     assert values["session_cookie_secure"] and values["csrf_cookie_secure"]
     assert values["hsts"] >= 31536000
     assert values["static_storage"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    assert values["require_2fa"] is True  # staff sign in with a second factor
+    assert settings_with(**production_env(), REQUIRE_2FA="false")["require_2fa"] is False  # unless switched off
 
 
 def test_production_refuses_to_start_without_a_secret_key():

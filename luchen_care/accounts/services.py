@@ -210,8 +210,9 @@ def totp_enrolment_confirm(request, user, code) -> list[str] | None:
 
 def two_factor_reset(*, actor, accounts) -> int:
     """Forget the authenticator and recovery codes of ``accounts`` (a lost phone): each enrols again
-    at its next sign-in. Only accounts ``actor`` manages; returns how many had a second factor."""
-    managed = accounts_managed_by(actor).filter(pk__in=[account.pk for account in accounts])
+    at its next sign-in. Only accounts ``actor`` manages, never its own (another administrator resets
+    that); returns how many had a second factor."""
+    managed = accounts_managed_by(actor).filter(pk__in=[account.pk for account in accounts]).exclude(pk=actor.pk)
     with transaction.atomic():
         count = TOTPDevice.objects.filter(user__in=managed, confirmed=True).values("user").distinct().count()
         TOTPDevice.objects.filter(user__in=managed).delete()

@@ -167,7 +167,8 @@ def test_the_token_endpoint_asks_staff_for_the_code(health_user, api_user, passw
     assert right.status_code == 200 and right.json()["token"]
 
     # Another system's account is no person with a phone: its password is its credential.
-    system = client.post(TOKEN_URL, {"username": api_user.username, "password": password}, content_type="application/json")
+    credentials = {"username": api_user.username, "password": password}
+    system = client.post(TOKEN_URL, credentials, content_type="application/json")
     assert system.status_code == 200 and system.json()["token"]
 
 

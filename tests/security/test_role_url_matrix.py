@@ -39,6 +39,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.authtoken.models import Token, TokenProxy
 
 from luchen_care.accounts.models import Authority, Role, User
+from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
 from luchen_care.regions.models import County
 from luchen_care.workdays.models import WorkdayOverride
@@ -58,8 +59,16 @@ from registry.services.push import registration_deliveries
 from registry.services.registrations import registration_record
 from registry.services.streets import county_streets_load
 from tests.factories import InstitutionFactory, make_credit_code, street
+from tests.otp import sign_in
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _production_sign_in(settings):
+    """The net signs each role in as production does: with the second factor staff must give."""
+    settings.REQUIRE_2FA = True
+
 
 WUMA, QIDU = "330302006", "330302023"
 ZHUANGYUAN = "330303006"  # 状元街道 of 龙湾区, the second county
@@ -511,6 +520,8 @@ ADMIN_SITE = {
     "admin:autocomplete": "autocomplete",
     "admin:view_on_site": "view_on_site",
 }
+# The two-factor page: whoever works in the admin (enrol, verify, new recovery codes); others refused.
+TWO_FACTOR = "two_factor"
 PUBLIC = {"home": "public", "healthz": "public", "schema": "public", "api-docs": "public", "set_language": "setlang"}
 API_ACTIONS = {
     "api:registration-sla": ("report", "registration"),
@@ -544,6 +555,9 @@ ADMIN_ACTIONS = {
     # Forgets the selected accounts' failed sign-ins; the world has none, so an allowed run changes nothing.
     "user": {"unlock": (ACCOUNT_MANAGERS, None, {})},
 }
+# Forgets the selected accounts' authenticators (never the actor's own); an allowed run changes no
+# counted row. Run last on the page: it is the one action that could end a prober's second factor.
+ADMIN_ACTIONS["user"]["reset_two_factor"] = (ACCOUNT_MANAGERS, None, {})
 API_TOKEN = "api:token"
 API_ROOT = "api:api-root"
 # The shared import's job page and its JSON status: a job is seen by the user who started it
@@ -583,6 +597,8 @@ def classify(route):
         return None
     if name in PUBLIC:
         return PUBLIC[name], None
+    if name == TWO_FACTOR:
+        return "two_factor", None
     if name in IMPORT_JOB_ROUTES:
         return "import_job", None
     if name == API_TOKEN:
@@ -666,7 +682,12 @@ class Prober:
         self.client = Client(raise_request_exception=False)
         self.api = Client(raise_request_exception=False)
         if role != "anonymous":
-            self.client.force_login(world.users[role])
+            # The production sign-in: the admin's login form, and a real authenticator code for the
+            # roles REQUIRE_2FA (on for the net) asks one of.
+            if works_in_admin(world.users[role]):
+                sign_in(self.client, world.users[role], "pw-Lucheng-2026")
+            else:
+                self.client.force_login(world.users[role])  # no admin sign-in: it has no second factor either
             self.api.defaults["HTTP_AUTHORIZATION"] = f"Token {world.tokens[role]}"
 
     # -- one request -------------------------------------------------------------------------------
@@ -1232,6 +1253,23 @@ def probe_api_lifecycle(p, resource, route):
                 )
 
 
+def probe_two_factor(p, route):
+    """The page answers whoever works in the admin, refuses the rest, and a code posted to it for
+    anyone else's account changes nothing (it acts on the signed-in user only)."""
+    url = reverse(route.name)
+    admin_role = p.role in ADMIN_ROLES
+    p.check_read(url, expect_ok=admin_role)
+    for action in ("enrol", "verify", "recovery"):
+        response = p.send("POST", url, data={"action": action, "otp_token": "000000"})
+        if response.status_code >= 500:
+            p.fail("POST", url, f"{action} answered {response.status_code}")
+        if not admin_role and not (response.status_code in REFUSED or p.login_redirect(response)):
+            p.fail("POST", url, f"{action} by a non-admin role answered {response.status_code}")
+    # A signed-in admin role is verified: it reaches the workbench (the net runs with REQUIRE_2FA).
+    if admin_role:
+        p.check_read(reverse("admin:index"), expect_ok=True)
+
+
 def run_probes(world, role):
     p = Prober(world, role)
     for route in url_patterns():
@@ -1252,6 +1290,8 @@ def run_probes(world, role):
             probe_public(p, kind, route)
         elif kind == "import_job":
             probe_import_job(p, route)
+        elif kind == "two_factor":
+            probe_two_factor(p, route)
         else:
             probe_api(p, kind, resource, route)
     return p.failures
@@ -1302,7 +1342,7 @@ def test_the_write_probes_would_change_a_record_if_allowed(client):
     permission check would go unseen.
     """
     world = build_world()
-    client.force_login(world.users["health"])
+    sign_in(client, world.users["health"], "pw-Lucheng-2026")
     institution = world.record("institution", "wuma_standalone")
     data = admin_form_data(model_admin_for("institution"), institution)
     response = client.post(reverse("admin:registry_institution_change", args=[institution.pk]), data)
@@ -1330,13 +1370,13 @@ def test_the_write_probes_would_change_a_record_if_allowed(client):
     assert PushWindowPolicy.objects.count() == rules + 1
     assert PushWindowPolicy.objects.latest("pk").county.code == LUCHENG  # the bureau's own county's row
     # The default row is the superuser's to correct.
-    client.force_login(world.users["superuser"])
+    sign_in(client, world.users["superuser"], "pw-Lucheng-2026")
     rule = world.record("pushwindowpolicy", "task20")
     data = admin_form_data(model_admin_for("pushwindowpolicy"), rule)
     assert client.post(reverse("admin:registry_pushwindowpolicy_change", args=[rule.pk]), data).status_code == 302
     rule.refresh_from_db()
     assert rule.legal_source.endswith("（篡改）")
-    client.force_login(world.users["health"])
+    sign_in(client, world.users["health"], "pw-Lucheng-2026")
 
     before = Institution.objects.count()
     assert client.post(reverse("admin:registry_institution_add"), add_data(world, "institution")).status_code == 302
@@ -1349,7 +1389,7 @@ def test_the_step_probes_would_take_the_step_if_allowed(client):
     world = build_world()
     api = Client()
     api.defaults["HTTP_AUTHORIZATION"] = f"Token {world.tokens['health']}"
-    client.force_login(world.users["health"])
+    sign_in(client, world.users["health"], "pw-Lucheng-2026")
     institution = world.record("institution", "wuma_standalone")
     targets = {
         "mark_filed": "filed",
