@@ -11,10 +11,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 
 from .forms import CodeForm
@@ -35,6 +37,7 @@ def grouped(base32_key: str) -> str:
     return " ".join(base32_key[i : i + 4] for i in range(0, len(base32_key), 4))
 
 
+@method_decorator(never_cache, name="dispatch")  # recovery codes and the key are on these pages
 class TwoFactorView(View):
     template_name = "accounts/two_factor.html"
 

@@ -84,6 +84,7 @@ def test_a_required_user_enrols_at_first_sign_in_and_gets_recovery_codes_once(he
     confirmed = client.post(reverse("two_factor"), {"action": "enrol", "otp_token": code_for_key(secret)})
     codes = re.findall(r"<li><code>([a-z2-7]+)</code></li>", confirmed.content.decode())
     assert len(codes) == 10
+    assert "no-store" in confirmed["Cache-Control"]  # nothing keeps the page that shows them
     assert TOTPDevice.objects.get(user=health_user).confirmed
     assert client.get("/admin/registry/institution/").status_code == 200  # this session is verified
     assert not re.findall(r"<li><code>", client.get(reverse("two_factor")).content.decode())  # shown once
