@@ -145,7 +145,10 @@ class HistoryFormatter:
             if field.many_to_many:
                 key = get_m2m_reverse_field_name(field)
                 old, new = [row[key] for row in old or []], [row[key] for row in new or []]
-            old_text, new_text = shorten(self.value(change.field, old), self.value(change.field, new))
+            old_text, new_text = self.value(change.field, old), self.value(change.field, new)
+            if old_text == new_text:
+                continue  # reads the same (a time's microseconds, dropped by the admin's form)
+            old_text, new_text = shorten(old_text, new_text)
             rows.append(HistoryChange(change.field, self.label(change.field), old_text, new_text))
         return rows
 
