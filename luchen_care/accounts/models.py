@@ -130,6 +130,27 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
+    # The history shows a granted kind by its label (``luchen_care.core.history``).
+    history_choices = {"scope_kinds": lambda: User.institution_kinds()}
+
+    @classmethod
+    def institution_kinds(cls):
+        """The institution kinds (value, label), read through the app registry: accounts is below the
+        registry and imports none of it."""
+        return cls._meta.get_field("institution").related_model._meta.get_field("kind").flatchoices
+
+    def save(self, *args, **kwargs):
+        # A sign-in (last_login) or a password change of its own writes nothing the history keeps:
+        # no empty row in the account's history on each sign-in.
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and set(update_fields) <= {"password", "last_login"}:
+            self.skip_history_when_saving = True
+            try:
+                return super().save(*args, **kwargs)
+            finally:
+                del self.skip_history_when_saving
+        return super().save(*args, **kwargs)
+
     def clean(self):
         super().clean()
         errors = {}
@@ -164,10 +185,7 @@ class User(AbstractUser):
         if self.role != Role.API_CLIENT and self.scope_kinds:
             errors["scope_kinds"] = _("Only API clients have a scope.")
         elif self.scope_kinds:
-            # The kinds are the institution model's choices, read through the app registry:
-            # accounts is below the registry and imports none of it.
-            institution_model = self._meta.get_field("institution").related_model
-            kinds = [value for value, _label in institution_model._meta.get_field("kind").choices]
+            kinds = [value for value, _label in self.institution_kinds()]
             if isinstance(self.scope_kinds, list):
                 unknown = [k for k in self.scope_kinds if k not in kinds]
             else:

@@ -19,6 +19,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from luchen_care.core.history import history_save
+
 from .models import COUNTY_ROLES, STAFF_ROLES, Role, User
 from .permissions import administers_county_accounts
 from .selectors import accounts_managed_by, api_clients_managed_by, totp_device
@@ -88,18 +90,14 @@ def account_save(*, actor, account, scope_counties=None, scope_streets=None):
 
     A county administrator's account keeps the staff flag its role needs (bureau staff and street
     offices work in the admin; institutions and API clients do not). The admin's log records who
-    changed what (``LogEntry``), as for every admin change.
+    changed what (``LogEntry``), as for every admin change. The account's history keeps the change
+    as one row, its grant included, and a save that changes nothing adds none (``history_save``).
     """
     account_validate(actor=actor, account=account, scope_counties=scope_counties, scope_streets=scope_streets)
     if not actor.is_superuser:
         account.is_staff = account.role in STAFF_ROLES
     account.full_clean()
-    account.save()
-    if scope_counties is not None:
-        account.scope_counties.set(scope_counties)
-    if scope_streets is not None:
-        account.scope_streets.set(scope_streets)
-    return account
+    return history_save(account, m2m={"scope_counties": scope_counties, "scope_streets": scope_streets})
 
 
 def api_token_validate(*, actor, client):

@@ -15,6 +15,8 @@ Scope is decided by each admin's ``get_queryset`` (``visible_to``) and its
   queryset, and save a revert POST without asking for change permission: both are closed
   here. Revert is off unless an admin sets ``history_revert = True`` (plain reference data
   only); a reverting admin's ``save_model`` must call the same service as a change.
+  Its list and version pages show every value through ``luchen_care.core.history`` (labels,
+  choice labels, scoped related records, one date and time format).
 
 ``luchen_care.core.checks`` refuses to start with an admin that is not built on these.
 """
@@ -30,6 +32,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from luchen_care.accounts.permissions import works_in_admin
 
+from .history import HistoryFormatter, history_rows
 from .scope import scope_for, scope_path_of
 
 
@@ -137,6 +140,18 @@ class _EmptyForm(forms.ModelForm):
         fields = []
 
 
+def version_field(formatter, name):
+    """A read-only field of a version page: field ``name`` of the version, as the history shows it
+    (its help text still found by its name)."""
+
+    def display(instance):
+        return formatter.record_value(instance, name)
+
+    display.__name__ = name
+    display.short_description = formatter.label(name)
+    return display
+
+
 class ScopedHistoryAdmin(ScopedAdmin, SimpleHistoryAdmin):
     """simple-history's pages, scoped like the change page; revert off unless declared."""
 
@@ -152,12 +167,38 @@ class ScopedHistoryAdmin(ScopedAdmin, SimpleHistoryAdmin):
         obj = self.get_object_or_404(request, object_id)
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
-        extra_context = {**self.history_extra_context(request, obj), **(extra_context or {})}
+        extra_context = {
+            "history_list_labels": self.get_history_list_labels(request),
+            **self.history_extra_context(request, obj),
+            **(extra_context or {}),
+        }
         return super().history_view(request, str(obj.pk), extra_context)
 
     def history_extra_context(self, request, obj):
         """What a subclass adds to the history list page (e.g. related records' changes)."""
         return {}
+
+    def get_history_list_labels(self, request):
+        """The headings of ``history_list_display``: a field's verbose name, an admin method's description."""
+        formatter = HistoryFormatter(self.model, request.user)
+        field_names = {field.name for field in self.opts.get_fields()}
+        labels = []
+        for name in self.get_history_list_display(request):
+            if name in field_names:
+                labels.append(formatter.label(name))
+            else:
+                labels.append(getattr(getattr(self, name, None), "short_description", name))
+        return labels
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        # simple-history shows stored values (codes, ids, "True", UTC times); the one helper
+        # shows what a person reads, and no related record the viewer may not see.
+        history_rows(
+            model=self.model,
+            records=historical_records,
+            viewer=request.user,
+            columns=self.get_history_list_display(request),
+        )
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         obj = self.get_object_or_404(request, object_id)
@@ -173,8 +214,36 @@ class ScopedHistoryAdmin(ScopedAdmin, SimpleHistoryAdmin):
     def render_history_view(self, request, template, context, **kwargs):
         admin_form = context.get("adminform")
         if admin_form is not None and context.get("revert_disabled"):
-            # A version shown to someone who may not revert it: every field as text, no inputs.
-            fieldsets = list(admin_form.fieldsets)
+            # A version shown to someone who may not revert it: every field as text, no inputs,
+            # each model field shown as the history list shows it (``version_field``).
+            # A field the history does not keep (a password hash, a last login, an untracked
+            # many-to-many) is not shown: the version would show today's value.
+            formatter = HistoryFormatter(self.model, request.user)
+            field_names = {field.name for field in self.opts.get_fields()}
+            history_model = getattr(self.model, self.opts.simple_history_manager_attribute).model
+            not_kept = set(history_model._history_excluded_fields) | {
+                field.name
+                for field in self.opts.many_to_many
+                if field.name not in {kept.name for kept in history_model._history_m2m_fields}
+            }
+
+            def shown(names):
+                return [
+                    version_field(formatter, name) if isinstance(name, str) and name in field_names else name
+                    for name in names
+                    if name not in not_kept
+                ]
+
+            fieldsets = []
+            for title, options in admin_form.fieldsets:
+                lines = []
+                for entry in options.get("fields", ()):
+                    several = isinstance(entry, (list, tuple))
+                    names = shown(entry if several else [entry])
+                    if names:
+                        lines.append(tuple(names) if several else names[0])
+                if lines:
+                    fieldsets.append((title, {**options, "fields": lines}))
             instance = admin_form.form.instance
             form_class = forms.modelform_factory(type(instance), form=_EmptyForm, fields=[])
             context["adminform"] = admin.helpers.AdminForm(

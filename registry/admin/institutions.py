@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.template_utils import HistoricalRecordContextHelper
 
 from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.core.admin import ScopedHistoryAdmin, StaffAdminPermissions
@@ -34,20 +33,6 @@ from ..selectors.institutions import institution_class_history
 from ..services import institutions as institution_services
 from ..services.institutions import INSTITUTION_TRANSITIONS, institution_save
 from ..validators import normalize_credit_code
-
-
-class LabelledHistoryHelper(HistoricalRecordContextHelper):
-    """The change history shows choice labels and yes/no, as the form does, not stored values."""
-
-    def prepare_delta_change_value(self, change, value):
-        field = self.model._meta.get_field(change.field)
-        if value is None:
-            return ""  # shown as a dash, not "None"
-        if field.choices and value != "":
-            return dict(field.flatchoices).get(value, value)
-        if isinstance(value, bool):
-            return _("Yes") if value else _("No")
-        return super().prepare_delta_change_value(change, value)
 
 
 class InstitutionClassInline(admin.TabularInline):
@@ -247,12 +232,9 @@ class InstitutionAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
     def history_extra_context(self, request, obj):
         # Below the institution's own history, its lifecycle steps and the changes to its classes.
         return {
-            "class_history": institution_class_history(institution=obj),
+            "class_history": institution_class_history(institution=obj, viewer=request.user),
             "lifecycle_steps": self.lifecycle_steps(obj),
         }
-
-    def get_historical_record_context_helper(self, request, historical_record):
-        return LabelledHistoryHelper(self.model, historical_record)
 
     def may_add(self, user):
         return can_create_institution(user)

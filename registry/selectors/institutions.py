@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from luchen_care.core.history import EMPTY, HistoryFormatter
 from luchen_care.core.masking import masked
 
-from ..models import ClassType, Institution, InstitutionClass
+from ..models import Institution, InstitutionClass
 
 CLASS_ROW_FIELDS = ("class_type", "class_count", "capacity")
 
@@ -169,8 +170,8 @@ class ClassChange:
     """One recorded change to an institution's classes: who, when, and what (old → new).
 
     ``action`` is the history type: ``+`` added, ``~`` changed, ``-`` removed. ``changes``
-    holds ``(field label, old, new)`` with choice labels for the class type; ``None`` stands
-    for "nothing" (the old value of an addition, the new value of a removal).
+    holds ``(field label, old, new)`` as ``luchen_care.core.history`` shows them (choice labels,
+    an em dash for nothing: the old value of an addition, the new value of a removal).
     """
 
     when: datetime.datetime
@@ -181,13 +182,8 @@ class ClassChange:
     changes: list = field(default_factory=list)
 
 
-def _class_value(record, name):
-    value = getattr(record, name)
-    return ClassType(value).label if name == "class_type" and value in ClassType.values else value
-
-
-def institution_class_history(*, institution) -> list[ClassChange]:
-    """The recorded changes to ``institution``'s classes, newest first, in one query.
+def institution_class_history(*, institution, viewer=None) -> list[ClassChange]:
+    """The recorded changes to ``institution``'s classes, newest first, in one query, as ``viewer`` reads them.
 
     Additions and removals list the class's figures; a change lists the fields that differ from the
     class's previous record (a save that changed nothing is left out). The caller has
@@ -199,7 +195,7 @@ def institution_class_history(*, institution) -> list[ClassChange]:
         .select_related("history_user")
         .order_by("id", "history_date", "history_id")
     )
-    labels = {name: InstitutionClass._meta.get_field(name).verbose_name for name in CLASS_HISTORY_FIELDS}
+    shown = HistoryFormatter(InstitutionClass, viewer)
     previous = {}
     rows = []
     for record in records:
@@ -207,12 +203,12 @@ def institution_class_history(*, institution) -> list[ClassChange]:
         previous[record.id] = record
         # An addition or removal names its class type in its own column; its figures are listed.
         if record.history_type == "-":
-            changes = [(labels[n], _class_value(record, n), None) for n in CLASS_FIGURES]
+            changes = [(shown.label(n), shown.record_value(record, n), EMPTY) for n in CLASS_FIGURES]
         elif record.history_type == "+" or before is None:
-            changes = [(labels[n], None, _class_value(record, n)) for n in CLASS_FIGURES]
+            changes = [(shown.label(n), EMPTY, shown.record_value(record, n)) for n in CLASS_FIGURES]
         else:
             changes = [
-                (labels[n], _class_value(before, n), _class_value(record, n))
+                (shown.label(n), shown.record_value(before, n), shown.record_value(record, n))
                 for n in CLASS_HISTORY_FIELDS
                 if getattr(before, n) != getattr(record, n)
             ]
@@ -224,7 +220,7 @@ def institution_class_history(*, institution) -> list[ClassChange]:
                 user=record.history_user,
                 action=record.history_type,
                 action_label=record.get_history_type_display(),
-                class_label=_class_value(record, "class_type"),
+                class_label=shown.record_value(record, "class_type"),
                 changes=changes,
             )
         )
