@@ -144,3 +144,26 @@ def test_a_saved_entry_cannot_be_saved_again(entries):
     with pytest.raises(ValidationError):
         lucheng.save()
     assert PersonalDataAccess.objects.get(pk=lucheng.pk).username == "reader"
+
+
+def test_an_entry_belongs_to_the_county_of_the_records_read(
+    admin_client_for, counties, health_user, longwan_user, superuser
+):
+    from tests.factories import InstitutionFactory  # noqa: PLC0415
+
+    lucheng, longwan = counties
+    in_lucheng = InstitutionFactory(name="鹿城托育园")
+    in_longwan = InstitutionFactory(name="龙湾托育园", street=street("330303006"))
+    admin_client_for(health_user).get(reverse("admin:registry_institution_change", args=[in_lucheng.pk]))
+    root = admin_client_for(superuser)
+    root.get(reverse("admin:registry_institution_change", args=[in_longwan.pk]))
+    root.get(reverse("admin:registry_institution_export"))  # both counties: the superusers' alone
+
+    counties_by_records = {frozenset(e.record_labels): e.county for e in PersonalDataAccess.objects.all()}
+    assert counties_by_records == {
+        frozenset({"鹿城托育园"}): lucheng,
+        frozenset({"龙湾托育园"}): longwan,
+        frozenset({"鹿城托育园", "龙湾托育园"}): None,
+    }
+    assert listed(admin_client_for(longwan_user)) == {"龙湾托育园"}
+    assert listed(admin_client_for(health_user)) == {"鹿城托育园"}
