@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "luchen_care.core",
     "luchen_care.regions",
     "luchen_care.accounts",
+    "luchen_care.audit",
     "luchen_care.workdays",
     "luchen_care.exchange",
     "registry",
@@ -323,12 +324,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "luchen_care.exchange.tasks.scan_pending_pushes",
         "schedule": 120.0,
     },
+    # The personal-data access log keeps PERSONAL_DATA_ACCESS_RETENTION_DAYS; older entries go at night.
+    "audit-prune-personal-data-access": {
+        "task": "audit.prune_personal_data_access",
+        "schedule": crontab(hour=2, minute=40),
+    },
     # One digest a day of registrations past their push deadline (Asia/Shanghai, CELERY_TIMEZONE).
     "registry-overdue-digest": {
         "task": "registry.overdue_digest",
         "schedule": crontab(hour=9, minute=0),
     },
 }
+
+# --- The access log of personal data (luchen_care.audit) ------------------------------------
+# Entries are kept this many days, then pruned by beat; the Cybersecurity Law asks six months at least.
+PERSONAL_DATA_ACCESS_RETENTION_DAYS = env.int("PERSONAL_DATA_ACCESS_RETENTION_DAYS", default=180)
 
 # --- Excel imports (luchen_care.core.imports) -----------------------------------
 # The largest upload accepted; 5,000 filled rows of the registration template are about 0.2 MB.

@@ -16,6 +16,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from luchen_care.accounts.permissions import works_in_admin
+from luchen_care.audit.admin import LogsPersonalDataPages
+from luchen_care.audit.models import AccessAction, Face
+from luchen_care.audit.services import personal_data_access_record
 from luchen_care.core.admin import ScopedHistoryAdmin, StaffAdminPermissions
 from luchen_care.core.imports import views as import_views
 
@@ -29,7 +32,7 @@ from ..permissions import (
     can_transition_institution,
     can_write_institution,
 )
-from ..selectors.institutions import institution_class_history
+from ..selectors.institutions import institution_class_history, institution_export_summary
 from ..services import institutions as institution_services
 from ..services.institutions import INSTITUTION_TRANSITIONS, institution_save
 from ..validators import normalize_credit_code
@@ -107,7 +110,7 @@ def lifecycle_step_action(name, description):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
+class InstitutionAdmin(LogsPersonalDataPages, StaffAdminPermissions, ScopedHistoryAdmin):
     form = InstitutionAdminForm
     change_list_template = "admin/registry/institution/change_list.html"
     list_display = [
@@ -235,6 +238,10 @@ class InstitutionAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
             "class_history": institution_class_history(institution=obj, viewer=request.user),
             "lifecycle_steps": self.lifecycle_steps(obj),
         }
+
+    def personal_data_county(self, obj):
+        # The legal representative and contact phone are on the change, history and version pages.
+        return obj.street.county_id
 
     def may_add(self, user):
         return can_create_institution(user)
@@ -373,6 +380,18 @@ class InstitutionAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         response["Content-Disposition"] = f'attachment; filename="{export_filename()}"'
+        # Every row carries the legal representative and contact phone: the export is logged with
+        # its filter (the changelist's query string) and row count, and its records when few.
+        summary = institution_export_summary(queryset=queryset)
+        personal_data_access_record(
+            request=request,
+            face=Face.EXPORT,
+            action=AccessAction.EXPORT,
+            record_type=Institution,
+            records=summary.records,
+            row_count=summary.count,
+            counties=summary.counties,
+        )
         return response
 
     def changelist_view(self, request, extra_context=None):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from luchen_care.accounts.models import Authority
 from luchen_care.accounts.permissions import works_in_admin
+from luchen_care.audit.admin import LogsPersonalDataPages
 from luchen_care.core.admin import BureauReadOnlyAdmin, ScopedHistoryAdmin, StaffAdminPermissions
 from luchen_care.core.imports import views as import_views
 from luchen_care.exchange.models import PushDelivery
@@ -103,7 +104,7 @@ class PushDeliveryInline(GenericTabularInline):
         return False
 
 
-class RegistrationAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
+class RegistrationAdmin(LogsPersonalDataPages, StaffAdminPermissions, ScopedHistoryAdmin):
     change_list_template = "admin/registry/registration/change_list.html"
     list_display = [
         "registration_number",
@@ -181,6 +182,10 @@ class RegistrationAdmin(StaffAdminPermissions, ScopedHistoryAdmin):
 
     def get_queryset(self, request):
         return Registration.objects.visible_to(request.user).select_related("institution")
+
+    def personal_data_county(self, obj):
+        # The data as registered names the legal representative (change, history and version pages).
+        return obj.institution.street.county_id
 
     # Read by whoever works in the admin; never changed or deleted: a registration is recorded
     # as the authority registered it.

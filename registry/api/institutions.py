@@ -8,12 +8,14 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from luchen_care.audit.models import AccessAction, Face
+from luchen_care.audit.services import personal_data_access_record
 from luchen_care.core.api.filters import FilterSet, IdFilter
-from luchen_care.core.masking import masked
+from luchen_care.core.masking import masked, reads_personal_data
 
 from ..models import Institution, InstitutionClass, InstitutionKind, InstitutionStatus, Ownership, Street
 from ..permissions import can_change_institution, can_create_institution, can_transition_institution
-from ..selectors.institutions import institution_list, institution_list_rows
+from ..selectors.institutions import institution_list, institution_page
 from ..services.institutions import (
     LIFECYCLE_FIELDS,
     institution_close,
@@ -275,7 +277,48 @@ class InstitutionViewSet(
         # The page is read as plain rows in the API's shape; InstitutionSerializer still documents it.
         # (No docstring here: drf-spectacular would take it as the operation's description.)
         page = self.paginator.paginate_unread(self.filter_queryset(self.get_queryset()), request, view=self)
-        return self.get_paginated_response(institution_list_rows(user=request.user, queryset=page))
+        shown = institution_page(user=request.user, queryset=page)
+        if shown.rows and reads_personal_data(request.user):
+            # Unmasked personal fields on the page: one entry for the page (its ids, names and filter).
+            personal_data_access_record(
+                request=request,
+                face=Face.API,
+                action=AccessAction.LIST,
+                record_type=Institution,
+                records=[(row["id"], row["name"]) for row in shown.rows],
+                counties=shown.counties,
+            )
+        return self.get_paginated_response(shown.rows)
+
+    # A record answered in full (detail, a write, a lifecycle step) with unmasked personal fields is
+    # logged once the answer is final: ``get_object`` and the writes remember the record shown.
+    _shown = None
+
+    def get_object(self):
+        self._shown = super().get_object()
+        return self._shown
+
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+        self._shown = serializer.instance
+
+    def perform_update(self, serializer):
+        super().perform_update(serializer)
+        self._shown = serializer.instance
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        record = self._shown
+        if record is not None and 200 <= response.status_code < 300 and reads_personal_data(request.user):
+            personal_data_access_record(
+                request=request,
+                face=Face.API,
+                action=AccessAction.VIEW if self.action == "retrieve" else AccessAction.WRITE,
+                record_type=Institution,
+                records=[(record.pk, record.name)],
+                counties=[record.street.county_id],
+            )
+        return response
 
     def _step(self, request):
         """Run the lifecycle step of this action on the institution; answer it as it now is."""

@@ -8,6 +8,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from luchen_care.accounts.models import Authority
+from luchen_care.audit.models import AccessAction, Face
+from luchen_care.audit.services import personal_data_access_record
 from luchen_care.core.api.filters import FilterSet, StrictBooleanFilter
 from luchen_care.core.api.forms import form_input, form_serializer
 
@@ -145,6 +147,32 @@ class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def get_queryset(self):
         return registration_list(user=self.request.user)
 
+    # The data as registered names the legal representative, for every reader: each answer that
+    # carries it (a list page, a record, a registration sent) is one entry of the access log.
+    def log_registrations_read(self, request, registrations, action):
+        shown = [r for r in registrations if (r.data or {}).get("legal_representative")]
+        if shown:
+            personal_data_access_record(
+                request=request,
+                face=Face.API,
+                action=action,
+                record_type=Registration,
+                records=[(r.pk, str(r)) for r in shown],
+                counties=[r.institution.street.county_id for r in shown],
+            )
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        self.log_registrations_read(request, page, AccessAction.LIST)
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        registration = self.get_object()
+        response = Response(self.get_serializer(registration).data)
+        self.log_registrations_read(request, [registration], AccessAction.VIEW)
+        return response
+
     @extend_schema(
         request=RegistrationInputSerializer,
         responses={201: RegistrationSerializer, 200: RegistrationSerializer},
@@ -154,10 +182,12 @@ class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         registration, created = registration_record(
             actor=request.user, source=RegistrationSource.API, **form_input(RegistrationForm, request.data)
         )
-        return Response(
+        response = Response(
             RegistrationSerializer(registration, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+        self.log_registrations_read(request, [registration], AccessAction.WRITE)
+        return response
 
     @extend_schema(parameters=[SlaQuerySerializer], responses={200: SlaReportSerializer})
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)

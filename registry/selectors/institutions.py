@@ -3,7 +3,7 @@
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.utils import timezone
 
 from luchen_care.core.history import EMPTY, HistoryFormatter
@@ -71,7 +71,21 @@ def _iso_datetime(value, tz):
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+@dataclass
+class InstitutionPage:
+    """A page of the institutions list as rows (``institution_list_rows``), and the ids of the
+    counties its institutions lie in (read with the rows, for the access log)."""
+
+    rows: list
+    counties: set
+
+
 def institution_list_rows(*, user, queryset=None):
+    """The rows of ``institution_page``: see there."""
+    return institution_page(user=user, queryset=queryset).rows
+
+
+def institution_page(*, user, queryset=None) -> InstitutionPage:
     """Institutions as the list API shows them: one dict per institution, ready for JSON.
 
     ``queryset`` is a page of ``institution_list(user=user)``: filtered, ordered and sliced, but
@@ -88,10 +102,10 @@ def institution_list_rows(*, user, queryset=None):
     """
     if queryset is None:
         queryset = institution_list(user=user, with_classes=False)
-    rows = list(queryset.prefetch_related(None).values_list(*INSTITUTION_ROW_FIELDS))
+    rows = list(queryset.prefetch_related(None).values_list(*INSTITUTION_ROW_FIELDS, "street__county_id"))
     classes = institution_class_rows([row[0] for row in rows])
     tz = timezone.get_current_timezone()
-    return [
+    shown = [
         masked(
             {
                 "id": pk,
@@ -151,8 +165,33 @@ def institution_list_rows(*, user, queryset=None):
             archived,
             created_at,
             modified_at,
+            _county_id,
         ) in rows  # fmt: skip
     ]
+    return InstitutionPage(rows=shown, counties={row[-1] for row in rows})
+
+
+@dataclass
+class ExportSummary:
+    """What an export of institutions held: how many rows, of which counties, and (when few) which."""
+
+    count: int
+    counties: list
+    records: list  # (id, name) pairs, when ``count`` is at most ``EXPORT_RECORDS_LISTED``
+
+
+EXPORT_RECORDS_LISTED = 100
+
+
+def institution_export_summary(*, queryset) -> ExportSummary:
+    """The summary of an export of ``queryset`` (already scoped and filtered) for the access log:
+    its row count and counties in one query, and its records' ids and names in one more when few."""
+    by_county = dict(
+        queryset.order_by().values("street__county_id").annotate(n=Count("pk")).values_list("street__county_id", "n")
+    )
+    count = sum(by_county.values())
+    records = list(queryset.values_list("pk", "name")) if count <= EXPORT_RECORDS_LISTED else []
+    return ExportSummary(count=count, counties=list(by_county), records=records)
 
 
 def institution_get(*, user, pk):

@@ -40,6 +40,7 @@ from rest_framework.authtoken.models import Token, TokenProxy
 
 from luchen_care.accounts.models import Authority, Role, User
 from luchen_care.accounts.permissions import works_in_admin
+from luchen_care.audit.models import AccessAction, Face, PersonalDataAccess
 from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
 from luchen_care.regions.models import County
 from luchen_care.workdays.models import WorkdayOverride
@@ -192,6 +193,15 @@ CHANGES_ACCOUNTS = {
     "tokenproxy": {"superuser": SEES_ACCOUNTS["tokenproxy"]["superuser"]},
 }
 ACCOUNT_MANAGERS = {"superuser", "health"}
+# The access log of personal data (named by the county whose records were read): the superuser
+# reads every entry, one of no county too (a superuser's export across counties); a county's health
+# bureau (鹿城's is its county administrator) its own county's. Nobody else reaches the page, the
+# city commission included; nobody adds, changes or deletes an entry.
+SEES_ACCESS_LOG = {
+    "superuser": {"lucheng", "longwan", "deployment"},
+    "health": {"lucheng"},
+    "longwan": {"longwan"},
+}
 LUCHENG_STREETS, LONGWAN_STREETS = {"wuma", "qidu"}, {"zhuangyuan"}
 COUNTY_ROWS = {
     role: LONGWAN_STREETS
@@ -238,6 +248,8 @@ def sees(role, resource):
         return set(BUREAU_PAGES[resource].get(role, NONE))
     if resource in SEES_ACCOUNTS:
         return set(SEES_ACCOUNTS[resource].get(role, NONE))
+    if resource == "personaldataaccess":
+        return set(SEES_ACCESS_LOG.get(role, NONE))
     viewers, _changers = DISTRICT_RECORDS[resource]
     keys = set(RECORD_KEYS[resource]) if role in viewers else set()
     if resource == "digestrun":
@@ -248,8 +260,8 @@ def sees(role, resource):
 def changes(role, resource):
     if resource == "institution":
         return set(CHANGES_INSTITUTIONS.get(role, NONE))
-    if resource == "registration" or resource in BUREAU_PAGES:
-        return set()  # recorded as registered, delivered as sent; never changed
+    if resource in ("registration", "personaldataaccess") or resource in BUREAU_PAGES:
+        return set()  # recorded as registered, delivered as sent, logged as read; never changed
     if resource in CHANGES_ACCOUNTS:
         return set(CHANGES_ACCOUNTS[resource].get(role, NONE))
     _viewers, changers = DISTRICT_RECORDS[resource]
@@ -267,6 +279,7 @@ RECORD_KEYS = {
     "digestrun": ["today", "longwan_today"],
     "user": ["civil", "wuma", "longwan"],
     "tokenproxy": ["lucheng_api", "api"],
+    "personaldataaccess": ["lucheng", "longwan", "deployment"],
 }
 
 # --- the world ------------------------------------------------------------------------------------
@@ -431,6 +444,23 @@ def build_world():
         county=County.objects.get(code="330303"),
         registration_ids=[r.pk for r in registrations.values() if r.institution.street.county.code == "330303"],
     )
+    access_log = {
+        key: PersonalDataAccess.objects.create(
+            user=users["superuser"],
+            username="matrix-superuser",
+            role="superuser",
+            county=counties[code] if code else None,
+            face=Face.EXPORT,
+            action=AccessAction.EXPORT,
+            record_type="registry.institution",
+            record_labels=[f"矩阵访问记录-{key}"],
+            label_index=f"矩阵访问记录-{key}",
+            row_count=2,
+            query={"q": f"矩阵筛选-{key}"},
+            path="/admin/registry/institution/export/",
+        )
+        for key, code in (("lucheng", LUCHENG), ("longwan", LONGWAN), ("deployment", None))
+    }
     records = {
         "institution": institutions,
         "registration": registrations,
@@ -448,6 +478,7 @@ def build_world():
             "lucheng_api": TokenProxy.objects.get(user=lucheng_api),
             "api": TokenProxy.objects.get(user=users["api"]),
         },
+        "personaldataaccess": access_log,
     }
     world = World(users=users, tokens=tokens, records=records)
     for key, institution in institutions.items():
@@ -465,6 +496,8 @@ def build_world():
     world.values[("user", "longwan")] = [users["longwan"].email]
     world.values[("tokenproxy", "lucheng_api")] = [lucheng_api_token.key]
     world.values[("tokenproxy", "api")] = [tokens["api"]]
+    for key in access_log:
+        world.values[("personaldataaccess", key)] = [f"矩阵访问记录-{key}", f"矩阵筛选-{key}"]
     return world
 
 
@@ -772,6 +805,8 @@ class Prober:
         seen = sees(self.role, resource)
         if resource in ("institution", "registration", *BUREAU_PAGES):
             return [self.world.record("institution", k).name for k in INSTITUTIONS if k in seen]
+        if resource == "personaldataaccess":
+            return [f"矩阵访问记录-{k}" for k in RECORD_KEYS[resource] if k in seen]
         return []
 
 
@@ -825,6 +860,8 @@ def probe_admin_model(p, kind, resource, route):
                 viewer = admin_role and p.role in BUREAU_PAGES[resource]
             elif resource in SEES_ACCOUNTS:
                 viewer = admin_role and p.role in SEES_ACCOUNTS[resource]
+            elif resource == "personaldataaccess":
+                viewer = admin_role and p.role in SEES_ACCESS_LOG
             else:
                 viewer = admin_role and (scoped or p.role in DISTRICT_RECORDS[resource][0])
             p.check_read(
@@ -1308,9 +1345,9 @@ def test_every_url_is_classified():
 def test_the_table_covers_every_role_and_admin():
     assert set(SEES_INSTITUTIONS) == set(ROLES) == set(SEES_REGISTRATIONS)
     admin_resources = {model._meta.model_name for model in admin_site._registry}
-    assert admin_resources == {"institution", "registration"} | set(BUREAU_PAGES) | set(DISTRICT_RECORDS) | set(
-        SEES_ACCOUNTS
-    )
+    assert admin_resources == {"institution", "registration", "personaldataaccess"} | set(BUREAU_PAGES) | set(
+        DISTRICT_RECORDS
+    ) | set(SEES_ACCOUNTS)
 
 
 def test_the_table_covers_every_admin_action():

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditConfig(AppConfig):
+    name = "luchen_care.audit"
+    label = "audit"
+    verbose_name = _("Audit")
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers the retention check)
