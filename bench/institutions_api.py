@@ -20,6 +20,7 @@ geometric mean of those ratios at most 2.5×; the run says whether they hold. Se
 """
 
 import argparse
+import hashlib
 import io
 import json
 import os
@@ -247,9 +248,8 @@ def fill(target, seed=20261128):
 
 def bench_users():
     """A health-bureau user (sees everything) and a 五马 street-office user, with API tokens."""
-    from rest_framework.authtoken.models import Token
-
-    from luchen_care.accounts.models import Role, User
+    from luchen_care.accounts.models import ApiToken, Role, User
+    from luchen_care.accounts.services import api_token_issue
     from registry.models import Street
 
     users = {}
@@ -260,7 +260,8 @@ def bench_users():
         user, _ = User.objects.update_or_create(
             username=username, defaults={"role": role, "street": street, "is_active": True, "is_staff": True}
         )
-        users[username] = Token.objects.get_or_create(user=user)[0].key
+        ApiToken.objects.filter(user=user, name="bench").delete()  # its key is not stored: a new one per run
+        users[username] = api_token_issue(actor=user, user=user, name="bench").key
     return users
 
 
@@ -299,9 +300,10 @@ def raw_institutions(request):
         return JsonResponse({"detail": "unauthenticated"}, status=401)
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT u.role, u.street_id, u.is_superuser FROM authtoken_token t "
-            "JOIN accounts_user u ON u.id = t.user_id WHERE t.key = %s AND u.is_active",
-            [auth[1]],
+            "SELECT u.role, u.street_id, u.is_superuser FROM accounts_apitoken t "
+            "JOIN accounts_user u ON u.id = t.user_id WHERE t.key_hash = %s AND u.is_active "
+            "AND t.revoked_at IS NULL AND t.expires_at > now()",
+            [hashlib.sha256(auth[1].encode()).hexdigest()],
         )
         row = cur.fetchone()
     if row is None:

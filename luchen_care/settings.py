@@ -36,7 +36,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -217,7 +216,8 @@ REST_FRAMEWORK = {
     # The same rule as the login limits' client address (``accounts.lockout.client_address``).
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Named, hashed, expiring tokens (``luchen_care.accounts.authentication``): ``Authorization: Token <key>``.
+        "luchen_care.accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -280,6 +280,14 @@ REGION_COUNTIES = [code.strip() for code in env.list("LUCHEN_CARE_COUNTIES", def
 # The platform's name whatever its counties; empty: "<county or city>托育综合监管平台".
 PLATFORM_NAME = env.str("LUCHEN_CARE_PLATFORM_NAME", default="")
 
+# --- API tokens (``luchen_care.accounts``: ``ApiToken``) ------------------------------------------
+# A token expires this many days after it is issued; a rotated token stays valid beside its
+# successor for the overlap (never past its own expiry); the client's county is notified through
+# the outbox this many days before a live token expires.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
+API_TOKEN_ROTATION_OVERLAP_HOURS = env.int("API_TOKEN_ROTATION_OVERLAP_HOURS", default=72)
+API_TOKEN_EXPIRY_NOTICE_DAYS = env.int("API_TOKEN_EXPIRY_NOTICE_DAYS", default=14)
+
 # --- Cache ----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 
@@ -333,6 +341,11 @@ CELERY_BEAT_SCHEDULE = {
     "registry-overdue-digest": {
         "task": "registry.overdue_digest",
         "schedule": crontab(hour=9, minute=0),
+    },
+    # API tokens about to expire: one notice per token to its client's county, once.
+    "accounts-api-token-expiry-notices": {
+        "task": "accounts.api_token_expiry_notices",
+        "schedule": crontab(hour=8, minute=30),
     },
 }
 

@@ -5,7 +5,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from luchen_care.accounts.api import ObtainTokenView
+from luchen_care.accounts.api import ObtainTokenView, RotateTokenView
 from luchen_care.accounts.views import TwoFactorView
 from luchen_care.core.views import healthz
 from registry.api.institutions import InstitutionViewSet
@@ -28,6 +28,7 @@ router.register("registrations", RegistrationViewSet, basename="registration")
 
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
+    path("auth/token/rotate/", RotateTokenView.as_view(), name="token-rotate"),
     *router.urls,
 ]
 

@@ -5,13 +5,16 @@ changes nothing. The names, codes, people and phone numbers are invented.
 """
 
 import datetime
+import hashlib
+import hmac
 import random
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from luchen_care.accounts.models import COUNTY_ROLES, STAFF_ROLES, Authority, Role, User
+from luchen_care.accounts.models import COUNTY_ROLES, STAFF_ROLES, ApiToken, Authority, Role, User, api_token_hash
+from luchen_care.accounts.services import api_token_issue
 from luchen_care.regions.models import County
 from luchen_care.regions.services import county_brand
 
@@ -322,7 +325,7 @@ def load_demo(*, stdout=None):
         user.full_clean()
         user.save()
         if role == Role.API_CLIENT:
-            Token.objects.get_or_create(user=user)
+            api_token_issue(actor=user, user=user, name=DEMO_TOKEN_NAME, key=demo_api_key())
         created["users"] += 1
 
     # The bureau records each one's filing, opening and suspension, as it would: each step shows
@@ -410,11 +413,21 @@ def _demo_registrations():
     return made
 
 
+DEMO_TOKEN_NAME = "区大数据管理中心（演示）"
+
+
+def demo_api_key() -> str:
+    """The demo API client's key: derived from this deployment's secret key, so that every run of the
+    demo prints it again (only its hash is stored), and no two deployments share it."""
+    return hmac.new(settings.SECRET_KEY.encode(), b"lucheng-care demo api token", hashlib.sha256).hexdigest()[:40]
+
+
 def demo_notes() -> list[str]:
     """What ``manage.py demo`` prints after loading: the demo logins and the API user's token."""
     lines = [f"\n演示账号 / demo logins (password for all: {DEMO_PASSWORD})"]
     lines += [f"  {username:<14} {role or 'superuser':<24} {display}" for username, role, _extra, display in DEMO_USERS]
-    token = Token.objects.filter(user__username="api").values_list("key", flat=True).first()
+    key = demo_api_key()
+    token = ApiToken.objects.usable(timezone.now()).filter(user__username="api", key_hash=api_token_hash(key)).first()
     if token:
-        lines.append(f"\nAPI token of user 'api': {token}")
+        lines.append(f"\nAPI token of user 'api': {key} ({token.name}, expires {token.expires_at:%Y-%m-%d})")
     return lines

@@ -1,23 +1,34 @@
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.admin import TokenAdmin
-from rest_framework.authtoken.models import TokenProxy
 
-from luchen_care.core.admin import ScopedAdmin, ScopedHistoryAdmin
+from luchen_care.core.admin import ScopedHistoryAdmin
 
 from .forms import TwoFactorAuthenticationForm
-from .models import Role, User
+from .models import ApiToken, Role, User
 from .permissions import administers_county_accounts, works_in_admin
-from .selectors import accounts_managed_by, api_clients_managed_by
-from .services import account_save, account_unlock, account_validate, api_token_issue, two_factor_reset
+from .selectors import accounts_managed_by, api_clients_managed_by, api_tokens_managed_by
+from .services import (
+    account_save,
+    account_unlock,
+    account_validate,
+    api_token_issue,
+    api_token_issue_validate,
+    api_token_revoke,
+    api_token_rotate,
+    two_factor_reset,
+)
 
 # Roles, not groups, decide what a user may do: the groups page would only mislead.
 admin.site.unregister(Group)
@@ -244,41 +255,161 @@ class UserAdmin(AccountManagersOnly, ScopedHistoryAdmin, DjangoUserAdmin):
         return False  # deactivate instead: history rows name their users
 
 
-admin.site.unregister(TokenProxy)
+class ApiTokenAddForm(forms.ModelForm):
+    """A new token: its account and its client system's name; the rest is the service's."""
+
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name"]
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.actor is not None and not self.errors:
+            try:
+                api_token_issue_validate(actor=self.actor, user=cleaned.get("user"), name=cleaned.get("name"))
+            except ValidationError as exc:
+                for name, messages in exc.message_dict.items():
+                    self.add_error(name if name in self.fields else None, messages)
+        return cleaned
 
 
-def _token_label(token):
-    return gettext("API token of %(user)s") % {"user": token.user}
+TOKEN_DETAIL_FIELDS = [
+    "name",
+    "user",
+    "prefix",
+    "state_label",
+    "created_at",
+    "created_by",
+    "expires_at",
+    "last_used_at",
+    "rotated_at",
+    "replaces",
+    "revoked_at",
+    "revoked_by",
+]
 
 
-# DRF names a token by its key, which the admin would write into its log ("Recent actions", the
-# history page), read by every county administrator: the admin names it by its user instead.
-TokenProxy.__str__ = _token_label
+def _no_store(response):
+    # A page holding a key is not kept by the browser or a proxy.
+    response["Cache-Control"] = "no-store"
+    return response
 
 
-@admin.register(TokenProxy)
-class ApiTokenAdmin(AccountManagersOnly, ScopedAdmin, TokenAdmin):
-    """API tokens: a superuser's, and a county administrator's for the API clients it manages.
+@admin.register(ApiToken)
+class ApiTokenAdmin(AccountManagersOnly, ScopedHistoryAdmin):
+    """API tokens: every one for a superuser, its API clients' for a county administrator.
 
-    A county administrator issues and revokes its clients' tokens; it does not reassign one.
+    A token is issued (the add page), rotated or revoked (the list's actions), never edited,
+    reassigned or deleted: its history keeps who did what. Its key is shown once, on the page
+    that answers the POST which made it (never through the messages framework, which keeps
+    messages in a cookie); no page shows the key or its hash.
     """
 
+    form = ApiTokenAddForm
+    list_display = ["name", "user", "prefix", "state_label", "created_at", "expires_at", "last_used_at"]
+    list_select_related = ["user"]
+    search_fields = ["name", "user__username", "prefix"]
+    actions = ["rotate", "revoke"]
+
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("user")
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(user__in=api_clients_managed_by(request.user))
+        return api_tokens_managed_by(request.user).select_related("user", "created_by", "revoked_by")
+
+    @admin.display(description=_("state"))
+    def state_label(self, obj):
+        return obj.get_state_display()
+
+    def get_fields(self, request, obj=None):
+        return ["user", "name"] if obj is None else TOKEN_DETAIL_FIELDS
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["state_label"] if obj is None else TOKEN_DETAIL_FIELDS
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        actor = request.user
+
+        class ActorForm(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, actor=actor, **kwargs)
+
+        return ActorForm
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user" and not request.user.is_superuser:
-            kwargs["queryset"] = api_clients_managed_by(request.user).filter(auth_token__isnull=True)
+            kwargs["queryset"] = api_clients_managed_by(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        api_token_issue(actor=request.user, token=obj)
+        issued = api_token_issue(actor=request.user, user=obj.user, name=obj.name)
+        obj.pk = issued.token.pk
+        obj.refresh_from_db()
+        request._issued_api_tokens = [issued]  # for response_add, this request only
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._keys_page(request, getattr(request, "_issued_api_tokens", []), _("API token issued"))
+
+    def _keys_page(self, request, issued, title):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "issued": issued,
+        }
+        return _no_store(TemplateResponse(request, "admin/accounts/apitoken/key_once.html", context))
+
+    def _confirm_page(self, request, tokens, action, title, explanation):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "explanation": explanation,
+            "tokens": tokens,
+            "action_name": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/accounts/apitoken/confirm_action.html", context)
+
+    @admin.action(description=_("Rotate: issue a successor (the old key works until the overlap ends)"))
+    def rotate(self, request, queryset):
+        tokens = list(queryset)
+        if "apply" not in request.POST:
+            explanation = gettext(
+                "Each token gets a successor of the same name; its key is shown once on the next page. "
+                "The current key keeps working for %(hours)d hours, never past its own expiry."
+            ) % {"hours": settings.API_TOKEN_ROTATION_OVERLAP_HOURS}
+            return self._confirm_page(request, tokens, "rotate", gettext("Rotate API tokens"), explanation)
+        try:
+            with transaction.atomic():
+                issued = [api_token_rotate(actor=request.user, token=token) for token in tokens]
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+            return None
+        for token, new in zip(tokens, issued, strict=True):
+            self.log_change(request, token, [{"changed": {"fields": [gettext("replaced by a rotation")]}}])
+            self.log_addition(request, new.token, [{"added": {}}])
+        return self._keys_page(request, issued, gettext("API tokens rotated"))
+
+    @admin.action(description=_("Revoke: the token stops working at once"))
+    def revoke(self, request, queryset):
+        tokens = list(queryset)
+        if "apply" not in request.POST:
+            explanation = gettext("These tokens will answer 401 from now on. This cannot be undone.")
+            return self._confirm_page(request, tokens, "revoke", gettext("Revoke API tokens"), explanation)
+        with transaction.atomic():
+            revoked = [
+                api_token_revoke(actor=request.user, token=token) for token in tokens if token.revoked_at is None
+            ]
+        for token in revoked:
+            self.log_change(request, token, [{"changed": {"fields": [gettext("revoked")]}}])
+        self.message_user(request, gettext("%(count)d API tokens revoked.") % {"count": len(revoked)})
+        return None
 
     def has_change_permission(self, request, obj=None):
-        return works_in_admin(request.user) and request.user.is_superuser
+        return False  # a token is rotated or revoked, never edited
 
     def has_delete_permission(self, request, obj=None):
-        return manages_accounts(request.user)
+        return False  # revoke instead: its history says who issued and revoked it

@@ -7,9 +7,12 @@ every model's ``visible_to`` applies that scope through the path the model decla
 it may change is decided by the owning app (``registry.permissions``).
 """
 
+import hashlib
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -201,3 +204,106 @@ class User(AbstractUser):
     def sees_everything(self):
         """A superuser, or a health bureau: every record of its county (``scope_for`` adds the county)."""
         return self.is_active and (self.is_superuser or self.role == Role.HEALTH_BUREAU)
+
+
+def api_token_hash(key: str) -> str:
+    """The stored form of a token's key: its SHA-256, in hex (the key itself is never stored)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiTokenState(models.TextChoices):
+    LIVE = "live", _("Live")
+    EXPIRING = "expiring", _("Replaced, valid until the overlap ends")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self, now):
+        """Tokens that still authenticate at ``now``: not revoked, not expired (live or in overlap)."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+
+    def live(self, now):
+        """Usable tokens not replaced by a rotation: at most one per user and name."""
+        return self.usable(now).filter(rotated_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A named, expiring, revocable API token of one account (``Authorization: Token <key>``).
+
+    The key is shown once, when the token is issued (``services.api_token_issue``); only its
+    SHA-256 (``key_hash``) and its first characters (``prefix``, to tell tokens apart in a list)
+    are stored. A rotation (``services.api_token_rotate``) issues a successor with the same name
+    (``replaces`` links it to this one) and shortens this one's ``expires_at`` to the overlap.
+    """
+
+    user = models.ForeignKey(User, verbose_name=_("account"), on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(
+        _("client system"),
+        max_length=100,
+        help_text=_("The system that uses this token, e.g. 区大数据管理中心. One live token per name and account."),
+    )
+    prefix = models.CharField(_("key prefix"), max_length=8, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("issued at"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        User,
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    rotated_at = models.DateTimeField(_("replaced at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        User,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    replaces = models.OneToOneField(
+        "self",
+        verbose_name=_("replaces"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replaced_by",
+        editable=False,
+    )
+    # Issue, rotation and revocation with who and when, old → new; never the hash, nor each use.
+    history = HistoricalRecords(
+        verbose_name=_("historical API token"),
+        excluded_fields=["key_hash", "last_used_at"],
+        user_model="accounts.User",
+    )
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        # Never the key: the admin writes this into its log and its pages.
+        return _("%(name)s of %(user)s") % {"name": self.name, "user": self.user}
+
+    def state(self, now=None):
+        now = now or timezone.now()
+        if self.revoked_at is not None:
+            return ApiTokenState.REVOKED
+        if self.expires_at <= now:
+            return ApiTokenState.EXPIRED
+        if self.rotated_at is not None:
+            return ApiTokenState.EXPIRING
+        return ApiTokenState.LIVE
+
+    def get_state_display(self):
+        return self.state().label

@@ -1,10 +1,10 @@
-"""Reads of the accounts app: whose accounts a user manages."""
+"""Reads of the accounts app: whose accounts a user manages, and API tokens."""
 
 from django.db.models import Q
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import COUNTY_ROLES, Role, User
+from .models import COUNTY_ROLES, ApiToken, Role, User, api_token_hash
 from .permissions import administers_county_accounts, works_in_admin
 
 
@@ -64,3 +64,23 @@ def recovery_codes_left(user) -> int:
 def has_second_factor(user) -> bool:
     """Whether the user has enrolled an authenticator: then every sign-in asks for its code."""
     return user.is_authenticated and totp_device(user) is not None
+
+
+def api_token_by_key(key):
+    """The token whose key is ``key`` (looked up by its hash), with its account; ``None`` if unknown."""
+    return ApiToken.objects.select_related("user").filter(key_hash=api_token_hash(key)).first()
+
+
+def api_tokens_managed_by(user):
+    """The API tokens ``user`` lists, issues, rotates and revokes in the admin: every token for a
+    superuser, those of its API clients (``api_clients_managed_by``) for a county administrator."""
+    if not works_in_admin(user):
+        return ApiToken.objects.none()
+    if user.is_superuser:
+        return ApiToken.objects.all()
+    return ApiToken.objects.filter(user__in=api_clients_managed_by(user))
+
+
+def api_tokens_expiring(*, now, within):
+    """Live tokens (not replaced, revoked or expired) that expire within ``within`` of ``now``."""
+    return ApiToken.objects.live(now).filter(expires_at__lte=now + within).select_related("user")

@@ -1,8 +1,11 @@
 """factory_boy factories of the accounts app."""
 
+import itertools
+
 import factory
 
 from luchen_care.accounts.models import COUNTY_ROLES, Role, User
+from luchen_care.accounts.services import api_token_issue
 from luchen_care.regions.models import County
 
 LUCHENG = "330302"
@@ -28,3 +31,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+_token_names = itertools.count(1)
+
+
+def api_token(user, *, name=None, actor=None, now=None):
+    """A new API token of ``user`` (issued by ``actor``, default the account itself); returns its raw key."""
+    issued = api_token_issue(actor=actor or user, user=user, name=name or f"测试系统-{next(_token_names)}", now=now)
+    return issued.key

@@ -7,13 +7,13 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token, TokenProxy
 
-from luchen_care.accounts.models import Authority, Role, User
+from luchen_care.accounts.models import ApiToken, Authority, Role, User
 from luchen_care.accounts.selectors import accounts_managed_by
 from luchen_care.accounts.services import account_save
 from luchen_care.regions.models import County
 from registry.services.streets import county_streets_load
+from tests.accounts.factories import api_token
 from tests.factories import InstitutionFactory, UserFactory, street
 
 pytestmark = pytest.mark.django_db
@@ -308,35 +308,48 @@ def test_a_health_bureau_that_is_not_its_administrator_manages_no_account(client
     assert client.get(reverse("admin:accounts_user_add")).status_code == 403
     assert client.get(change_url(ours["wuma"])).status_code in (403, 404)
     assert client.get(reverse("admin:auth_user_password_change", args=[ours["wuma"].pk])).status_code in (403, 404)
-    assert client.get(reverse("admin:authtoken_tokenproxy_changelist")).status_code == 403
+    assert client.get(reverse("admin:accounts_apitoken_changelist")).status_code == 403
 
 
 def test_the_token_admin_holds_only_its_countys_api_clients(client, people):
     admin, ours, theirs = people
-    mine = Token.objects.create(user=ours["api"])
-    other = Token.objects.create(user=theirs["deployment-api"])
+    api_token(ours["api"], name="鹿城数据中心")
+    api_token(theirs["deployment-api"], name="全市数据中心")
+    mine = ApiToken.objects.get(user=ours["api"])
+    other = ApiToken.objects.get(user=theirs["deployment-api"])
     logged_in(client, admin)
-    listing = client.get(reverse("admin:authtoken_tokenproxy_changelist"))
+    listing = client.get(reverse("admin:accounts_apitoken_changelist"))
     assert listing.status_code == 200
-    assert mine.key in listing.content.decode() and other.key not in listing.content.decode()
-    delete = reverse("admin:authtoken_tokenproxy_delete", args=[theirs["deployment-api"].pk])
-    assert client.get(delete).status_code == 404
-    assert client.post(delete, {"post": "yes"}).status_code == 404
-    assert Token.objects.filter(pk=other.pk).exists()
+    assert "鹿城数据中心" in listing.content.decode() and "全市数据中心" not in listing.content.decode()
+    assert client.get(reverse("admin:accounts_apitoken_change", args=[other.pk])).status_code == 404
+    assert client.get(reverse("admin:accounts_apitoken_history", args=[other.pk])).status_code == 404
+    changelist = reverse("admin:accounts_apitoken_changelist")
+    for action in ("revoke", "rotate"):
+        client.post(changelist, {"action": action, "_selected_action": [other.pk], "index": "0", "apply": "1"})
+    other.refresh_from_db()
+    assert other.state() == "live" and ApiToken.objects.filter(user=theirs["deployment-api"]).count() == 1
 
     # Revoke its own client's token, and issue a new one; never one for another county's client.
-    mine_delete = reverse("admin:authtoken_tokenproxy_delete", args=[ours["api"].pk])
-    assert client.post(mine_delete, {"post": "yes"}).status_code == 302
-    assert not Token.objects.filter(user=ours["api"]).exists()
-    add = reverse("admin:authtoken_tokenproxy_add")
+    confirm = client.post(changelist, {"action": "revoke", "_selected_action": [mine.pk], "index": "0"})
+    assert confirm.status_code == 200 and 'id="api-token-revoke-form"' in confirm.content.decode()
+    done = client.post(changelist, {"action": "revoke", "_selected_action": [mine.pk], "index": "0", "apply": "1"})
+    assert done.status_code == 302
+    mine.refresh_from_db()
+    assert mine.state() == "revoked" and mine.revoked_by == admin
+    add = reverse("admin:accounts_apitoken_add")
     offered = client.get(add).context["adminform"].form.fields["user"].queryset
     assert list(offered) == [ours["api"]]
-    response = client.post(add, {"user": theirs["both-api"].pk})
+    response = client.post(add, {"user": theirs["both-api"].pk, "name": "越权系统"})
     assert response.status_code == 200 and "user" in response.context["adminform"].form.errors
-    assert not Token.objects.filter(user=theirs["both-api"]).exists()
-    assert client.post(add, {"user": ours["api"].pk}).status_code == 302
-    assert TokenProxy.objects.filter(user=ours["api"]).exists()
+    assert not ApiToken.objects.filter(user=theirs["both-api"]).exists()
+    issued = client.post(add, {"user": ours["api"].pk, "name": "鹿城数据中心"})
+    assert issued.status_code == 200 and "no-store" in issued["Cache-Control"]
+    assert ApiToken.objects.filter(user=ours["api"], revoked_at=None).count() == 1
     assert LogEntry.objects.filter(user=admin, action_flag=ADDITION).exists()
+    # A county administrator does not reassign a token: there is no change form.
+    new = ApiToken.objects.get(user=ours["api"], revoked_at=None)
+    change = reverse("admin:accounts_apitoken_change", args=[new.pk])
+    assert client.post(change, {"user": ours["api"].pk}).status_code == 403
 
 
 def test_a_superuser_makes_a_health_bureau_user_its_countys_administrator(client, people):
@@ -359,16 +372,14 @@ def test_a_superuser_makes_a_health_bureau_user_its_countys_administrator(client
     assert page.status_code == 200 and "lc-wuma" in page.content.decode()
 
 
-def test_the_admin_log_names_a_token_by_its_user_never_by_its_key(client, django_user_model):
-    from django.contrib.admin.models import LogEntry
-    from rest_framework.authtoken.models import Token
-
+def test_the_admin_log_names_a_token_by_its_name_and_user_never_by_its_key(client, django_user_model):
     superuser = django_user_model.objects.create_superuser("root-log", password="x-Lucheng-2026")
     client_user = django_user_model.objects.create_user("system-a", password="x-Lucheng-2026", role="api_client")
     client.force_login(superuser)
-    response = client.post(reverse("admin:authtoken_tokenproxy_add"), {"user": client_user.pk})
-    assert response.status_code == 302
-    key = Token.objects.get(user=client_user).key
+    add = reverse("admin:accounts_apitoken_add")
+    response = client.post(add, {"user": client_user.pk, "name": "区大数据管理中心"})
+    assert response.status_code == 200
+    (key,) = [item.key for item in response.context["issued"]]
     entry = LogEntry.objects.get()
-    assert key not in entry.object_repr and "system-a" in entry.object_repr
+    assert key not in entry.object_repr and "system-a" in entry.object_repr and "区大数据管理中心" in entry.object_repr
     assert key not in client.get(reverse("admin:index")).content.decode()

@@ -3,12 +3,12 @@ by someone else, on the admin login and on the token endpoint alike."""
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from luchen_care.accounts.models import Role
 from luchen_care.accounts.services import account_unlock
 from luchen_care.regions.models import County
 from registry.services.streets import county_streets_load
+from tests.accounts.factories import api_token
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +99,7 @@ def test_the_token_endpoint_is_throttled_even_with_a_valid_token(client, monkeyp
     monkeypatch.setattr(
         SimpleRateThrottle, "THROTTLE_RATES", {**SimpleRateThrottle.THROTTLE_RATES, "login": "3/minute"}
     )
-    key = Token.objects.create(user=UserFactory(role=Role.API_CLIENT)).key
+    key = api_token(UserFactory(role=Role.API_CLIENT))
     statuses = [
         client.post(
             TOKEN, {"username": "nobody", "password": "x"}, content_type="application/json", REMOTE_ADDR=OFFICE,

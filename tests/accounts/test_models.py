@@ -101,7 +101,7 @@ def test_who_sees_everything():
     assert not UserFactory(role=Role.HEALTH_BUREAU, is_active=False).sees_everything
 
 
-@pytest.mark.parametrize("url_name", ["admin:accounts_user_changelist", "admin:authtoken_tokenproxy_changelist"])
+@pytest.mark.parametrize("url_name", ["admin:accounts_user_changelist", "admin:accounts_apitoken_changelist"])
 def test_a_health_bureau_that_is_not_county_administrator_gets_no_accounts_or_tokens(client, health_user, url_name):
     client.force_login(health_user)
     assert client.get(reverse(url_name)).status_code == 403

@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
-from luchen_care.accounts.models import Role
+from luchen_care.accounts.models import ApiToken, Role
+from tests.accounts.factories import api_token
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,10 +56,8 @@ def test_an_idle_session_lasts_30_minutes_and_each_request_renews_it(client, set
 
 
 def test_a_password_change_revokes_the_accounts_api_tokens(client, password):
-    from rest_framework.authtoken.models import Token
-
     user = UserFactory(username="system-owner", role=Role.HEALTH_BUREAU)
-    key = Token.objects.create(user=user).key
+    key = api_token(user)
     assert client.get("/api/v1/institutions/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
     client.force_login(user)
     response = client.post(
@@ -66,6 +65,8 @@ def test_a_password_change_revokes_the_accounts_api_tokens(client, password):
         {"old_password": password, "new_password1": "Ouhai-river-26", "new_password2": "Ouhai-river-26"},
     )
     assert response.status_code == 302
-    assert not Token.objects.filter(user=user).exists()
+    token = ApiToken.objects.get(user=user)
+    assert token.state() == "revoked" and token.revoked_at is not None
+    assert token.history.latest().history_user == user  # who changed the password, and so revoked it
     client.logout()
     assert client.get("/api/v1/institutions/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401

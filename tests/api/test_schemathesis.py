@@ -16,7 +16,6 @@ import datetime
 
 import pytest
 import schemathesis
-from rest_framework.authtoken.models import Token
 from rest_framework.throttling import SimpleRateThrottle
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events
@@ -25,6 +24,7 @@ from schemathesis.engine.statistic import Statistic
 from luchen_care.accounts.models import Authority, Role
 from registry.models import InstitutionKind, RegistrationKind, RegistrationSource
 from registry.services.registrations import registration_record
+from tests.accounts.factories import api_token
 from tests.factories import InstitutionFactory, UserFactory, make_credit_code, street
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -126,7 +126,7 @@ def run_schemathesis(url, headers):
 @pytest.mark.parametrize("role", ["health_bureau", "street_office", "anonymous"])
 def test_the_api_answers_as_its_schema_says(live_server, world, unthrottled, role):
     user = world[role]
-    headers = {"Authorization": f"Token {Token.objects.create(user=user).key}"} if user else {}
+    headers = {"Authorization": f"Token {api_token(user)}"} if user else {}
 
     figures = run_schemathesis(f"{live_server.url}/api/schema/?format=json", headers)
 

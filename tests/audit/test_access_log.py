@@ -11,7 +11,6 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from luchen_care.accounts.models import Authority, Role
@@ -20,6 +19,7 @@ from luchen_care.audit.views import logged_download
 from luchen_care.core.models import ImportJob
 from luchen_care.regions.models import County
 from registry.models import InstitutionKind
+from tests.accounts.factories import api_token
 from tests.factories import InstitutionFactory, RegistrationFactory, UserFactory, street
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ EXPORT = reverse("admin:registry_institution_export")
 
 def token_client(user, **extra):
     client = APIClient(**extra)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 

@@ -102,9 +102,9 @@ def main(argv=None):
     from django.core.wsgi import get_wsgi_application
     from django.db import connection
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from luchen_care.accounts.models import Authority, Role, User
+    from luchen_care.accounts.services import api_token_issue
     from luchen_care.exchange.models import PushDelivery
     from luchen_care.exchange.services import enabled_channels
     from luchen_care.regions.models import County
@@ -122,7 +122,7 @@ def main(argv=None):
         authority=Authority.MARKET_REGULATION,
         county=County.objects.get(code="330302"),
     )
-    token = Token.objects.create(user=user).key
+    token = api_token_issue(actor=user, user=user, name="embedded").key
     connection.close()  # the server's threads open their own connections
 
     body = {

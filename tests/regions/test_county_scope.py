@@ -10,7 +10,6 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from luchen_care.accounts.models import Authority, Role
@@ -20,6 +19,7 @@ from luchen_care.regions.services import county_add
 from registry.models import Institution, InstitutionKind, Street
 from registry.services.registrations import registration_record
 from registry.services.streets import county_streets_load
+from tests.accounts.factories import api_token
 from tests.factories import InstitutionFactory, UserFactory, make_credit_code, street
 
 pytestmark = pytest.mark.django_db
@@ -40,8 +40,7 @@ def longwan_bureau(longwan):
 
 def api(user):
     client = APIClient()
-    token, _created = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 

@@ -1,14 +1,14 @@
 """The institutions API as another system sees it: /api/v1/institutions/ and /api/v1/auth/token/."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import UserRateThrottle
 
 from luchen_care.accounts.api import LoginRateThrottle
-from luchen_care.accounts.models import Role
+from luchen_care.accounts.models import ApiToken, Role, api_token_hash
 from registry.models import ClassType, Institution, InstitutionClass, InstitutionKind, InstitutionStatus, Ownership
 from registry.validators import uscc_check_character
+from tests.accounts.factories import api_token
 from tests.factories import InstitutionClassFactory, InstitutionFactory, UserFactory, make_credit_code, street
 
 pytestmark = pytest.mark.django_db
@@ -23,9 +23,8 @@ def detail(institution):
 
 
 def token_client(user):
-    token, _created = Token.objects.get_or_create(user=user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 
@@ -77,19 +76,27 @@ def test_a_username_and_password_give_a_token_that_authenticates(health_user, pa
     response = APIClient().post(TOKEN, {"username": "health", "password": password}, format="json")
 
     assert response.status_code == 200
-    assert list(response.json()) == ["token"]
+    assert list(response.json()) == ["token", "expires_at", "name"]
     key = response.json()["token"]
-    assert Token.objects.get(user=health_user).key == key
+    token = ApiToken.objects.get(user=health_user)
+    assert token.name == "API" and token.key_hash == api_token_hash(key)  # the key itself is not stored
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get(LIST).status_code == 200
 
 
-def test_the_same_user_gets_the_same_token_again(health_user, password):
-    first = APIClient().post(TOKEN, {"username": "health", "password": password}, format="json").json()
-    second = APIClient().post(TOKEN, {"username": "health", "password": password}, format="json").json()
-    assert first == second
+def test_asking_again_rotates_the_named_token_and_both_keys_work_for_the_overlap(health_user, password):
+    body = {"username": "health", "password": password, "name": "区大数据管理中心"}
+    first = APIClient().post(TOKEN, body, format="json").json()
+    second = APIClient().post(TOKEN, body, format="json").json()
+    assert first["token"] != second["token"] and first["name"] == second["name"] == "区大数据管理中心"
+    for key in (first["token"], second["token"]):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        assert client.get(LIST).status_code == 200
+    old = ApiToken.objects.get(key_hash=api_token_hash(first["token"]))
+    assert old.state() == "expiring" and old.replaced_by.key_hash == api_token_hash(second["token"])
 
 
 def test_a_wrong_password_is_refused_in_the_documented_format(health_user):
@@ -99,7 +106,7 @@ def test_a_wrong_password_is_refused_in_the_documented_format(health_user):
     assert error["fields"]["non_field_errors"]
     # The message is for a person: no internal key in front of it.
     assert not error["message"].startswith("non_field_errors")
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_a_missing_password_is_named(health_user):

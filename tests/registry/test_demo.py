@@ -7,13 +7,12 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from luchen_care.accounts.models import Authority, Role, User
+from luchen_care.accounts.models import ApiToken, Authority, Role, User, api_token_hash
 from luchen_care.exchange.models import PushDelivery
 from luchen_care.workdays.calendar import working_day_deadline
-from registry.demo import DEMO_PASSWORD
+from registry.demo import DEMO_PASSWORD, DEMO_TOKEN_NAME, demo_api_key
 from registry.models import Institution, InstitutionClass, InstitutionKind, Registration, Street, StreetPopulation
 from registry.services.push import registration_deliveries
 from registry.validators import validate_credit_code
@@ -47,7 +46,7 @@ def snapshot():
         InstitutionClass,
         InstitutionClass.history.model,
         User,
-        Token,
+        ApiToken,
         Registration,
         Registration.history.model,
         PushDelivery,
@@ -57,7 +56,7 @@ def snapshot():
         "institutions": list(Institution.objects.order_by("credit_code").values()),
         "classes": list(InstitutionClass.objects.order_by("pk").values()),
         "users": list(User.objects.order_by("username").values(*USER_FIELDS)),
-        "tokens": sorted(Token.objects.values_list("key", flat=True)),
+        "tokens": sorted(ApiToken.objects.values_list("key_hash", flat=True)),
     }
 
 
@@ -134,14 +133,18 @@ def test_one_demo_user_per_role_who_can_log_in(demo):
     assert wuma.street.code == WUMA and wuma.is_staff
     head = User.objects.get(role=Role.INSTITUTION).institution
     assert head.branches.exists()
-    assert Token.objects.filter(user__role=Role.API_CLIENT).exists()
+    assert ApiToken.objects.get(user__role=Role.API_CLIENT).name == DEMO_TOKEN_NAME
 
 
 def test_the_demo_prints_the_logins(demo):
     assert DEMO_PASSWORD in demo
     for username in User.objects.values_list("username", flat=True):
         assert username in demo
-    assert Token.objects.get(user__role=Role.API_CLIENT).key in demo
+    key = demo_api_key()
+    assert key in demo and ApiToken.objects.get(user__role=Role.API_CLIENT).key_hash == api_token_hash(key)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/v1/institutions/").status_code == 200  # the printed key works
 
 
 def test_the_wuma_demo_login_sees_exactly_wuma_through_the_api(demo):

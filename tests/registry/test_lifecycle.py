@@ -11,7 +11,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone, translation
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from registry.models import Institution, InstitutionKind, InstitutionStatus, InstitutionTransition
@@ -24,6 +23,7 @@ from registry.services.institutions import (
     institution_suspend,
     institution_update,
 )
+from tests.accounts.factories import api_token
 from tests.factories import InstitutionFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,9 +70,8 @@ def snapshot(inst):
 
 
 def token_client(user):
-    token, _created = Token.objects.get_or_create(user=user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 

@@ -11,7 +11,6 @@ import json
 import pytest
 from django.test import RequestFactory
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
@@ -26,6 +25,7 @@ from registry.models import (
     Street,
 )
 from registry.selectors.institutions import institution_list, institution_list_rows
+from tests.accounts.factories import api_token
 from tests.factories import InstitutionClassFactory, InstitutionFactory, UserFactory, street
 
 pytestmark = pytest.mark.django_db
@@ -159,7 +159,7 @@ def serializer_output(user, queryset):
 
 def token_client(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 

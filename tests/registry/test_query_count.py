@@ -3,11 +3,11 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from luchen_care.accounts.models import Role
 from registry.models import ClassType, InstitutionKind, Street
+from tests.accounts.factories import api_token
 from tests.factories import InstitutionClassFactory, InstitutionFactory, UserFactory, street
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def queries_for(client, params):
 
 def token_client(user):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 

@@ -36,9 +36,8 @@ from django.core.cache import cache
 from django.forms.models import model_to_dict
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from rest_framework.authtoken.models import Token, TokenProxy
 
-from luchen_care.accounts.models import Authority, Role, User
+from luchen_care.accounts.models import ApiToken, Authority, Role, User, api_token_hash
 from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.audit.models import AccessAction, Face, PersonalDataAccess
 from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
@@ -59,6 +58,7 @@ from registry.models import (
 from registry.services.push import registration_deliveries
 from registry.services.registrations import registration_record
 from registry.services.streets import county_streets_load
+from tests.accounts.factories import api_token
 from tests.factories import InstitutionFactory, make_credit_code, street
 from tests.otp import sign_in
 
@@ -183,14 +183,15 @@ DISTRICT_RECORDS = {
 # county's: its county's bureau and street-office users, and the API client granted 鹿城 alone
 # (the matrix's ``api`` client names no county, so it reaches the whole deployment: the
 # superuser's). 龙湾's health bureau is no county administrator and manages none. A county
-# administrator revokes and issues its clients' tokens; it does not reassign one.
+# administrator issues, rotates and revokes its clients' tokens (the add page, the list's actions);
+# nobody edits, reassigns or deletes a token.
 SEES_ACCOUNTS = {
     "user": {"superuser": {"civil", "wuma", "longwan"}, "health": {"civil", "wuma"}},
-    "tokenproxy": {"superuser": {"lucheng_api", "api"}, "health": {"lucheng_api"}},
+    "apitoken": {"superuser": {"lucheng_api", "api"}, "health": {"lucheng_api"}},
 }
 CHANGES_ACCOUNTS = {
     "user": SEES_ACCOUNTS["user"],
-    "tokenproxy": {"superuser": SEES_ACCOUNTS["tokenproxy"]["superuser"]},
+    "apitoken": {},
 }
 ACCOUNT_MANAGERS = {"superuser", "health"}
 # The access log of personal data (named by the county whose records were read): the superuser
@@ -229,9 +230,9 @@ ADDS = {
     "workdayoverride": COUNTY_BUREAUS,
     "pushwindowpolicy": COUNTY_BUREAUS,
     "user": ACCOUNT_MANAGERS,
-    "tokenproxy": ACCOUNT_MANAGERS,
+    "apitoken": ACCOUNT_MANAGERS,
 }
-DELETES = {"workdayoverride": COUNTY_BUREAUS, "tokenproxy": ACCOUNT_MANAGERS}
+DELETES = {"workdayoverride": COUNTY_BUREAUS}
 # Plain reference data whose history page may revert it (for those who may change it).
 REVERTS = {"streetpopulation", "workdayoverride"}
 # Registration authorities and the bureau send registrations through the API.
@@ -278,7 +279,7 @@ RECORD_KEYS = {
     "inboxentry": INSTITUTIONS,
     "digestrun": ["today", "longwan_today"],
     "user": ["civil", "wuma", "longwan"],
-    "tokenproxy": ["lucheng_api", "api"],
+    "apitoken": ["lucheng_api", "api"],
     "personaldataaccess": ["lucheng", "longwan", "deployment"],
 }
 
@@ -386,14 +387,14 @@ def build_world():
     users["api"].scope_streets.set([street(QIDU)])
     users["api"].scope_kinds = [InstitutionKind.STANDALONE, InstitutionKind.EMPLOYER]
     users["api"].save()
-    tokens = {key: Token.objects.create(user=user).key for key, user in users.items()}
+    tokens = {key: api_token(user, name=f"矩阵系统-{key}") for key, user in users.items()}
     # An API client granted 鹿城 alone (no role of the matrix): the county administrator's to manage.
     lucheng_api = User(username="matrix-lucheng-api", email="matrix-lucheng-api@users.test", role=Role.API_CLIENT)
     lucheng_api.set_password("pw-Lucheng-2026")
     lucheng_api.full_clean()
     lucheng_api.save()
     lucheng_api.scope_counties.set([counties[LUCHENG]])
-    lucheng_api_token = Token.objects.create(user=lucheng_api)
+    lucheng_api_token = api_token(lucheng_api, name="鹿城数据中心")
 
     by_authority = {
         Authority.MARKET_REGULATION: users["market"],
@@ -474,9 +475,9 @@ def build_world():
         "pushwindowpolicy": {"task20": PushWindowPolicy.objects.get(effective_from=datetime.date(2021, 2, 1))},
         "digestrun": {"today": digest, "longwan_today": longwan_digest},
         "user": {"civil": users["civil"], "wuma": users["wuma"], "longwan": users["longwan"]},
-        "tokenproxy": {
-            "lucheng_api": TokenProxy.objects.get(user=lucheng_api),
-            "api": TokenProxy.objects.get(user=users["api"]),
+        "apitoken": {
+            "lucheng_api": ApiToken.objects.get(user=lucheng_api),
+            "api": ApiToken.objects.get(user=users["api"]),
         },
         "personaldataaccess": access_log,
     }
@@ -494,8 +495,9 @@ def build_world():
     world.values[("user", "civil")] = [users["civil"].email]
     world.values[("user", "wuma")] = [users["wuma"].email]
     world.values[("user", "longwan")] = [users["longwan"].email]
-    world.values[("tokenproxy", "lucheng_api")] = [lucheng_api_token.key]
-    world.values[("tokenproxy", "api")] = [tokens["api"]]
+    # A token's key and its hash are on no page, in scope or not (the names are the clients').
+    world.values[("apitoken", "lucheng_api")] = [lucheng_api_token, api_token_hash(lucheng_api_token)]
+    world.values[("apitoken", "api")] = [tokens["api"], api_token_hash(tokens["api"])]
     for key in access_log:
         world.values[("personaldataaccess", key)] = [f"矩阵访问记录-{key}", f"矩阵筛选-{key}"]
     return world
@@ -587,11 +589,19 @@ ADMIN_ACTIONS = {
     "pushdelivery": {"requeue": (COUNTY_BUREAUS, None, {})},
     # Forgets the selected accounts' failed sign-ins; the world has none, so an allowed run changes nothing.
     "user": {"unlock": (ACCOUNT_MANAGERS, None, {})},
+    # Each asks first; the confirmation page posts ``apply`` (the new key is shown on the next page).
+    "apitoken": {
+        "rotate": (ACCOUNT_MANAGERS, 'id="api-token-rotate-form"', {"apply": "1"}),
+        "revoke": (ACCOUNT_MANAGERS, 'id="api-token-revoke-form"', {"apply": "1"}),
+    },
 }
 # Forgets the selected accounts' authenticators (never the actor's own); an allowed run changes no
 # counted row. Run last on the page: it is the one action that could end a prober's second factor.
 ADMIN_ACTIONS["user"]["reset_two_factor"] = (ACCOUNT_MANAGERS, None, {})
 API_TOKEN = "api:token"
+# Rotating the token a request presents (POST, by the token only; the password exchange's DELETE
+# revokes it): probed with a token issued for the probe, so the world's keep working.
+API_TOKEN_ROTATE = "api:token-rotate"
 API_ROOT = "api:api-root"
 # The shared import's job page and its JSON status: a job is seen by the user who started it
 # and by superusers; anyone else gets 404 (anonymous: the login page, or 401 from the JSON).
@@ -636,6 +646,8 @@ def classify(route):
         return "import_job", None
     if name == API_TOKEN:
         return "api_token", None
+    if name == API_TOKEN_ROTATE:
+        return "api_token_rotate", None
     if name == API_ROOT:
         return "api_root", None
     if name in API_ACTIONS:
@@ -688,7 +700,7 @@ def snapshot(world, resource=None, key=None):
                 WorkdayOverride,
                 PushWindowPolicy,
                 User,
-                Token,
+                ApiToken,
             )
         ),
         "institutions": list(Institution.objects.order_by("pk").values()),
@@ -697,8 +709,7 @@ def snapshot(world, resource=None, key=None):
     if resource and key:
         record = world.record(resource, key)
         model = type(record)
-        lookup = {"user_id": record.user_id} if resource == "tokenproxy" else {"pk": record.pk}
-        state["row"] = list(model._base_manager.filter(**lookup).values())
+        state["row"] = list(model._base_manager.filter(pk=record.pk).values())
         if hasattr(model, "history"):
             state["history"] = model.history.filter(id=record.pk).count()
         if resource == "user":
@@ -960,8 +971,7 @@ def probe_admin_actions(p, resource, model_admin, changelist):
             seen = side == "in" and admin_role
             allowed = seen and (key in changes(p.role, resource) if who == "changes" else p.role in who)
             absent = p.values(resource, key) if not seen else []
-            pk = type(record)._meta.pk.value_from_object(record)  # a token's is its key, not TokenProxy.pk
-            selection = {"action": action, "_selected_action": [pk], "index": "0"}
+            selection = {"action": action, "_selected_action": [record.pk], "index": "0"}
             with ready_for(record, action if not allowed else None):
                 before = snapshot(p.world, resource, key)
                 response = p.send("POST", changelist, data=selection if allowed else {**selection, **run})
@@ -1014,8 +1024,8 @@ def add_data(world, resource):
         return {"effective_from": "2030-01-01", "working_days": "7", "legal_source": "矩阵文件〔2029〕1号", "note": ""}
     if resource == "user":
         return {"username": "matrix-new", "password1": "Lucheng-Matrix-2026!", "password2": "Lucheng-Matrix-2026!"}
-    if resource == "tokenproxy":
-        return {"user": world.users["civil"].pk}
+    if resource == "apitoken":
+        return {"user": world.users["api"].pk, "name": "矩阵新系统"}
     return {}
 
 
@@ -1195,6 +1205,10 @@ def probe_api(p, kind, resource, route):
         response = p.send("POST", url, api=True, data={"username": "matrix-health", "password": "wrong"}, json=True)
         if response.status_code != 400:
             p.fail("POST", url, f"wrong password answered {response.status_code}")
+        probe_own_token(p, "DELETE", url)
+        return
+    if kind == "api_token_rotate":
+        probe_own_token(p, "POST", reverse(route.name))
         return
     if kind == "api_root":
         p.check_read(api_url(route), expect_ok=authed, api=True)
@@ -1252,6 +1266,31 @@ def probe_api(p, kind, resource, route):
                     values=absent,
                 )
         p.check_write("DELETE", url, allowed=False, data=None, target=(resource, key), api=True, values=absent)
+
+
+def probe_own_token(p, method, url):
+    """Rotate (POST) or revoke (DELETE) a token by presenting it: only a token does it, and only to itself.
+
+    Without a token (anonymous, or a signed-in session) the request is refused and changes nothing;
+    with a token issued for the probe it answers 200 / 204, and that token is rotated or revoked.
+    """
+    p.check_write(method, url, allowed=False, data={} if method == "POST" else None, json=True)
+    if p.role == "anonymous":
+        return
+    key = api_token(p.world.users[p.role], name=f"矩阵探针-{method}")
+    token = ApiToken.objects.get(key_hash=api_token_hash(key))
+    own = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {key}")
+    response = getattr(own, method.lower())(url, content_type="application/json")
+    FIGURES["requests"] += 1
+    token.refresh_from_db()
+    if method == "POST":
+        new = response.json().get("token", "") if response.status_code == 200 else ""
+        if not (new and token.state() == "expiring" and token.replaced_by.key_hash == api_token_hash(new)):
+            p.fail(method, url, f"rotating its own token answered {response.status_code}")
+    elif not (response.status_code == 204 and token.state() == "revoked"):
+        p.fail(method, url, f"revoking its own token answered {response.status_code}")
+    if response.status_code >= 500:
+        FIGURES["server_errors"] += 1
 
 
 def lifecycle_step(route):

@@ -27,7 +27,7 @@ class ErrorSerializer(serializers.Serializer):
 
 ERROR_DESCRIPTIONS = {
     "400": "Not valid: `fields` names each offending field.",
-    "401": "No token, or an unknown one.",
+    "401": "No token, or an unknown, expired or revoked one.",
     "403": "The caller may not do this.",
     "404": "No such record, or one outside the caller's scope.",
     "415": "The body is not JSON: send `Content-Type: application/json`.",
