@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from simple_history.admin import SimpleHistoryAdmin
 
 from luchen_care.accounts.models import Role
@@ -19,6 +20,14 @@ from registry.models import PushStatus
 from tests.factories import InstitutionClassFactory, InstitutionFactory, RegistrationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _chinese_after_the_test():
+    """A request with the English cookie leaves English active in this thread: give the next test Chinese."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
 
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 OTHER_FORMATS = {
