@@ -11,6 +11,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -194,14 +195,14 @@ class InstitutionAdmin(LogsPersonalDataPages, StaffAdminPermissions, ScopedHisto
             "<tr><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
-                    step.effective_on.isoformat(),
+                    date_format(step.effective_on, "DATE_FORMAT"),
                     step.get_name_display(),
                     step.get_source_display(),
                     step.get_target_display(),
                     step.document_reference or "—",
                     step.comment or "—",
                     step.actor or "—",
-                    timezone.localtime(step.recorded_at).strftime("%Y-%m-%d %H:%M"),
+                    date_format(timezone.localtime(step.recorded_at), "DATETIME_FORMAT"),
                 )
                 for step in steps
             ),

@@ -21,6 +21,13 @@ from tests.factories import InstitutionFactory, UserFactory, street
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _chinese_after_the_test():
+    """A request with the English cookie leaves English active in this thread: give the next test Chinese."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def change_form(user, **changes):
     data = {
         "username": user.username,

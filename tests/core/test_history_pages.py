@@ -20,6 +20,14 @@ from tests.factories import InstitutionFactory, RegistrationFactory, street
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _chinese_after_the_test():
+    """A request with the English cookie leaves English active in this thread: give the next test Chinese."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 LANGUAGES = ["zh-hans", "en"]
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
