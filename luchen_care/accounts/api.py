@@ -135,20 +135,21 @@ class ObtainTokenView(APIView):
 
     parser_classes = [JSONParser]  # machine endpoints take JSON only
 
-    def _exchanging(self):
+    def _revoking(self):
         request = getattr(self, "request", None)
-        return request is None or request.method == "POST"
+        return request is not None and request.method == "DELETE"
 
     def get_authenticators(self):
-        # The exchange reads no credential from the header (nor does its throttle); revoking needs the token.
-        return [] if self._exchanging() else [ApiTokenAuthentication()]
+        # Only revoking reads the token; the exchange reads no credential from the header (nor does its
+        # throttle), and a method the view does not serve is answered 405 before anything is checked.
+        return [ApiTokenAuthentication()] if self._revoking() else []
 
     def get_permissions(self):
-        return [AllowAny()] if self._exchanging() else [IsAuthenticated()]
+        return [IsAuthenticated()] if self._revoking() else [AllowAny()]
 
     def get_throttles(self):
         # The exchange is throttled per address even with a valid token: a token is no pass for guessing.
-        return [LoginRateThrottle()] if self._exchanging() else super().get_throttles()
+        return super().get_throttles() if self._revoking() else [LoginRateThrottle()]
 
     @extend_schema(
         operation_id="v1_auth_token_create",
