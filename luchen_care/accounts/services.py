@@ -225,14 +225,16 @@ class IssuedToken:
     key: str
 
 
+def _may_manage(actor, account_id) -> bool:
+    """Whether ``actor`` issues, rotates and revokes the tokens of account ``account_id``: its own,
+    a superuser's any, a county administrator's its API clients'."""
+    return actor.pk == account_id or actor.is_superuser or api_clients_managed_by(actor).filter(pk=account_id).exists()
+
+
 def api_token_validate(*, actor, client):
     """Refuse a token of ``client`` unless ``actor`` is that account itself (the password
     exchange), a superuser, or the county administrator of that API client."""
-    if client is None:
-        raise ValidationError({"user": _("Choose an API client of your county.")})
-    if actor.pk == client.pk or actor.is_superuser:
-        return
-    if not api_clients_managed_by(actor).filter(pk=client.pk).exists():
+    if client is None or not _may_manage(actor, client.pk):
         raise ValidationError({"user": _("Choose an API client of your county.")})
 
 
@@ -306,12 +308,6 @@ def api_token_exchange(*, user, name="", now=None) -> IssuedToken:
     return api_token_issue(actor=user, user=user, name=name, now=now)
 
 
-def _may_manage(actor, token):
-    if actor.pk == token.user_id or actor.is_superuser:
-        return True
-    return api_clients_managed_by(actor).filter(pk=token.user_id).exists()
-
-
 @transaction.atomic
 def api_token_rotate(*, actor, token, now=None) -> IssuedToken:
     """Replace the live ``token`` by a new one of the same name and account; returns the new one with its key.
@@ -323,7 +319,7 @@ def api_token_rotate(*, actor, token, now=None) -> IssuedToken:
     revoked or already replaced).
     """
     now = now or timezone.now()
-    if not _may_manage(actor, token):
+    if not _may_manage(actor, token.user_id):
         raise PermissionDenied(_("This token is not one of your county's API clients' tokens."))
     old = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
     state = old.state(now)
@@ -344,7 +340,7 @@ def api_token_revoke(*, actor, token, now=None) -> ApiToken:
     revocation changes nothing). Refused when ``actor`` may not manage the token.
     """
     now = now or timezone.now()
-    if actor is not None and not _may_manage(actor, token):
+    if actor is not None and not _may_manage(actor, token.user_id):
         raise PermissionDenied(_("This token is not one of your county's API clients' tokens."))
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.revoked_at is not None:

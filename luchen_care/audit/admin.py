@@ -10,6 +10,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from luchen_care.accounts.models import Role
@@ -115,7 +116,7 @@ class PersonalDataAccessAdmin(BureauReadOnlyAdmin):
 
     @admin.display(description=_("at"), ordering="at")
     def when(self, obj):
-        return timezone.localtime(obj.at).strftime("%Y-%m-%d %H:%M:%S")
+        return date_format(timezone.localtime(obj.at), "DATETIME_FORMAT")
 
     @admin.display(description=_("role"))
     def role_label(self, obj):

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from luchen_care.core.scope import ScopedQuerySet, ScopePath
@@ -85,7 +86,7 @@ class PersonalDataAccess(models.Model):
         ]
 
     def __str__(self):
-        when = timezone.localtime(self.at).strftime("%Y-%m-%d %H:%M:%S") if self.at else ""
+        when = date_format(timezone.localtime(self.at), "DATETIME_FORMAT") if self.at else ""
         return f"{when} {self.username} {self.get_action_display()}"
 
     def save(self, *args, **kwargs):
