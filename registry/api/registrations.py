@@ -12,11 +12,12 @@ from luchen_care.audit.models import AccessAction, Face
 from luchen_care.audit.services import personal_data_access_record
 from luchen_care.core.api.filters import FilterSet, StrictBooleanFilter
 from luchen_care.core.api.forms import form_input, form_serializer
+from luchen_care.core.masking import masked
 
 from ..forms.registrations import RegistrationForm
 from ..models import PushStatus, Registration, RegistrationKind, RegistrationSource
 from ..permissions import can_record_registration
-from ..selectors.registrations import registration_list, registration_sla_report
+from ..selectors.registrations import registration_list, registration_sla_report, registrations_showing_personal_data
 from ..services.registrations import registration_record
 
 # The body of POST /api/v1/registrations/, documented from the one input declaration.
@@ -52,6 +53,13 @@ class RegistrationSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        row = super().to_representation(instance)
+        if row.get("data"):  # the data as registered names the legal representative
+            request = self.context.get("request")
+            row["data"] = masked(dict(row["data"]), getattr(request, "user", None))
+        return row
 
 
 class _AuthorityOrNull(serializers.ChoiceField):
@@ -147,10 +155,10 @@ class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def get_queryset(self):
         return registration_list(user=self.request.user)
 
-    # The data as registered names the legal representative, for every reader: each answer that
-    # carries it (a list page, a record, a registration sent) is one entry of the access log.
+    # Each answer that shows a legal representative unmasked (a list page, a record, a
+    # registration sent) is one entry of the access log.
     def log_registrations_read(self, request, registrations, action):
-        shown = [r for r in registrations if (r.data or {}).get("legal_representative")]
+        shown = registrations_showing_personal_data(user=request.user, registrations=registrations)
         if shown:
             personal_data_access_record(
                 request=request,

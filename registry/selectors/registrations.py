@@ -9,6 +9,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from luchen_care.accounts.models import Authority
+from luchen_care.core.masking import PERSONAL_FIELDS, reads_personal_data
 from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
 
 from ..models import (
@@ -21,6 +22,14 @@ from ..services.push import REGISTRATION_TOPIC
 def registration_list(*, user):
     """The registrations ``user`` may see, with what a list needs loaded."""
     return Registration.objects.visible_to(user).select_related("institution", "institution__street")
+
+
+def registrations_showing_personal_data(*, user, registrations):
+    """Those of ``registrations`` whose data as registered ``user`` reads with its personal fields
+    in full (``core.masking``): the ones an access-log entry must name."""
+    if not reads_personal_data(user):
+        return []
+    return [r for r in registrations if any((r.data or {}).get(name) for name in PERSONAL_FIELDS)]
 
 
 @dataclass

@@ -209,6 +209,25 @@ def test_an_api_read_of_registrations_is_logged(market_user):
     assert (entry.face, entry.action, entry.record_ids) == ("api", "list", [registration.pk])
 
 
+def test_a_registrations_legal_representative_is_masked_for_an_api_client_without_the_grant(market_user):
+    registration = RegistrationFactory(actor=market_user, authority=Authority.MARKET_REGULATION)
+    masked = UserFactory(username="masked", role=Role.API_CLIENT, is_staff=False)
+    granted = UserFactory(username="granted", role=Role.API_CLIENT, is_staff=False, scope_personal_data=True)
+    detail = reverse("api:registration-detail", args=[registration.pk])
+
+    without = token_client(masked).get("/api/v1/registrations/")
+    without_detail = token_client(masked).get(detail)
+    assert without.json()["results"][0]["data"]["legal_representative"] == "王**"
+    assert without_detail.json()["data"]["legal_representative"] == "王**"
+    assert without_detail.json()["data"]["institution_name"] == registration.data["institution_name"]
+    assert not PersonalDataAccess.objects.exists()  # nothing personal was shown
+
+    shown = token_client(granted).get(detail)
+    assert shown.json()["data"]["legal_representative"] == "王晓燕"
+    entry = PersonalDataAccess.objects.get()
+    assert (entry.user, entry.action, entry.record_ids) == (granted, "view", [registration.pk])
+
+
 def test_the_client_address_is_the_trusted_proxys_not_the_forged_header(settings, wuma_institutions):
     settings.TRUSTED_PROXY_COUNT = 1
     granted = UserFactory(role=Role.API_CLIENT, is_staff=False, scope_personal_data=True)
