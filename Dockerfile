@@ -17,11 +17,14 @@ COPY templates ./templates
 COPY static ./static
 COPY locale ./locale
 COPY manage.py gunicorn.conf.py ./
+COPY scripts ./scripts
 RUN pip install -e . \
-    && DJANGO_DEBUG=false DJANGO_SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput \
+    && DJANGO_DEBUG=false DJANGO_SECRET_KEY=build-only-not-secret scripts/entrypoint collectstatic \
     && useradd --system --home /app app \
     && mkdir -p /app/media && chown -R app /app/media
 
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "luchen_care.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+# One entry point for every process (scripts/entrypoint): web by default; compose names the others.
+ENTRYPOINT ["scripts/entrypoint"]
+CMD ["web"]

@@ -198,7 +198,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -385,6 +385,9 @@ PUSH_SCAN_BATCH = env.int("PUSH_SCAN_BATCH", default=500)
 # An attempt's lease on its outbox row (locked_until): no other worker sends it meanwhile; a
 # dead worker's row is claimed again once it expires. Never shorter than the request timeout.
 PUSH_LEASE_SECONDS = env.float("PUSH_LEASE_SECONDS", default=60.0)
+
+# /healthz: the longest a dependency's check may take (luchen_care.core.health).
+HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
 
 # --- Production hardening (on whenever DEBUG is off) ------------------------
 if not DEBUG:

@@ -8,7 +8,7 @@ from luchen_care.serving import require_services
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "luchen_care.settings")
 
 # gunicorn (and any WSGI server) serves through here: production needs its database and broker.
-require_services("The WSGI application")
+require_services("The WSGI application", web=True)
 application = get_wsgi_application()
 
 # Everything loaded so far lives as long as the process: keep it out of the garbage

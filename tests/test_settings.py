@@ -209,11 +209,36 @@ def test_production_serving_names_both_services_when_neither_is_set(tmp_path):
     assert "DATABASE_URL and REDIS_URL are not set" in result.stderr
 
 
-def test_production_wsgi_loads_with_both_services_set():
+def test_production_wsgi_loads_with_both_services_set(tmp_path):
     # The guard lets a configured production through (nothing connects at import time).
-    result = run(["-c", "import luchen_care.wsgi; print('loaded')"], **production_env(), **SERVICES)
+    (tmp_path / "staticfiles.json").write_text('{"paths": {}, "version": "1.1"}')
+    result = run(
+        ["-c", "import luchen_care.wsgi; print('loaded')"],
+        **production_env(),
+        **SERVICES,
+        DJANGO_STATIC_ROOT=str(tmp_path),
+    )
     assert result.returncode == 0, result.stderr
     assert "loaded" in result.stdout
+
+
+@pytest.mark.parametrize("entry_point", ["gunicorn", "wsgi"])
+def test_a_production_web_server_refuses_to_start_before_collectstatic(entry_point, tmp_path):
+    # Without the manifest every page naming a static file would be a 500: refuse, and say what to run.
+    command = SERVING["gunicorn"] if entry_point == "gunicorn" else [sys.executable, "-c", "import luchen_care.wsgi"]
+    result = subprocess.run(
+        command,
+        cwd=BASE_DIR,
+        env=clean_env(**production_env(), **SERVICES, DJANGO_STATIC_ROOT=str(tmp_path / "empty")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "static files have not been collected" in output and "scripts/entrypoint collectstatic" in output
+    assert "Listening at" not in output
 
 
 def test_build_steps_need_no_services():

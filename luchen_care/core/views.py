@@ -1,16 +1,18 @@
-from django.db import connection
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 
 from .api.errors import error_body
+from .health import health_report
 
 
 def healthz(request):
-    """Liveness and database reachability, for the container health check and load balancers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """The dependencies' health, for the container health check and load balancers: 200 with
+    ``ok``, or 503 with ``degraded`` and the failing dependency named (``core.health``)."""
+    report = health_report()
+    response = JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _is_api(request):
