@@ -24,6 +24,8 @@ _DEV_SECRET = "dev-only-insecure-secret-key-change-me-in-production-0123456789"
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
     raise environ.ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is false")
+# Rotating the key (README, Operations): the previous keys, still accepted for sessions and links.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -105,6 +107,9 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0 if DEBUG else 60)
+# A kept connection is checked before a request reuses it: after PostgreSQL restarts, or a
+# connection is cut, the next request connects afresh instead of failing (the rehearsal's fault c).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serialises its writes, so concurrent requests wait instead of failing
     # with "database is locked": a transaction takes the write lock when it begins (a deferred one
@@ -332,7 +337,7 @@ CELERY_BEAT_SCHEDULE = {
     # The outbox's safety net: re-enqueue pending pushes whose task was lost.
     "exchange-scan-pending-pushes": {
         "task": "luchen_care.exchange.tasks.scan_pending_pushes",
-        "schedule": 120.0,
+        "schedule": env.float("PUSH_SCAN_INTERVAL_SECONDS", default=120.0),
     },
     # The personal-data access log keeps PERSONAL_DATA_ACCESS_RETENTION_DAYS; older entries go at night.
     "audit-prune-personal-data-access": {
@@ -417,6 +422,7 @@ LOGGING = {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",  # 2026-12-03T21:56:10+0800 (TIME_ZONE)
             "json_ensure_ascii": False,
         },
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},

@@ -38,6 +38,9 @@ print(json.dumps({
     "csrf_cookie_secure": settings.CSRF_COOKIE_SECURE,
     "hsts": settings.SECURE_HSTS_SECONDS,
     "static_storage": settings.STORAGES["staticfiles"]["BACKEND"],
+    "secret_key_fallbacks": settings.SECRET_KEY_FALLBACKS,
+    "log_format": settings.LOG_FORMAT,
+    "conn_health_checks": settings.DATABASES["default"]["CONN_HEALTH_CHECKS"],
 }))
 """
 
@@ -127,7 +130,15 @@ def test_production_is_hardened():
     assert values["hsts"] >= 31536000
     assert values["static_storage"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
     assert values["require_2fa"] is True  # staff sign in with a second factor
+    assert values["log_format"] == "json"  # one JSON line per event, with the request id
+    assert values["conn_health_checks"] is True  # a connection cut by a PostgreSQL restart is not reused
     assert settings_with(**production_env(), REQUIRE_2FA="false")["require_2fa"] is False  # unless switched off
+
+
+def test_a_rotated_secret_key_keeps_the_previous_one_as_a_fallback():
+    # README, Operations: sessions and links signed with the old key keep working for a day.
+    values = settings_with(**production_env(), DJANGO_SECRET_KEY_FALLBACKS="old-key-1,old-key-2")
+    assert values["secret_key_fallbacks"] == ["old-key-1", "old-key-2"]
 
 
 def test_production_refuses_to_start_without_a_secret_key():
