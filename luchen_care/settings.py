@@ -109,7 +109,7 @@ DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0 if DEBUG else 60)
 # A kept connection is checked before a request reuses it: after PostgreSQL restarts, or a
 # connection is cut, the next request connects afresh instead of failing (the rehearsal's fault c).
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serialises its writes, so concurrent requests wait instead of failing
     # with "database is locked": a transaction takes the write lock when it begins (a deferred one
