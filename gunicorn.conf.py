@@ -14,6 +14,9 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+# gunicorn 27's control socket (~/.gunicorn/gunicorn.ctl) is not used: the image's user cannot write
+# its home, and two gunicorns on one host would share it.
+control_socket_disable = True
 accesslog = "-"
 access_log_format = (
     '{"time": "%(t)s", "event": "request", "request_id": "%({x-request-id}o)s", "remote": "%(h)s", '
