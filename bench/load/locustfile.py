@@ -52,7 +52,7 @@ TIMEOUT = 70  # seconds: above gunicorn's worker timeout (60), so a killed worke
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 CONFIG = {}
-SAMPLES = []  # [type, start (Unix time), milliseconds, status, error or None]
+SAMPLES = []  # [type, start (Unix time), milliseconds, status, error or None, variant or None]
 
 
 class Plan:
@@ -80,9 +80,11 @@ class Plan:
 
 
 @events.request.add_listener
-def _record(request_type, name, response_time, response_length, response=None, exception=None, start_time=None, **_):
+def _record(request_type, name, response_time, response_length, response=None, exception=None, start_time=None, **kw):
     status = getattr(response, "status_code", 0) or 0
-    SAMPLES.append([name, start_time, round(response_time, 2), status, None if exception is None else str(exception)])
+    error = None if exception is None else str(exception)
+    variant = (kw.get("context") or {}).get("variant")
+    SAMPLES.append([name, start_time, round(response_time, 2), status, error, variant])
 
 
 def base31(number, width):
@@ -186,10 +188,11 @@ class Officer(HttpUser):
         finally:
             Plan.in_flight -= 1
 
-    def _send(self, kind, method, path, **kwargs):
+    def _send(self, kind, method, path, variant=None, **kwargs):
         with self.client.request(
-            method, path, name=kind, allow_redirects=False, timeout=TIMEOUT, catch_response=True, **kwargs
-        ) as answer:
+            method, path, name=kind, allow_redirects=False, timeout=TIMEOUT, catch_response=True,
+            context={"variant": variant}, **kwargs,
+        ) as answer:  # fmt: skip
             if answer.status_code == EXPECTED[kind]:
                 answer.success()
             elif answer.status_code == 429:
@@ -212,19 +215,25 @@ class Officer(HttpUser):
         visible = self.account["visible"] if own else CONFIG["api_client"]["visible"]
         # Pages that exist: of everything visible, and of the operating ones (about 70%).
         pages, operating_pages = max(1, min(40, visible // 100)), max(1, min(5, visible * 6 // 1000))
-        queries = [
-            {"page_size": 20},
-            {"page_size": 100, "page": rng.randint(1, pages)},
-            {"page_size": 50, "street": street["code"], "kind": ["standalone", "community"]},
-            {"page_size": 100, "status": "operating", "ordering": "name", "page": rng.randint(1, operating_pages)},
-            {"page_size": 20, "inclusive": "true", "for_profit": "false"},
-            {"page_size": 50, "registration_authority": "market_regulation", "ordering": "-registered_on"},
-            {"page_size": 20, "kind": "nursery_class", "ownership": "public"},
-            {"page_size": 20, "search": rng.choice(BRANDS)},
-        ]
+        queries = {
+            "page 1 of 20": {"page_size": 20},
+            "a page of 100": {"page_size": 100, "page": rng.randint(1, pages)},
+            "street and 2 kinds": {"page_size": 50, "street": street["code"], "kind": ["standalone", "community"]},
+            "operating by name": {
+                "page_size": 100, "status": "operating", "ordering": "name", "page": rng.randint(1, operating_pages),
+            },
+            "inclusive non-profit": {"page_size": 20, "inclusive": "true", "for_profit": "false"},
+            "market regulator, newest": {
+                "page_size": 50, "registration_authority": "market_regulation", "ordering": "-registered_on",
+            },
+            "public nursery classes": {"page_size": 20, "kind": "nursery_class", "ownership": "public"},
+            "search a name": {"page_size": 20, "search": rng.choice(BRANDS)},
+        }  # fmt: skip
         if own and self.account["role"] == "street_office":
-            queries[2].pop("street")  # an office reads its own street
-        self._send(kind, "GET", "/api/v1/institutions/", params=rng.choice(queries), headers=headers)
+            queries["street and 2 kinds"].pop("street")  # an office reads its own street
+        variant = rng.choice(sorted(queries))
+        who = "own token" if own else "client system"
+        self._send(kind, "GET", "/api/v1/institutions/", f"{variant} ({who})", params=queries[variant], headers=headers)
 
     def _api_detail(self, kind):
         own, headers = self._token()
@@ -233,23 +242,24 @@ class Officer(HttpUser):
 
     # --- the admin, with this user's session -----------------------------------------------
 
-    def _admin(self, kind, path, **kwargs):
-        self._send(kind, "GET", path, headers=self._cookies(), **kwargs)
+    def _admin(self, kind, path, variant=None, **kwargs):
+        self._send(kind, "GET", path, variant, headers=self._cookies(), **kwargs)
 
     def _admin_changelist(self, kind):
         rng = self.rng
         street = rng.choice(CONFIG["streets"])
-        queries = [
-            {},
-            {"status__exact": "operating"},
-            {"kind__exact": rng.choice(KINDS), "inclusive__exact": "1"},
-            {"q": rng.choice(BRANDS)},
-            {"p": rng.randint(1, max(1, min(20, self.account["visible"] // 50)))},  # 50 a page
-            {"o": "-9"},
-        ]
+        queries = {
+            "first page": {},
+            "operating": {"status__exact": "operating"},
+            "kind, inclusive": {"kind__exact": rng.choice(KINDS), "inclusive__exact": "1"},
+            "search": {"q": rng.choice(BRANDS)},
+            "a later page": {"p": rng.randint(1, max(1, min(20, self.account["visible"] // 50)))},  # 50 a page
+            "newest registered": {"o": "-9"},
+        }
         if self.account["role"] != "street_office":
-            queries.append({"street__id__exact": street["pk"], "status__exact": "operating"})
-        self._admin(kind, "/admin/registry/institution/", params=rng.choice(queries))
+            queries["street, operating"] = {"street__id__exact": street["pk"], "status__exact": "operating"}
+        variant = rng.choice(sorted(queries))
+        self._admin(kind, "/admin/registry/institution/", variant, params=queries[variant])
 
     def _admin_change(self, kind):
         self._admin(kind, f"/admin/registry/institution/{self.rng.choice(self.account['ids'])}/change/")

@@ -97,12 +97,15 @@ class Started:
 
 
 class CpuSampler(threading.Thread):
-    """Every second: the CPU seconds of gunicorn's processes and of the Locust process, and the
-    machine's busy and total jiffies (/proc/stat), so each rate's CPU use can be read afterwards."""
+    """Every second: the CPU seconds of gunicorn's processes, of the PostgreSQL backends serving the
+    bench database and of the Locust process, and the machine's busy and total jiffies (/proc/stat),
+    so that each rate's CPU use, and what other work on the machine took, can be read afterwards."""
 
-    def __init__(self, pids):
+    def __init__(self, pids, database):
         super().__init__(daemon=True)
         self.pids = pids  # name -> root pid
+        self.title = f" {database} "  # in a backend's process title: "postgres: 15/main: postgres <db> …"
+        self.backends = {}  # pid -> its CPU seconds when last seen (a backend that ended keeps its share)
         self.rows = []
         self.stopped = threading.Event()
 
@@ -112,12 +115,26 @@ class CpuSampler(threading.Thread):
         idle = fields[3] + fields[4]  # idle + iowait
         return sum(fields) - idle, sum(fields)
 
+    def postgres_seconds(self):
+        from push_registrations import cpu_seconds
+
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                title = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if title.startswith("postgres: ") and self.title in title:
+                self.backends[int(entry.name)] = cpu_seconds([int(entry.name)])
+        return sum(self.backends.values())
+
     def sample(self):
         from push_registrations import cpu_seconds, process_tree
 
-        row = {"t": time.time(), "machine": self.machine_jiffies()}
+        row = {"t": time.time(), "machine": self.machine_jiffies(), "postgres": self.postgres_seconds()}
         for name, pid in self.pids.items():
-            row[name] = cpu_seconds(process_tree(pid)) if pid else 0.0
+            row[name] = cpu_seconds(process_tree(pid))
         self.rows.append(row)
 
     def run(self):
@@ -125,15 +142,16 @@ class CpuSampler(threading.Thread):
             self.sample()
 
     def between(self, start, end):
-        """Cores used by each process tree, and the machine's busy share, from ``start`` to ``end``."""
+        """Cores used by each process tree, by the rest of the machine, and its busy share, in [start, end]."""
         inside = [r for r in self.rows if start - 0.5 <= r["t"] <= end + 0.5]
         if len(inside) < 2:
             return {}
         a, b = inside[0], inside[-1]
         seconds = b["t"] - a["t"]
         busy = (b["machine"][0] - a["machine"][0]) / max(1, b["machine"][1] - a["machine"][1])
-        used = {f"{name}_cores": round((b[name] - a[name]) / seconds, 2) for name in self.pids}
-        return {**used, "machine_busy": round(busy, 2)}
+        used = {f"{name}_cores": round((b[name] - a[name]) / seconds, 2) for name in [*self.pids, "postgres"]}
+        others = busy * (os.cpu_count() or 1) - sum(used.values())
+        return {**used, "other_cores": round(max(0.0, others), 2), "machine_busy": round(busy, 2)}
 
 
 def free_port():
@@ -330,7 +348,7 @@ def outcome(sample):
     """``ok``, ``throttled`` (429), ``server_error`` (5xx, or no answer) or ``unexpected``."""
     from mix import EXPECTED
 
-    name, _start, _ms, status, error = sample
+    name, _start, _ms, status, error = sample[:5]
     if status == 429:
         return "throttled"
     if status == 0 or status >= 500:
@@ -366,6 +384,10 @@ def analyse(result, cpu):
         inside = [s for s in samples if stage["start"] <= s[1] < stage["end"] and s[0] in MIX]
         seconds = stage["end"] - stage["start"]
         types = {name: type_stats([s for s in inside if s[0] == name]) for name in MIX}
+        variants = {}  # the queries of the lists, each on its own (where the time goes)
+        for name in ("API list", "admin changelist"):
+            labels = sorted({s[5] for s in inside if s[0] == name and len(s) > 5 and s[5]})
+            variants[name] = {v: type_stats([s for s in inside if s[0] == name and s[5] == v]) for v in labels}
         overall = type_stats(inside)
         stages.append(
             {
@@ -374,6 +396,7 @@ def analyse(result, cpu):
                 "achieved_rps": round(len(inside) / seconds, 2),
                 "all": overall,
                 "types": types,
+                "variants": variants,
                 "share": {name: round(types[name]["requests"] / max(1, len(inside)), 4) for name in MIX},
                 "cpu": cpu.between(stage["start"], stage["end"]),
             }
@@ -455,9 +478,14 @@ def print_report(stages, knee, sign_in, passed, reasons, latency, info):
         cpu = stage["cpu"]
         if cpu:
             print(
-                f"{'':14}  CPU: gunicorn {cpu.get('gunicorn_cores')} cores, Locust {cpu.get('locust_cores')} cores, "
-                f"machine {cpu.get('machine_busy', 0):.0%} busy"
+                f"{'':14}  CPU (cores): gunicorn {cpu['gunicorn_cores']}, PostgreSQL {cpu['postgres_cores']}, "
+                f"Locust {cpu['locust_cores']}, other work {cpu['other_cores']}; machine {cpu['machine_busy']:.0%} busy"
             )
+    for stage in stages:
+        if stage["rate"] in (stages[0]["rate"], API_LIST_P95_RATE):
+            print(f"\nAPI list at {stage['rate']} requests/s, by query (n, p50, p95 ms):")
+            for label, row in stage["variants"]["API list"].items():
+                print(f"  {label:<44} {row['requests']:>4} {fmt(row['p50_ms'])} {fmt(row['p95_ms'])}")
     print()
     print(
         f"knee: {knee if knee is not None else 'none'} requests/s (the highest rate up to which every rate's p95 "
@@ -512,7 +540,14 @@ def run(args):
         tag_number = int(time.time()) % (31 * 31)
         run_tag = USCC_ALPHABET[tag_number // 31] + USCC_ALPHABET[tag_number % 31]
         config = create_accounts(args.users, args.seed)
-        from django.db import connections
+        from django.db import connection, connections
+
+        if args.analyze:
+            # Statistics for every table, the 14-row street table included, which autovacuum never
+            # analyzes (its threshold is 50 changed rows): a diagnosis, not production's state.
+            with connection.cursor() as cur:
+                cur.execute("ANALYZE")
+            print("ANALYZE: statistics for every table", flush=True)
 
         connections.close_all()
         redis_forget(redis_url)
@@ -543,7 +578,7 @@ def run(args):
         config_path.write_text(json.dumps(config, ensure_ascii=False))
         load_before = os.getloadavg()
         locust = started.start([sys.executable, str(LOAD_DIR / "locustfile.py"), str(config_path)], env=env)
-        cpu = CpuSampler({"gunicorn": gunicorn.pid, "locust": locust.pid})
+        cpu = CpuSampler({"gunicorn": gunicorn.pid, "locust": locust.pid}, db_name)
         cpu.start()
         budget = 120 + len(args.rates) * args.seconds + 70 + 60
         try:
@@ -590,6 +625,7 @@ def run(args):
     report = {
         "when": when.isoformat(timespec="seconds"),
         "smoke": args.smoke,
+        "analyzed_every_table": args.analyze,
         "machine": {
             **machine(),
             "postgresql": pg_version,
@@ -616,7 +652,7 @@ def run(args):
         "reasons": reasons,
         "whole_run_seconds": round(time.time() - t_start, 1),
     }
-    name = "load_smoke" if args.smoke else "load"
+    name = "load_smoke" if args.smoke else "load_analyzed" if args.analyze else "load"
     text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
     (OUT_DIR / f"{name}.json").write_text(text)
     kept = OUT_DIR / f"{name}-{when:%Y%m%dT%H%M%SZ}.json"
@@ -635,6 +671,9 @@ def main():
     parser.add_argument("--institutions", type=int, default=None, help="fill up to (100000; --smoke 2000)")
     parser.add_argument("--seed", type=int, default=20261203)
     parser.add_argument("--reuse", action="store_true", help="keep the bench database if it exists")
+    parser.add_argument(
+        "--analyze", action="store_true", help="ANALYZE every table before the load (a diagnosis: see bench/README.md)"
+    )
     parser.add_argument("--smoke", action="store_true", help="CI's short run: every request type, fails on any 5xx")
     args = parser.parse_args()
     defaults = {"rates": [5, 10, 20, 40], "seconds": 3 if args.smoke else 60, "users": 8 if args.smoke else 40}
