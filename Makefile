@@ -51,5 +51,5 @@ BENCH_LOAD_REDIS_URL ?= redis://127.0.0.1:6379/13
 bench-load: install  ## gunicorn with the production settings under Locust at 5, 10, 20, 40 requests/s, 60 s each
 	DATABASE_URL=$(BENCH_LOAD_DATABASE_URL) REDIS_URL=$(BENCH_LOAD_REDIS_URL) $(BIN)/python bench/load/run.py $(BENCH_ARGS)
 
-bench-load-smoke: install  ## the same in about half a minute (2,000 institutions, 3 s per rate); fails on any 5xx (CI)
+bench-load-smoke: install  ## the same path in about 40 s (2,000 institutions, 8 users, 3 s per rate); fails on any 5xx (CI)
 	DATABASE_URL=$(BENCH_LOAD_SMOKE_DATABASE_URL) REDIS_URL=$(BENCH_LOAD_REDIS_URL) $(BIN)/python bench/load/run.py --smoke $(BENCH_ARGS)

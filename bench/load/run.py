@@ -3,7 +3,7 @@
 Run from the repository root, with PostgreSQL and Redis on loopback (``make bench-load``)::
 
     .venv/bin/python bench/load/run.py [--rates 5 10 20 40] [--seconds 60] [--users 40]
-    .venv/bin/python bench/load/run.py --smoke      # about half a minute: 2,000 institutions, 3 s per rate
+    .venv/bin/python bench/load/run.py --smoke      # about 40 s: 2,000 institutions, 8 users, 3 s per rate
 
 In one bounded run:
 
