@@ -535,10 +535,18 @@ def run(args):
             env=env,
         )
         db_name, pg_version, counts = prepare_database(args)
+        from registry.models import Registration
         from registry.validators import USCC_ALPHABET
 
-        tag_number = int(time.time()) % (31 * 31)
-        run_tag = USCC_ALPHABET[tag_number // 31] + USCC_ALPHABET[tag_number % 31]
+        # The run's tag in its registrations' credit codes and numbers: one no earlier run on this
+        # database used (with --reuse), so that every registration POST is a new one.
+        used = {
+            n[5:7]
+            for n in Registration.objects.filter(registration_number__startswith="LOAD-").values_list(
+                "registration_number", flat=True
+            )
+        }
+        run_tag = next(a + b for a in USCC_ALPHABET for b in USCC_ALPHABET if a + b not in used)
         config = create_accounts(args.users, args.seed)
         from django.db import connection, connections
 
@@ -691,7 +699,11 @@ def main():
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, terminated)  # the finally blocks stop what was started
-    sys.exit(run(args))
+    try:
+        sys.exit(run(args))
+    except KeyboardInterrupt:
+        print("interrupted: everything the run started has been stopped", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":
