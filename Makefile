@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # pytest-xdist processes; 0 runs the suite in this one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: run install test lint check bench-api bench-push bench-import
+.PHONY: run install test lint check bench-api bench-push bench-import bench-load bench-load-smoke
 
 run: install
 	$(BIN)/python manage.py demo
@@ -44,3 +44,12 @@ BENCH_IMPORT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lucheng_bench_im
 BENCH_IMPORT_REDIS_URL ?= redis://127.0.0.1:6379/11
 bench-import: install  ## a 5,000-row registration workbook through the admin's import and a real Celery worker
 	DATABASE_URL=$(BENCH_IMPORT_DATABASE_URL) REDIS_URL=$(BENCH_IMPORT_REDIS_URL) $(BIN)/python bench/import_registrations.py $(BENCH_ARGS)
+
+BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lucheng_bench_load
+BENCH_LOAD_SMOKE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lucheng_bench_load_smoke
+BENCH_LOAD_REDIS_URL ?= redis://127.0.0.1:6379/13
+bench-load: install  ## gunicorn with the production settings under Locust at 5, 10, 20, 40 requests/s, 60 s each
+	DATABASE_URL=$(BENCH_LOAD_DATABASE_URL) REDIS_URL=$(BENCH_LOAD_REDIS_URL) $(BIN)/python bench/load/run.py $(BENCH_ARGS)
+
+bench-load-smoke: install  ## the same path in about 40 s (2,000 institutions, 8 users, 3 s per rate); fails on any 5xx (CI)
+	DATABASE_URL=$(BENCH_LOAD_SMOKE_DATABASE_URL) REDIS_URL=$(BENCH_LOAD_REDIS_URL) $(BIN)/python bench/load/run.py --smoke $(BENCH_ARGS)

@@ -205,6 +205,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Where collectstatic writes (the image: /app/staticfiles); a bench collects into a directory of its own.
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {

@@ -41,6 +41,7 @@ print(json.dumps({
     "secret_key_fallbacks": settings.SECRET_KEY_FALLBACKS,
     "log_format": settings.LOG_FORMAT,
     "conn_health_checks": settings.DATABASES["default"]["CONN_HEALTH_CHECKS"],
+    "static_root": str(settings.STATIC_ROOT),
 }))
 """
 
@@ -258,3 +259,8 @@ def test_build_steps_need_no_services():
     assert result.returncode == 0, result.stdout + result.stderr
     result = run(["manage.py", "check", "--deploy"], **production_env())
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_collectstatic_writes_to_the_project_folder_unless_told_where(tmp_path):
+    assert settings_with()["static_root"] == str(BASE_DIR / "staticfiles")
+    assert settings_with(DJANGO_STATIC_ROOT=str(tmp_path / "static"))["static_root"] == str(tmp_path / "static")
