@@ -253,12 +253,14 @@ def bench_users():
     from registry.models import Street
 
     users = {}
+    wuma = Street.objects.select_related("county").get(code=WUMA)
     for username, role, street in (
-        ("bench_health", Role.HEALTH_BUREAU, None),
-        ("bench_wuma", Role.STREET_OFFICE, Street.objects.get(code=WUMA)),
+        ("bench_health", Role.HEALTH_BUREAU, None),  # the county's bureau: every filled institution
+        ("bench_wuma", Role.STREET_OFFICE, wuma),
     ):
         user, _ = User.objects.update_or_create(
-            username=username, defaults={"role": role, "street": street, "is_active": True, "is_staff": True}
+            username=username,
+            defaults={"role": role, "street": street, "county": wuma.county, "is_active": True, "is_staff": True},
         )
         ApiToken.objects.filter(user=user, name="bench").delete()  # its key is not stored: a new one per run
         users[username] = api_token_issue(actor=user, user=user, name="bench").key

@@ -7,7 +7,19 @@ class RegistryConfig(AppConfig):
     verbose_name = _("Institution registry")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from luchen_care.core.imports import register_import_kind
+
+        from .services.streets import street_statistics_refresh
+
+        # The streets loaded by migrate (LUCHEN_CARE_COUNTIES) get the planner's statistics at once.
+        post_migrate.connect(
+            lambda sender, using="default", **kwargs: street_statistics_refresh(using=using),
+            sender=self,
+            weak=False,
+            dispatch_uid="registry.street_statistics",
+        )
 
         # Subscriptions to the cross-cutting apps, which know nothing of the registry:
         # the working-day calendar's changes, and the outbox's delivery results.

@@ -88,3 +88,21 @@ def test_region_diff_prints_what_a_newer_table_changes_for_the_counties_served(t
 
     assert "330302:" in printed and "更名 330302105 山福镇 → 山福街道" in printed
     assert Street.objects.get(code="330302105").name == "山福镇"  # nothing applied
+
+
+def _planner_rows(table):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        return cursor.fetchone()[0]
+
+
+def test_a_county_s_streets_get_the_planner_s_statistics_once_loaded(django_capture_on_commit_callbacks):
+    # Too few rows for autovacuum ever to analyze: the load does it, or every scoped query plans blind.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        region("add", "330303")
+
+    assert callbacks, "the load refreshes the statistics once it commits"
+    assert _planner_rows(Street._meta.db_table) == Street.objects.count() == 24
+    assert _planner_rows(County._meta.db_table) == County.objects.count() == 2
