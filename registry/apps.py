@@ -11,19 +11,12 @@ class RegistryConfig(AppConfig):
 
         from luchen_care.core.imports import register_import_kind
 
-        from .services.streets import street_statistics_refresh
-
-        # The streets loaded by migrate (LUCHEN_CARE_COUNTIES) get the planner's statistics at once.
-        post_migrate.connect(
-            lambda sender, using="default", **kwargs: street_statistics_refresh(using=using),
-            sender=self,
-            weak=False,
-            dispatch_uid="registry.street_statistics",
-        )
-
         # Subscriptions to the cross-cutting apps, which know nothing of the registry:
         # the working-day calendar's changes, and the outbox's delivery results.
-        from . import receivers  # noqa: F401
+        from . import receivers
+
+        # The streets loaded by migrate (LUCHEN_CARE_COUNTIES) get the planner's statistics at once.
+        post_migrate.connect(receivers.analyze_streets, sender=self, dispatch_uid="registry.analyze_streets")
 
         # The Excel import of registrations, a kind of the shared import flow (which knows no app).
         from .imports import REGISTRATION_IMPORT

@@ -11,6 +11,7 @@ from luchen_care.workdays.signals import working_days_changed
 
 from .services import push
 from .services.registrations import registration_deadlines_recompute
+from .services.streets import street_statistics_refresh
 
 
 @receiver(working_days_changed, dispatch_uid="registry.recount_push_deadlines")
@@ -24,3 +25,9 @@ def recount_push_deadlines(sender, *, days, cause, actor, **kwargs):
 def record_delivery_outcome(sender, *, delivery, actor=None, reason="", **kwargs):
     """An outbox delivery of one of the registry's topics changed state: record it (push status, digest)."""
     push.delivery_outcome_record(delivery=delivery, actor=actor, reason=reason)
+
+
+def analyze_streets(sender, *, using="default", **kwargs):
+    """``migrate`` has run (connected to the registry's own post_migrate): the streets it loaded get
+    the planner's statistics."""
+    street_statistics_refresh(using=using)

@@ -40,7 +40,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -153,26 +152,6 @@ class CpuSampler(threading.Thread):
         used = {f"{name}_cores": round((b[name] - a[name]) / seconds, 2) for name in [*self.pids, "postgres"]}
         others = busy * (os.cpu_count() or 1) - sum(used.values())
         return {**used, "other_cores": round(max(0.0, others), 2), "machine_busy": round(busy, 2)}
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def dockerfile_command():
-    """The image's web command, as the Dockerfile runs it: its ENTRYPOINT with its CMD
-    (``scripts/entrypoint web``; gunicorn.conf.py sets the workers, the bind comes from GUNICORN_BIND)."""
-    dockerfile = (BASE_DIR / "Dockerfile").read_text()
-    found = {}
-    for line in dockerfile.splitlines():
-        for word in ("ENTRYPOINT", "CMD"):
-            if line.startswith(word + " "):
-                found[word] = json.loads(line[len(word) + 1 :])
-    if set(found) != {"ENTRYPOINT", "CMD"} or found["CMD"] != ["web"]:
-        raise SystemExit(f'the Dockerfile does not run `ENTRYPOINT [...] CMD ["web"]`: {found}')
-    return [*found["ENTRYPOINT"], *found["CMD"]]
 
 
 def server_env(database_url, redis_url, secret, queue, tmp):
@@ -564,8 +543,10 @@ def run(args):
             raise SystemExit("collectstatic failed")
         print(f"collectstatic done {time.time() - t_start:.1f} s after start", flush=True)
 
+        from stack import free_port, production_commands  # scripts/stack.py: what production runs
+
         port = free_port()
-        command = dockerfile_command()
+        command = production_commands()[0]["web"]  # the Dockerfile's ENTRYPOINT and CMD
         env["GUNICORN_BIND"] = f"127.0.0.1:{port}"  # loopback, instead of the image's 0.0.0.0:8000
         env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '/usr/bin:/bin')}"  # the entry point's gunicorn
         with open(log_path, "w") as log:
@@ -673,7 +654,7 @@ def run(args):
 
 
 def main():
-    sys.path[:0] = [str(LOAD_DIR), str(BENCH_DIR), str(BASE_DIR)]
+    sys.path[:0] = [str(LOAD_DIR), str(BENCH_DIR), str(BASE_DIR), str(BASE_DIR / "scripts")]
     os.chdir(BASE_DIR)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rates", type=float, nargs="+", default=None, help="requests/s, in turn (5 10 20 40)")

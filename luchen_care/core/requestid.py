@@ -11,6 +11,7 @@ import logging
 import re
 import uuid
 
+from celery import current_task
 from django.core.signals import request_finished, request_started
 
 _current = contextvars.ContextVar("request_id", default=None)
@@ -21,13 +22,8 @@ def current_request_id() -> str:
     request_id = _current.get()
     if request_id:
         return request_id
-    try:
-        from celery import current_task  # noqa: PLC0415
-
-        if current_task and current_task.request.id:
-            return f"task-{current_task.request.id}"
-    except ImportError:  # pragma: no cover - celery is a dependency
-        pass
+    if current_task and current_task.request.id:
+        return f"task-{current_task.request.id}"
     return "-"
 
 
