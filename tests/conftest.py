@@ -109,6 +109,18 @@ def admin_client_for(client):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Start every test in the platform's language (Chinese). A request through the test client leaves
+    the language it asked for active in the thread (the middleware activates it and nothing resets it),
+    so a test after an English request would otherwise see English wherever it does not set one."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Start every test with an empty cache: API throttle counters live there."""
     from django.core.cache import cache

@@ -26,7 +26,10 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
+from django.utils.html import format_html
+from django.utils.text import smart_split, unescape_string_literal
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -45,8 +48,53 @@ def scoped_choices(model, user):
     return queryset.visible_to(user)
 
 
+def admin_search_terms(search_term):
+    """The terms the admin's search looks for in ``search_term``, split as Django's
+    ``ModelAdmin.get_search_results`` splits them (on spaces; a quoted phrase is one term)."""
+    terms = []
+    for bit in smart_split(search_term):
+        if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
+            bit = unescape_string_literal(bit)
+        terms.append(bit)
+    return terms
+
+
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A list filter on a related record (a street, a county) offering, as Django's
+    ``RelatedOnlyFieldListFilter`` does, the records that the user's rows point at: a street office's
+    own street, the streets of a bureau's county that have an institution.
+
+    Asked differently: for each record the user sees (``scoped_choices``), whether one of the user's
+    rows points at it (``EXISTS``, one index probe each) instead of ``DISTINCT`` over every row of
+    the list, which read the whole district (100,000 institutions) on every changelist view.
+    """
+
+    def field_choices(self, field, request, model_admin):
+        rows = model_admin.get_queryset(request).filter(**{field.name: OuterRef("pk")})
+        offered = Q(Exists(rows))
+        candidates = scoped_choices(field.related_model, request.user)
+        if candidates is not None:
+            offered &= Q(pk__in=candidates.values("pk"))
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        return field.get_choices(include_blank=False, limit_choices_to=offered, ordering=ordering)
+
+
 class ScopedAdmin(admin.ModelAdmin):
     """A ModelAdmin whose out-of-scope and unknown records are 404 everywhere."""
+
+    # The changelist counts its rows once (the paginator's count), not a second time without the
+    # filters for "N total": a filtered list says "Show all" instead (Django's advice for large tables).
+    show_full_result_count = False
+
+    def action_checkbox(self, obj):
+        # Django's own markup, written directly: rendering a CheckboxInput through the template engine
+        # for every row was a fifth of a changelist's Python.
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "queryset" not in kwargs:
@@ -70,7 +118,7 @@ class ScopedAdmin(admin.ModelAdmin):
             if isinstance(entry, str) and "__" not in entry:
                 field = self.opts.get_field(entry)
                 if field.is_relation and scoped_choices(field.related_model, request.user) is not None:
-                    entry = (entry, admin.RelatedOnlyFieldListFilter)
+                    entry = (entry, ScopedRelatedFieldListFilter)
             filters.append(entry)
         return filters
 

@@ -20,7 +20,12 @@ from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.audit.admin import LogsPersonalDataPages
 from luchen_care.audit.models import AccessAction, Face
 from luchen_care.audit.services import personal_data_access_record
-from luchen_care.core.admin import ScopedHistoryAdmin, StaffAdminPermissions
+from luchen_care.core.admin import (
+    ScopedHistoryAdmin,
+    ScopedRelatedFieldListFilter,
+    StaffAdminPermissions,
+    admin_search_terms,
+)
 from luchen_care.core.imports import views as import_views
 
 from ..exports import export_filename, institutions_workbook
@@ -33,7 +38,11 @@ from ..permissions import (
     can_transition_institution,
     can_write_institution,
 )
-from ..selectors.institutions import institution_class_history, institution_export_summary
+from ..selectors.institutions import (
+    institution_class_history,
+    institution_export_summary,
+    institution_search_narrowed,
+)
 from ..services import institutions as institution_services
 from ..services.institutions import INSTITUTION_TRANSITIONS, institution_save
 from ..validators import normalize_credit_code
@@ -127,7 +136,7 @@ class InstitutionAdmin(LogsPersonalDataPages, StaffAdminPermissions, ScopedHisto
     ]
     # The street filter offers only the streets in the user's scope (a street office sees its own).
     list_filter = [
-        ("street", admin.RelatedOnlyFieldListFilter),
+        ("street", ScopedRelatedFieldListFilter),
         "kind",
         "ownership",
         "inclusive",
@@ -138,6 +147,10 @@ class InstitutionAdmin(LogsPersonalDataPages, StaffAdminPermissions, ScopedHisto
     search_fields = ["name", "credit_code"]
     list_select_related = ["street"]
     list_per_page = 50
+    # By street, then name, as the model orders them, but on the street's id (streets are loaded in
+    # code order) so that the (street, name) index serves the page: ordering by the joined street's
+    # code sorted the whole district's rows on every view.
+    ordering = ["street_id", "name", "pk"]
     autocomplete_fields = ["head_office"]
     inlines = [InstitutionClassInline]
     history_list_display = ["status"]
@@ -177,6 +190,10 @@ class InstitutionAdmin(LogsPersonalDataPages, StaffAdminPermissions, ScopedHisto
             },
         ),
     ]
+
+    def get_search_results(self, request, queryset, search_term):
+        searched, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return institution_search_narrowed(searched, admin_search_terms(search_term)), may_have_duplicates
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

@@ -3,19 +3,20 @@
 import django_filters
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework import filters, mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from luchen_care.audit.models import AccessAction, Face
 from luchen_care.audit.services import personal_data_access_record
-from luchen_care.core.api.filters import FilterSet, IdFilter
+from luchen_care.core.api.filters import FilterSet, IdFilter, StrictOrderingFilter
 from luchen_care.core.masking import masked, reads_personal_data
 
 from ..models import Institution, InstitutionClass, InstitutionKind, InstitutionStatus, Ownership, Street
 from ..permissions import can_change_institution, can_create_institution, can_transition_institution
-from ..selectors.institutions import institution_list, institution_page
+from ..selectors.institutions import institution_list, institution_page, institution_search_narrowed
 from ..services.institutions import (
     LIFECYCLE_FIELDS,
     institution_close,
@@ -253,6 +254,16 @@ class InstitutionWritePermission(permissions.BasePermission):
         return can_change_institution(request.user, obj)
 
 
+class InstitutionSearchFilter(filters.SearchFilter):
+    """DRF's search (every term in one of ``search_fields``), narrowed by the search index."""
+
+    def filter_queryset(self, request, queryset, view):
+        searched = super().filter_queryset(request, queryset, view)
+        if searched is queryset:  # no search asked for
+            return queryset
+        return institution_search_narrowed(searched, self.get_search_terms(request))
+
+
 class InstitutionViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -265,6 +276,7 @@ class InstitutionViewSet(
     serializer_class = InstitutionSerializer
     permission_classes = [permissions.IsAuthenticated, InstitutionWritePermission]
     filterset_class = InstitutionFilter
+    filter_backends = [DjangoFilterBackend, InstitutionSearchFilter, StrictOrderingFilter]
     search_fields = ["name", "credit_code", "address"]
     ordering_fields = ["name", "credit_code", "approved_places", "registered_on", "created_at", "id"]
     ordering = ["id"]

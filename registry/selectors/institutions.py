@@ -3,7 +3,8 @@
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch
+from django.db import connections
+from django.db.models import BooleanField, Count, F, Func, Prefetch, TextField, Value
 from django.utils import timezone
 
 from luchen_care.core.history import EMPTY, HistoryFormatter
@@ -30,6 +31,44 @@ def institution_list(*, user, with_classes=True):
         queryset = queryset.prefetch_related(
             Prefetch("classes", queryset=InstitutionClass.objects.order_by("class_type"))
         )
+    return queryset
+
+
+class _Pairs(Func):
+    # The PostgreSQL functions of migration 0019: the set of upper-cased character pairs of a term
+    # (``registry_term_grams``) or of an institution's name, credit code and address together
+    # (``registry_institution_grams``, the expression of the GIN index ``registry_inst_grams_idx``).
+    # An array, only ever compared in SQL: its output field is never converted.
+    output_field = TextField()
+
+
+class _HoldsAll(Func):
+    arg_joiner = " @> "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
+
+
+def institution_search_narrowed(queryset, terms):
+    """``queryset``, already searched for ``terms`` (``icontains`` on some of name, credit code and
+    address), narrowed first by the search index on PostgreSQL.
+
+    For each term of two characters or more: the institution's name, credit code and address together
+    hold every pair of the term's characters, case aside. Every row whose field contains the term
+    holds them, so no result changes; the index answers this condition, and PostgreSQL checks
+    ``icontains`` on those rows only instead of on every row of the scope (both the count and the
+    page). A one-character term has no pair and is left to ``icontains``. Elsewhere (SQLite, the
+    embedded default) ``queryset`` is returned as it is. The API's and the admin's search both call it.
+    """
+    if connections[queryset.db].vendor != "postgresql":
+        return queryset
+    for term in terms:
+        if len(term) >= 2:
+            queryset = queryset.filter(
+                _HoldsAll(
+                    _Pairs(F("name"), F("credit_code"), F("address"), function="registry_institution_grams"),
+                    _Pairs(Value(term), function="registry_term_grams"),
+                )
+            )
     return queryset
 
 
