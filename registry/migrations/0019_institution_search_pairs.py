@@ -13,6 +13,8 @@ PostgreSQL only; the embedded default (SQLite) searches by scanning, as before.
 
 from django.db import migrations
 
+# Each function calls built-ins only (pg_catalog's, on every search path): pg_restore builds the index
+# with an empty search path, where one of these functions calling the other would not be found.
 FUNCTIONS = r"""
 CREATE OR REPLACE FUNCTION registry_term_grams(term text) RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
@@ -21,7 +23,9 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 $$;
 CREATE OR REPLACE FUNCTION registry_institution_grams(name text, credit_code text, address text) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT registry_term_grams(coalesce(name, '') || E'\n' || coalesce(credit_code, '') || E'\n' || coalesce(address, ''))
+    SELECT coalesce(array_agg(DISTINCT substr(u, i, 2)), '{}')
+    FROM (SELECT upper(coalesce(name, '') || E'\n' || coalesce(credit_code, '') || E'\n' || coalesce(address, '')))
+        AS t(u), generate_series(1, length(u) - 1) AS i
 $$;
 CREATE INDEX registry_inst_grams_idx ON registry_institution
     USING gin (registry_institution_grams(name, credit_code, address));
