@@ -25,6 +25,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
@@ -79,12 +80,26 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         return field.get_choices(include_blank=False, limit_choices_to=offered, ordering=ordering)
 
 
+class CountOnceChangeList(ChangeList):
+    """A changelist that counts its rows once (``show_full_result_count = False``: no second count of
+    the whole unfiltered list for "N total", Django's advice for large tables). Unfiltered and
+    unsearched, the count made is the whole list's, so the page says nothing more; filtered, it says
+    "N 条结果。(显示全部)"."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        if not self.has_active_filters and not self.query:
+            self.full_result_count = self.result_count
+            self.show_full_result_count = True
+
+
 class ScopedAdmin(admin.ModelAdmin):
     """A ModelAdmin whose out-of-scope and unknown records are 404 everywhere."""
 
-    # The changelist counts its rows once (the paginator's count), not a second time without the
-    # filters for "N total": a filtered list says "Show all" instead (Django's advice for large tables).
-    show_full_result_count = False
+    show_full_result_count = False  # CountOnceChangeList
+
+    def get_changelist(self, request, **kwargs):
+        return CountOnceChangeList
 
     def action_checkbox(self, obj):
         # Django's own markup, written directly: rendering a CheckboxInput through the template engine

@@ -140,6 +140,9 @@ def test_the_changelist_lists_by_street_then_name(admin_client_for, health_user,
 
 
 def test_a_filtered_changelist_says_how_many_it_found(admin_client_for, health_user, places):
-    response = admin_client_for(health_user).get(CHANGELIST, {"q": "爱贝"})
-    page = response.content.decode()
+    client = admin_client_for(health_user)
+    page = client.get(CHANGELIST, {"q": "爱贝"}).content.decode()
     assert "2 条结果。" in page and "显示全部" in page  # not counting the whole district again
+    whole = client.get(CHANGELIST).content.decode()
+    assert "条结果。" not in whole and "显示全部" not in whole  # the whole list: nothing to show all of
+    assert "6 托育机构" in whole
