@@ -53,4 +53,4 @@ def drop(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("registry", "0018_institution_registered_on_index")]
 
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [migrations.RunPython(create, drop)]

@@ -38,7 +38,7 @@ def places(db):
     return {key: inst.pk for key, inst in made.items()}
 
 
-def api_names(user, term):
+def api_ids(user, term):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     response = client.get(LIST, {"search": term, "page_size": 100})
@@ -68,19 +68,19 @@ def ids(places, *keys):
     ],
 )
 def test_the_api_search_finds_any_part_of_a_name_or_address(health_user, places, term, expected):
-    found, count = api_names(health_user, term)
+    found, count = api_ids(health_user, term)
     assert found == ids(places, *expected)
     assert count == len(expected)
 
 
 def test_the_api_search_finds_part_of_a_credit_code(health_user, places):
     code = make_credit_code(7004)
-    found, _ = api_names(health_user, code[-6:].lower())
+    found, _ = api_ids(health_user, code[-6:].lower())
     assert found == ids(places, "by_address")
 
 
 def test_a_street_office_searches_its_own_street_only(wuma_user, places):
-    found, count = api_names(wuma_user, "爱贝")
+    found, count = api_ids(wuma_user, "爱贝")
     assert found == ids(places, "aibei", "by_address") and count == 2
 
 
