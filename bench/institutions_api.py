@@ -23,6 +23,7 @@ import argparse
 import hashlib
 import io
 import json
+import math
 import os
 import random
 import statistics
@@ -370,7 +371,9 @@ SCENARIOS = [
 def percentile(values, p):
     """Nearest-rank percentile."""
     ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    # The smallest value with at least p % of the values at or below it: rank ceil(p·n/100). (round()
+    # rounds halves to even, and picked one rank too high whenever p·n/100 was an odd whole number.)
+    k = max(0, min(len(ordered) - 1, math.ceil(p * len(ordered) / 100) - 1))
     return ordered[k]
 
 

@@ -47,7 +47,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 KINDS = ["standalone", "nursery_class", "employer", "community", "family"]
 BRANDS = ["小橙子", "爱贝", "童馨", "金色摇篮", "七彩", "小天使", "红黄蓝", "乐育", "启智", "瓯江"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑"
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 TIMEOUT = 70  # seconds: above gunicorn's worker timeout (60), so a killed worker shows as an error
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -89,6 +88,8 @@ def _record(request_type, name, response_time, response_length, response=None, e
 
 def base31(number, width):
     """``number`` in ``width`` characters of the credit code's alphabet (GB 32100-2015)."""
+    from registry.validators import USCC_ALPHABET  # the project on the path once main() has run
+
     digits = ""
     for _ in range(width):
         number, digit = divmod(number, 31)

@@ -92,8 +92,14 @@ class Started:
     def stop_all(self):
         from push_registrations import stop
 
-        for proc in reversed(self.procs):
-            stop(proc, group=True, timeout=15)
+        failed = []
+        for proc in reversed(self.procs):  # every one, even after one that would not stop
+            try:
+                stop(proc, group=True, timeout=15)
+            except Exception as exc:  # noqa: BLE001
+                failed.append(f"{proc.args[0]} (pid {proc.pid}): {exc!r}")
+        if failed:
+            raise RuntimeError(f"could not stop {'; '.join(failed)}")
 
 
 class CpuSampler(threading.Thread):
@@ -355,7 +361,7 @@ def type_stats(samples):
 
 def analyse(result, cpu):
     """Per rate: achieved rate, per-type figures, CPU; then the knee."""
-    from mix import MIX
+    from mix import MIX, SIGN_IN
 
     samples = [s for s in result["samples"] if s[1] is not None]
     stages = []
@@ -365,7 +371,7 @@ def analyse(result, cpu):
         types = {name: type_stats([s for s in inside if s[0] == name]) for name in MIX}
         variants = {}  # the queries of the lists, each on its own (where the time goes)
         for name in ("API list", "admin changelist"):
-            labels = sorted({s[5] for s in inside if s[0] == name and len(s) > 5 and s[5]})
+            labels = sorted({s[5] for s in inside if s[0] == name and s[5]})
             variants[name] = {v: type_stats([s for s in inside if s[0] == name and s[5] == v]) for v in labels}
         overall = type_stats(inside)
         stages.append(
@@ -381,16 +387,21 @@ def analyse(result, cpu):
             }
         )
     knee = None
-    if stages and stages[0]["all"]["p95_ms"] is not None:
-        base = stages[0]["all"]["p95_ms"]
-        for stage in sorted(stages, key=lambda s: s["rate"]):
+    by_rate = sorted(stages, key=lambda s: s["rate"])
+    if by_rate and by_rate[0]["all"]["p95_ms"] is not None:
+        base = by_rate[0]["all"]["p95_ms"]  # the lowest rate's, whatever order the rates ran in
+        for stage in by_rate:
             p95 = stage["all"]["p95_ms"]
             kept_up = stage["achieved_rps"] >= KEEP_UP * stage["rate"]
             stage["flat"] = p95 is not None and p95 <= FLAT_FACTOR * base and kept_up
             if not stage["flat"]:
                 break
             knee = stage["rate"]
-    sign_in = type_stats([s for s in samples if s[0] == "admin sign-in"])
+    form, post = SIGN_IN
+    sign_in = type_stats([s for s in samples if s[0] == post])  # its times: the password (and code) POST
+    form_answers = type_stats([s for s in samples if s[0] == form])  # the form's GET fails a run as well
+    for count in ("server_error", "unexpected", "errors"):
+        sign_in[count] += form_answers[count]
     return stages, knee, sign_in
 
 
@@ -399,8 +410,10 @@ def verdict(stages, sign_in, result, users, smoke):
     reasons = []
     if result["signed_in"] != users:
         reasons.append(f"{users - result['signed_in']} of {users} virtual users could not sign in")
-    if len(stages) != len(result.get("rates", stages)):
+    if len(stages) != len(result["rates"]):
         reasons.append("the run stopped before every rate was held")
+    if result.get("unfinished"):
+        reasons.append(f"{result['unfinished']} requests were still unanswered when the run ended")
     server_errors = sum(s["all"]["server_error"] for s in stages) + sign_in["server_error"]
     if server_errors:
         reasons.append(f"{server_errors} answers were 5xx or never came")

@@ -93,3 +93,33 @@ def test_api_lists_slower_than_300_ms_at_20_requests_a_second_fail_the_run_but_n
     assert not passed
     assert reasons == ["API list p95 at 20 requests/s is 301.0 ms (target ≤ 300 ms)"]
     assert report(stages, smoke=True)[2] is True
+
+
+def test_percentiles_are_nearest_rank():
+    stats = load.type_stats([["API list", 0.0, float(ms), 200, None, None] for ms in range(1, 21)])
+    # 20 answers of 1…20 ms: p95 is the 19th (95 % of them at or below it), not the slowest.
+    assert (stats["p50_ms"], stats["p95_ms"], stats["p99_ms"]) == (10.0, 19.0, 20.0)
+    hundred = load.type_stats([["API list", 0.0, float(ms), 200, None, None] for ms in range(1, 101)])
+    assert (hundred["p95_ms"], hundred["p99_ms"]) == (95.0, 99.0)
+
+
+def test_the_knee_is_measured_from_the_lowest_rate_whatever_order_the_rates_ran_in():
+    _stages, knee, _passed, _reasons = report([(20, 151.0, 1, None), (5, 100.0, 1, None), (10, 150.0, 1, None)])
+    assert knee == 10  # 151 ms at 20 is over 1.5 × the 100 ms at 5, the lowest rate, not the first run
+
+
+def test_requests_unanswered_when_the_run_ends_fail_it():
+    result = result_of([(5, 50.0, 1, None), (20, 50.0, 1, None)])
+    result["unfinished"] = 2
+    analysed, _knee, sign_in = load.analyse(result, NoCpu())
+    passed, reasons, _latency = load.verdict(analysed, sign_in, result, 4, False)
+    assert not passed and reasons == ["2 requests were still unanswered when the run ended"]
+
+
+def test_a_sign_in_form_that_fails_fails_the_run():
+    result = result_of([(5, 50.0, 1, None), (20, 50.0, 1, None)])
+    result["samples"].append(["admin sign-in form", 999_980.0, 30.0, 500, "500", None])
+    analysed, _knee, sign_in = load.analyse(result, NoCpu())
+    passed, reasons, _latency = load.verdict(analysed, sign_in, result, 4, False)
+    assert not passed and reasons == ["1 answers were 5xx or never came"]
+    assert sign_in["requests"] == 4  # the sign-ins' times are the four POSTs'
