@@ -558,6 +558,11 @@ ADMIN_SITE = {
 # The two-factor page: whoever works in the admin (enrol, verify, new recovery codes); others refused.
 TWO_FACTOR = "two_factor"
 PUBLIC = {"home": "public", "healthz": "public", "schema": "public", "api-docs": "public", "set_language": "setlang"}
+# The institution portal (/portal/): its shell's pages, then each app's portal pages. A portal page
+# is an institution's own: 200 for the institution user, refused (404, or the sign-in) for every
+# other role, and it never shows another institution's values.
+PORTAL = {"portal:login": "portal_login", "portal:logout": "portal_logout"}
+PORTAL_PAGES = {}
 API_ACTIONS = {
     "api:registration-sla": ("report", "registration"),
     # The institution lifecycle steps (POST, detail): the data owners of the record only.
@@ -640,6 +645,10 @@ def classify(route):
         return None
     if name in PUBLIC:
         return PUBLIC[name], None
+    if name in PORTAL:
+        return PORTAL[name], None
+    if name in PORTAL_PAGES:
+        return "portal_page", None
     if name == TWO_FACTOR:
         return "two_factor", None
     if name in IMPORT_JOB_ROUTES:
@@ -755,7 +764,7 @@ class Prober:
         self.failures.append(f"{self.role:13} {method:6} {url}: {message}")
 
     def login_redirect(self, response):
-        return response.status_code == 302 and response["Location"].startswith("/admin/login/")
+        return response.status_code == 302 and response["Location"].startswith(("/admin/login/", "/portal/login/"))
 
     # -- checks --------------------------------------------------------------------------------------
     def check_read(self, url, *, expect_ok, values_absent=(), values_present=(), api=False, refusals=REFUSED):
@@ -1166,6 +1175,25 @@ def probe_public(p, kind, route):
     p.check_read(url, expect_ok=True, values_absent=every_value)
 
 
+def probe_portal(p, kind, route):
+    url = reverse(route.name)
+    every_value = [v for values in p.world.values.values() for v in values]
+    if kind == "portal_login":
+        # Anyone may open the sign-in page; it shows nobody else's data (a signed-in institution sees
+        # its own name in the menu).
+        p.check_read(url, expect_ok=True, values_absent=p.out_of_scope_values("institution"))
+    elif kind == "portal_logout":
+        response = p.send("GET", url)
+        if response.status_code != 405:
+            p.fail("GET", url, f"logout by GET answered {response.status_code}")
+    elif kind == "portal_page":
+        own = p.role == "institution"
+        absent = [v for key in ALL - SEES_INSTITUTIONS["institution"] for v in p.values("institution", key)]
+        p.check_read(url, expect_ok=own, values_absent=absent if own else every_value)
+    else:
+        raise AssertionError(kind)
+
+
 def api_url(route, *args, **kwargs):
     if route.has_format:
         return reverse(route.name, args=args, kwargs={**kwargs, "format": "json"})
@@ -1364,6 +1392,8 @@ def run_probes(world, role):
             probe_admin_site(p, kind, route)
         elif kind in ("public", "setlang"):
             probe_public(p, kind, route)
+        elif kind.startswith("portal_"):
+            probe_portal(p, kind, route)
         elif kind == "import_job":
             probe_import_job(p, route)
         elif kind == "two_factor":
