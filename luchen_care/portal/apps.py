@@ -12,3 +12,8 @@ class PortalConfig(AppConfig):
     name = "luchen_care.portal"
     label = "portal"
     verbose_name = _("Institution portal")
+
+    def ready(self):
+        from .nav import nav_register  # noqa: PLC0415
+
+        nav_register(url_name="portal:home", label=_("Workbench"), order=0)

@@ -8,6 +8,7 @@ from . import views
 app_name = "portal"
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("login/", views.PortalLoginView.as_view(), name="login"),
     path("logout/", views.PortalLogoutView.as_view(), name="logout"),
 ]

@@ -1,17 +1,30 @@
-"""The portal shell's pages: sign-in and sign-out (the apps add theirs)."""
+"""The portal shell's pages: the workbench, sign-in and sign-out (the apps add theirs)."""
 
 from django.contrib.auth import views as auth_views
+from django.shortcuts import render
 from django.urls import reverse_lazy
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from luchen_care.core.workbench import Audience, workbench_entries
+
+from .access import institution_required
 from .forms import PortalAuthenticationForm
+
+
+@institution_required
+def home(request):
+    """The institution's workbench: what is left to do, from every app's providers."""
+    entries = workbench_entries(request.user, audience=Audience.PORTAL)
+    return render(request, "portal/home.html", {"title": _("Workbench"), "entries": entries})
 
 
 class PortalLoginView(auth_views.LoginView):
     template_name = "portal/login.html"
     authentication_form = PortalAuthenticationForm
     redirect_authenticated_user = False
-    extra_context = {"title": _("Institution sign-in")}
+    next_page = reverse_lazy("portal:home")
+    extra_context = {"title": gettext_lazy("Institution sign-in")}
 
 
 class PortalLogoutView(auth_views.LogoutView):

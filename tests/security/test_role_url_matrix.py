@@ -562,7 +562,7 @@ PUBLIC = {"home": "public", "healthz": "public", "schema": "public", "api-docs":
 # is an institution's own: 200 for the institution user, refused (404, or the sign-in) for every
 # other role, and it never shows another institution's values.
 PORTAL = {"portal:login": "portal_login", "portal:logout": "portal_logout"}
-PORTAL_PAGES = {}
+PORTAL_PAGES = {"portal:home"}
 API_ACTIONS = {
     "api:registration-sla": ("report", "registration"),
     # The institution lifecycle steps (POST, detail): the data owners of the record only.
