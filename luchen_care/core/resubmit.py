@@ -3,7 +3,8 @@
 An officer fills a long form, goes to a meeting, and the idle session ends (``SESSION_COOKIE_AGE``).
 Without this the POST would be answered by the login page and the input lost. Instead:
 
-1. a POST to the admin from a visitor who is no longer signed in, carrying this browser's valid
+1. a POST to the admin, or to a portal page that needs its sign-in (its view carries
+   ``keeps_expired_post``: ``portal.access.institution_required`` marks them), from a visitor who is no longer signed in, carrying this browser's valid
    CSRF token (so it comes from a form the platform rendered here, not from another site), is kept
    in the session: its fields, not its files, up to ``KEPT_BYTES``;
 2. the visitor is sent to the login page, and back to the form's address after signing in;
@@ -17,11 +18,12 @@ from django.conf import settings
 from django.http import HttpResponseRedirect
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
 SESSION_KEY = "luchen_care.kept_post"
 KEPT_BYTES = 64 * 1024
 ADMIN_PREFIX = "/admin/"
+PORTAL_PREFIX = "/portal/"
 NOT_KEPT = {"csrfmiddlewaretoken", "username", "password", "password1", "password2", "old_password"}
 
 
@@ -33,12 +35,25 @@ class KeepExpiredPostMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
+    def _login_of(self, path):
+        """The sign-in page of a page that keeps an expired POST's input, or ``None``."""
+        if path.startswith(ADMIN_PREFIX):
+            login = reverse("admin:login")
+            return None if path.startswith(login) else login
+        if path.startswith(PORTAL_PREFIX):
+            try:
+                view = resolve(path).func
+            except Resolver404:
+                return None
+            return reverse("portal:login") if getattr(view, "keeps_expired_post", False) else None
+        return None
+
     def __call__(self, request):
         path = request.path
-        if path.startswith(ADMIN_PREFIX) and not path.startswith(reverse("admin:login")):
+        login = self._login_of(path)
+        if login:
             if not request.user.is_authenticated:
                 if request.method == "POST" and self._keep(request):
-                    login = reverse("admin:login")
                     return HttpResponseRedirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
             else:
                 kept = request.session.get(SESSION_KEY)
@@ -47,7 +62,8 @@ class KeepExpiredPostMiddleware:
                     if request.method == "POST" or request.GET.get("kept") == "discard":
                         del request.session[SESSION_KEY]
                     elif request.method == "GET":
-                        return render(request, "core/resubmit.html", {"kept": kept, "fields": kept["fields"]})
+                        template = "core/resubmit_portal.html" if path.startswith(PORTAL_PREFIX) else "core/resubmit.html"
+                        return render(request, template, {"kept": kept, "fields": kept["fields"]})
         return self.get_response(request)
 
     def _keep(self, request) -> bool:

@@ -29,4 +29,6 @@ def institution_required(view):
             raise Http404
         return view(request, *args, **kwargs)
 
+    # A form posted here after the session expired keeps its input (``core.resubmit``).
+    wrapper.keeps_expired_post = True
     return wrapper

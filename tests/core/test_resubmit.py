@@ -26,3 +26,35 @@ def test_a_post_with_the_token_is_kept_without_its_passwords_and_sent_to_the_log
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/?next=")
     kept = client.session[SESSION_KEY]
     assert kept["path"] == FORM and kept["fields"] == [["name", "超时后提交的机构"]]
+
+
+def test_a_portal_page_behind_the_sign_in_keeps_an_expired_post_too(django_user_model):
+    from luchen_care.accounts.models import Role
+    from tests.factories import InstitutionFactory
+
+    django_user_model.objects.create_user(
+        username="jigou", password="Portal-test-2026!", role=Role.INSTITUTION, institution=InstitutionFactory()
+    )
+    client = Client(enforce_csrf_checks=True)
+    client.get("/portal/login/")
+    token = client.cookies["csrftoken"].value
+    response = client.post("/portal/", {"csrfmiddlewaretoken": token, "note": "断网前填写的内容"})
+    assert response.status_code == 302 and response["Location"].startswith("/portal/login/?next=")
+    assert client.session[SESSION_KEY]["fields"] == [["note", "断网前填写的内容"]]
+    token = client.cookies["csrftoken"].value
+    signed_in = client.post(
+        "/portal/login/",
+        {"csrfmiddlewaretoken": token, "username": "jigou", "password": "Portal-test-2026!", "next": "/portal/"},
+    )
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/portal/"
+    page = client.get("/portal/").content.decode()
+    assert 'id="kept-post"' in page and "断网前填写的内容" in page
+
+
+def test_the_portal_sign_in_itself_is_never_kept():
+    client = Client(enforce_csrf_checks=True)
+    client.get("/portal/login/")
+    token = client.cookies["csrftoken"].value
+    response = client.post("/portal/login/", {"csrfmiddlewaretoken": token, "username": "x", "password": "y"})
+    assert response.status_code == 200
+    assert SESSION_KEY not in client.session
