@@ -4,7 +4,8 @@ An officer fills a long form, goes to a meeting, and the idle session ends (``SE
 Without this the POST would be answered by the login page and the input lost. Instead:
 
 1. a POST to the admin, or to a portal page that needs its sign-in (its view carries
-   ``keeps_expired_post``: ``portal.access.institution_required`` marks them), from a visitor who is no longer signed in, carrying this browser's valid
+   ``keeps_expired_post``: ``portal.access.institution_required`` marks them), from a visitor
+   who is no longer signed in, carrying this browser's valid
    CSRF token (so it comes from a form the platform rendered here, not from another site), is kept
    in the session: its fields, not its files, up to ``KEPT_BYTES``;
 2. the visitor is sent to the login page, and back to the form's address after signing in;
@@ -62,7 +63,8 @@ class KeepExpiredPostMiddleware:
                     if request.method == "POST" or request.GET.get("kept") == "discard":
                         del request.session[SESSION_KEY]
                     elif request.method == "GET":
-                        template = "core/resubmit_portal.html" if path.startswith(PORTAL_PREFIX) else "core/resubmit.html"
+                        portal = path.startswith(PORTAL_PREFIX)
+                        template = "core/resubmit_portal.html" if portal else "core/resubmit.html"
                         return render(request, template, {"kept": kept, "fields": kept["fields"]})
         return self.get_response(request)
 
