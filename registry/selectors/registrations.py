@@ -24,6 +24,29 @@ def registration_list(*, user):
     return Registration.objects.visible_to(user).select_related("institution", "institution__street")
 
 
+# A street office's workbench counts the registrations of this many days, today included.
+RECENT_DAYS = 30
+
+
+def registrations_due_today(registrations, *, today=None):
+    """Those of ``registrations`` not yet pushed whose deadline is today (Asia/Shanghai): their push
+    must reach the health bureau before the day ends (``overdue()`` holds those whose day has ended)."""
+    today = today or timezone.localdate()
+    return registrations.filter(pushed_at__isnull=True, push_deadline=today)
+
+
+def registrations_deadline_ahead(registrations, *, today=None):
+    """Those of ``registrations`` not yet pushed whose deadline is after today: still inside their window."""
+    today = today or timezone.localdate()
+    return registrations.filter(pushed_at__isnull=True, push_deadline__gt=today)
+
+
+def registrations_recent(registrations, *, today=None):
+    """Those of ``registrations`` registered in the last ``RECENT_DAYS`` days, today included."""
+    today = today or timezone.localdate()
+    return registrations.filter(registered_on__gt=today - datetime.timedelta(days=RECENT_DAYS))
+
+
 def registrations_showing_personal_data(*, user, registrations):
     """Those of ``registrations`` whose data as registered ``user`` reads with its personal fields
     in full (``core.masking``): the ones an access-log entry must name."""
