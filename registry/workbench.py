@@ -9,9 +9,10 @@ an entry is decided by the rule that lets them act on it, never by a role switch
   health bureau) follows their pushes: overdue, due today, still inside the window;
 - whoever reads the inbox (``InboxEntryAdmin``: the health bureau, the education bureau for its
   nursery classes, the city's commission) sees the registrations whose institution has not filed;
-- a street office (a scope of streets) sees what was registered in its street lately.
+- a street office (a scope of streets) sees what was registered in its street lately;
+- a district bureau (``Scope.district_wide``) sees a bar per street of this month's new registrations.
 
-Each entry costs one query, whatever the data.
+Each entry and chart costs one query, whatever the data.
 """
 
 from django.contrib import admin
@@ -22,16 +23,18 @@ from django.utils.translation import gettext as _
 
 from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.core.scope import Reach, scope_for
-from luchen_care.core.workbench import Entry
+from luchen_care.core.workbench import Bar, Chart, Entry
 
-from .models import InboxEntry, InstitutionStatus, Registration
+from .models import InboxEntry, InstitutionStatus, Registration, RegistrationKind
 from .permissions import can_record_registration
 from .selectors.registrations import (
     RECENT_DAYS,
     registrations_awaiting_filing,
     registrations_deadline_ahead,
     registrations_due_today,
+    registrations_per_street,
     registrations_recent,
+    registrations_registered_in_month,
 )
 
 
@@ -116,3 +119,22 @@ def street_registration_entries(user, *, today=None):
             order=50,
         )
     ]
+
+
+def new_registrations_chart(user, *, today=None):
+    """A district bureau's bars: this month's new registrations (新设登记), one bar per street that has any."""
+    if not (works_in_admin(user) and scope_for(user).district_wide):
+        return []
+    today = today or timezone.localdate()
+    new = Registration.objects.visible_to(user).filter(kind=RegistrationKind.NEW)
+    rows = registrations_per_street(registrations_registered_in_month(new, month=today))
+    month = f"kind__exact={RegistrationKind.NEW}&registered_on__year={today.year}&registered_on__month={today.month}"
+    bars = tuple(
+        Bar(
+            label=row["street_name"],
+            count=row["count"],
+            url=_changelist(Registration, f"institution__street__id__exact={row['street_id']}&{month}"),
+        )
+        for row in rows
+    )
+    return [Chart(key="registry.new_by_street", title=_("New registrations this month, by street"), bars=bars)]

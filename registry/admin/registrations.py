@@ -162,6 +162,7 @@ class RegistrationAdmin(LogsPersonalDataPages, StaffAdminPermissions, ScopedHist
         OverdueFilter,
         PushDueFilter,
         RecentFilter,
+        "institution__street",
         "push_status",
         "authority",
         "kind",

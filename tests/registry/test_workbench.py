@@ -35,7 +35,7 @@ from django.utils import timezone
 from luchen_care.accounts.models import Authority, Role
 from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
 from luchen_care.regions.models import County
-from registry.models import InstitutionKind, InstitutionStatus, Ownership, Registration
+from registry.models import InstitutionKind, InstitutionStatus, Ownership, Registration, RegistrationKind
 from registry.services.push import REGISTRATION_TOPIC
 from registry.services.streets import county_streets_load
 from tests.accounts.factories import UserFactory
@@ -55,8 +55,9 @@ def pushed_at(n):
     return timezone.now() + datetime.timedelta(days=n)
 
 
-def add_registration(institution, authority, *, registered, deadline, pushed=None, inbox=False, failed=False):
+def add_registration(institution, authority, *, registered, deadline, pushed=None, inbox=False, failed=False, **extra):
     registration = StoredRegistrationFactory(
+        **extra,
         institution=institution,
         authority=authority,
         registered_on=days(registered),
@@ -179,7 +180,7 @@ LABELS = {
 
 ENTRY = re.compile(
     r'<li id="todo-[^"]*"(?P<urgent> class="urgent")?><a href="(?P<url>[^"]+)" data-key="(?P<key>[^"]+)">'
-    r'.*?data-count="(?P<count>\d+)"',
+    r'\s*<span>(?P<label>[^<]+).*?data-count="(?P<count>\d+)"',
     re.S,
 )
 
@@ -234,8 +235,8 @@ def test_the_workbench_is_in_chinese_urgent_first_and_the_tables_below(client, w
     _rows, users = world
     client.force_login(users[role])
     page = client.get(INDEX).content.decode()
-    for key in EXPECTED[role]:
-        assert LABELS[key] in page, key
+    labels = {m["key"]: m["label"] for m in ENTRY.finditer(page)}
+    assert labels == {key: LABELS[key] for key in EXPECTED[role]}
     assert "待办" in page
     assert page.index('id="workbench-heading"') < page.index('class="all-tables"')
     keys = [m["key"] for m in ENTRY.finditer(page)]
@@ -283,3 +284,54 @@ def test_the_index_asks_as_many_queries_with_2_or_20_registrations_of_each_kind(
     large, many = queries()
     assert small == large
     assert sum(count for count, _url, _urgent in many.values()) > sum(count for count, _url, _urgent in few.values())
+
+
+BAR = re.compile(
+    r'<li><a href="(?P<url>[^"]+)" class="label" data-key="registry.new_by_street">(?P<label>[^<]+)</a>'
+    r'.*?data-count="(?P<count>\d+)"',
+    re.S,
+)
+
+
+def test_a_district_bureau_sees_a_bar_per_street_of_this_months_new_registrations(client, db):
+    county_streets_load(code="330303")
+    wuma, qidu, zhuangyuan = street(WUMA), street(QIDU), street(ZHUANGYUAN)
+    market = Authority.MARKET_REGULATION
+    in_wuma, in_qidu = InstitutionFactory(street=wuma), InstitutionFactory(street=qidu)
+    in_longwan = InstitutionFactory(street=zhuangyuan)
+    today = timezone.localdate()
+    rows = {
+        "wuma1": add_registration(in_wuma, market, registered=0, deadline=5),
+        "wuma2": add_registration(in_wuma, Authority.CIVIL_AFFAIRS, registered=0, deadline=5),
+        "qidu1": add_registration(in_qidu, market, registered=0, deadline=5),
+        "longwan1": add_registration(in_longwan, market, registered=0, deadline=5),
+    }
+    add_registration(in_qidu, market, registered=0, deadline=5, kind=RegistrationKind.CHANGE)  # not a new one
+    add_registration(in_wuma, market, registered=-today.day, deadline=-1)  # last month's
+    lucheng, longwan = County.objects.get(code="330302"), County.objects.get(code="330303")
+    users = {
+        "health": UserFactory(role=Role.HEALTH_BUREAU, county=lucheng),
+        "city": UserFactory(role=Role.CITY_HEALTH_COMMISSION, county=None, city_code="3303"),
+        "longwan": UserFactory(role=Role.HEALTH_BUREAU, county=longwan),
+        "education": UserFactory(role=Role.EDUCATION_BUREAU),  # no nursery class registered this month
+        "market": UserFactory(role=Role.REGISTRATION_AUTHORITY, authority=market, county=lucheng),
+        "wuma": UserFactory(role=Role.STREET_OFFICE, street=wuma),
+    }
+    expected = {
+        "health": [(wuma.name, {"wuma1", "wuma2"}), (qidu.name, {"qidu1"})],
+        "city": [(wuma.name, {"wuma1", "wuma2"}), (qidu.name, {"qidu1"}), (zhuangyuan.name, {"longwan1"})],
+        "longwan": [(zhuangyuan.name, {"longwan1"})],
+        "education": [],
+        "market": [],
+        "wuma": [],
+    }
+    for role, bars in expected.items():
+        client.force_login(users[role])
+        page = client.get(INDEX).content.decode()
+        shown = [(m["label"], int(m["count"]), html.unescape(m["url"])) for m in BAR.finditer(page)]
+        assert [(label, count) for label, count, _url in shown] == [(name, len(keys)) for name, keys in bars], role
+        assert ("本月各街道新设登记" in page) == bool(bars)
+        for (_label, count, url), (_name, keys) in zip(shown, bars, strict=True):
+            pks, result_count = listed(client, url)
+            assert result_count == count
+            assert pks == {rows[k].pk for k in keys}
