@@ -1,6 +1,8 @@
 """The admin index is the staff workbench: the providers' entries first, most urgent first, each a
 count and a link; the tables below, folded. (The registry's own entries: tests/registry/test_workbench.py.)"""
 
+import re
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
@@ -8,7 +10,7 @@ from django.urls import reverse
 from luchen_care.accounts.models import STAFF_ROLES, Role
 from luchen_care.core import workbench
 from luchen_care.core.sites import WorkbenchAdminSite
-from luchen_care.core.workbench import Audience, Entry
+from luchen_care.core.workbench import Audience, Bar, Chart, Entry
 from tests.accounts.factories import UserFactory
 from tests.registry.factories import street
 
@@ -100,3 +102,23 @@ def test_outside_the_staff_the_index_is_the_sign_in(client):
     client.force_login(UserFactory(role=Role.INSTITUTION, is_staff=False))
     response = client.get(INDEX)
     assert response.status_code == 302 and "待办" not in response.content.decode()
+
+
+def test_charts_are_bars_of_counts_with_their_links_and_no_script(client, providers):
+    def chart(user):
+        bars = (
+            Bar(label="甲街道", count=4, url="/admin/registry/registration/?s=1"),
+            Bar(label="乙街道", count=1, url="/admin/registry/registration/?s=2"),
+        )
+        return [Chart(key="test.bars", title="图表甲", bars=bars), Chart(key="test.empty", title="空图表", bars=())]
+
+    workbench.workbench_chart_register(chart, audience=Audience.STAFF)
+    workbench.workbench_chart_register(chart, audience=Audience.STAFF)  # registered once
+    client.force_login(UserFactory(role=Role.HEALTH_BUREAU))
+    page = client.get(INDEX).content.decode()
+    assert page.count("图表甲") == 1
+    assert "空图表" not in page  # a chart without bars is left out
+    assert '<a href="/admin/registry/registration/?s=1" class="label" data-key="test.bars">甲街道</a>' in page
+    assert 'style="width: 100%"' in page and 'style="width: 25%"' in page
+    # Nothing the Content-Security-Policy would refuse: every script is a file.
+    assert re.findall(r"<script(?![^>]*\ssrc=)[^>]*>", page) == []
