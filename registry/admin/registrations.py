@@ -20,7 +20,12 @@ from django.utils.translation import gettext_lazy as _
 from luchen_care.accounts.models import Authority
 from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.audit.admin import LogsPersonalDataPages
-from luchen_care.core.admin import BureauReadOnlyAdmin, ScopedHistoryAdmin, StaffAdminPermissions
+from luchen_care.core.admin import (
+    BureauReadOnlyAdmin,
+    ScopedHistoryAdmin,
+    ScopedRelatedFieldListFilter,
+    StaffAdminPermissions,
+)
 from luchen_care.core.imports import views as import_views
 from luchen_care.exchange.models import PushDelivery
 
@@ -162,7 +167,7 @@ class RegistrationAdmin(LogsPersonalDataPages, StaffAdminPermissions, ScopedHist
         OverdueFilter,
         PushDueFilter,
         RecentFilter,
-        "institution__street",
+        ("institution__street", ScopedRelatedFieldListFilter),  # the streets of the user's rows only
         "push_status",
         "authority",
         "kind",

@@ -35,7 +35,7 @@ from django.utils import timezone
 from luchen_care.accounts.models import Authority, Role
 from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
 from luchen_care.regions.models import County
-from registry.models import InstitutionKind, InstitutionStatus, Ownership, Registration, RegistrationKind
+from registry.models import InstitutionKind, InstitutionStatus, Ownership, Registration, RegistrationKind, Street
 from registry.services.push import REGISTRATION_TOPIC
 from registry.services.streets import county_streets_load
 from tests.accounts.factories import UserFactory
@@ -335,3 +335,26 @@ def test_a_district_bureau_sees_a_bar_per_street_of_this_months_new_registration
             pks, result_count = listed(client, url)
             assert result_count == count
             assert pks == {rows[k].pk for k in keys}
+
+
+def test_the_street_filter_offers_the_streets_of_the_users_rows_only(client, world):
+    _rows, users = world
+    expected = {
+        "health": {WUMA, QIDU},  # 龙湾's 状元 has a registration too, in the other county
+        "city": {WUMA, QIDU, ZHUANGYUAN},
+        "market": {WUMA, QIDU},
+        "establishment": {WUMA},  # one street: no filter to offer
+        "wuma": {WUMA},
+    }
+    for role, codes in expected.items():
+        client.force_login(users[role])
+        response = client.get(reverse("admin:registry_registration_changelist"))
+        specs = [
+            f for f in response.context["cl"].filter_specs if getattr(f, "field_path", "") == "institution__street"
+        ]
+        offered = {code for spec in specs for code in street_codes(pk for pk, _name in spec.lookup_choices)}
+        assert offered == (codes if len(codes) > 1 else set()), role
+
+
+def street_codes(pks):
+    return set(Street.objects.filter(pk__in=list(pks)).values_list("code", flat=True))
