@@ -26,6 +26,20 @@ class RegistryConfig(AppConfig):
         # The county health bureau's import of the institutions that filed on paper, with their filing.
         register_import_kind(INSTITUTION_ONBOARDING_IMPORT)
 
+        # The staff workbench's entries: pushes and their deadlines, the inbox awaiting filing,
+        # a street's recent registrations; this month's new registrations by street.
+        from luchen_care.core.workbench import Audience, workbench_chart_register, workbench_register
+
+        from . import workbench
+
+        for provider in (
+            workbench.registration_push_entries,
+            workbench.awaiting_filing_entries,
+            workbench.street_registration_entries,
+        ):
+            workbench_register(provider, audience=Audience.STAFF)
+        workbench_chart_register(workbench.new_registrations_chart, audience=Audience.STAFF)
+
         # The dated policies a county loads rows of (``manage.py policy load``).
         from luchen_care.core.policy import PolicyKind, register_policy_kind
 

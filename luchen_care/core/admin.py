@@ -71,7 +71,8 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
     """
 
     def field_choices(self, field, request, model_admin):
-        rows = model_admin.get_queryset(request).filter(**{field.name: OuterRef("pk")})
+        # ``field_path``: the filter may sit behind a relation (a registration's ``institution__street``).
+        rows = model_admin.get_queryset(request).filter(**{self.field_path: OuterRef("pk")})
         offered = Q(Exists(rows))
         candidates = scoped_choices(field.related_model, request.user)
         if candidates is not None:

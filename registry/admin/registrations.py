@@ -20,7 +20,12 @@ from django.utils.translation import gettext_lazy as _
 from luchen_care.accounts.models import Authority
 from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.audit.admin import LogsPersonalDataPages
-from luchen_care.core.admin import BureauReadOnlyAdmin, ScopedHistoryAdmin, StaffAdminPermissions
+from luchen_care.core.admin import (
+    BureauReadOnlyAdmin,
+    ScopedHistoryAdmin,
+    ScopedRelatedFieldListFilter,
+    StaffAdminPermissions,
+)
 from luchen_care.core.imports import views as import_views
 from luchen_care.exchange.models import PushDelivery
 
@@ -29,7 +34,14 @@ from ..imports import REGISTRATION_IMPORT, registration_kind_for
 from ..models import DigestRun, InboxEntry, Registration, RegistrationSource
 from ..permissions import can_correct_registration, can_record_registration, recordable_authorities
 from ..selectors.policies import push_window_current
-from ..selectors.registrations import registration_sla_report, registrations_awaiting_filing
+from ..selectors.registrations import (
+    RECENT_DAYS,
+    registration_sla_report,
+    registrations_awaiting_filing,
+    registrations_deadline_ahead,
+    registrations_due_today,
+    registrations_recent,
+)
 from ..services.registrations import registration_record
 
 
@@ -45,6 +57,38 @@ class OverdueFilter(admin.SimpleListFilter):
             return queryset.overdue()
         if self.value() == "no":
             return queryset.exclude(pk__in=queryset.overdue().values("pk"))
+        return queryset
+
+
+class PushDueFilter(admin.SimpleListFilter):
+    """Not yet pushed, by deadline: due today, or still ahead (the overdue are ``OverdueFilter``'s)."""
+
+    title = _("push due")
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return [("today", _("Due today")), ("ahead", _("Deadline ahead"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "today":
+            return registrations_due_today(queryset)
+        if self.value() == "ahead":
+            return registrations_deadline_ahead(queryset)
+        return queryset
+
+
+class RecentFilter(admin.SimpleListFilter):
+    """Registered in the last ``RECENT_DAYS`` days (a street office's workbench opens on it)."""
+
+    title = _("recently registered")
+    parameter_name = "recent"
+
+    def lookups(self, request, model_admin):
+        return [("yes", gettext("In the last %(days)d days") % {"days": RECENT_DAYS})]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return registrations_recent(queryset)
         return queryset
 
 
@@ -119,7 +163,17 @@ class RegistrationAdmin(LogsPersonalDataPages, StaffAdminPermissions, ScopedHist
         "overdue",
         "source",
     ]
-    list_filter = [OverdueFilter, "push_status", "authority", "kind", "source", "push_deadline_provisional"]
+    list_filter = [
+        OverdueFilter,
+        PushDueFilter,
+        RecentFilter,
+        ("institution__street", ScopedRelatedFieldListFilter),  # the streets of the user's rows only
+        "push_status",
+        "authority",
+        "kind",
+        "source",
+        "push_deadline_provisional",
+    ]
     search_fields = ["registration_number", "institution__name", "institution__credit_code"]
     list_select_related = ["institution"]
     date_hierarchy = "registered_on"

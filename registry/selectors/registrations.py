@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -22,6 +22,46 @@ from ..services.push import REGISTRATION_TOPIC
 def registration_list(*, user):
     """The registrations ``user`` may see, with what a list needs loaded."""
     return Registration.objects.visible_to(user).select_related("institution", "institution__street")
+
+
+# A street office's workbench counts the registrations of this many days, today included.
+RECENT_DAYS = 30
+
+
+def registrations_due_today(registrations, *, today=None):
+    """Those of ``registrations`` not yet pushed whose deadline is today (Asia/Shanghai): their push
+    must reach the health bureau before the day ends (``overdue()`` holds those whose day has ended)."""
+    today = today or timezone.localdate()
+    return registrations.filter(pushed_at__isnull=True, push_deadline=today)
+
+
+def registrations_deadline_ahead(registrations, *, today=None):
+    """Those of ``registrations`` not yet pushed whose deadline is after today: still inside their window."""
+    today = today or timezone.localdate()
+    return registrations.filter(pushed_at__isnull=True, push_deadline__gt=today)
+
+
+def registrations_recent(registrations, *, today=None):
+    """Those of ``registrations`` registered in the last ``RECENT_DAYS`` days, today included."""
+    today = today or timezone.localdate()
+    return registrations.filter(registered_on__gt=today - datetime.timedelta(days=RECENT_DAYS))
+
+
+def registrations_registered_in_month(registrations, *, month):
+    """Those of ``registrations`` registered in the calendar month of the date ``month``."""
+    first = month.replace(day=1)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    return registrations.filter(registered_on__gte=first, registered_on__lt=following)
+
+
+def registrations_per_street(registrations):
+    """``registrations`` counted by their institution's street: rows of ``street_id``, ``street_name``,
+    ``count``, most first; a street without any has no row."""
+    return (
+        registrations.values(street_id=F("institution__street"), street_name=F("institution__street__name"))
+        .annotate(count=Count("pk"))
+        .order_by("-count", "street_name")
+    )
 
 
 def registrations_showing_personal_data(*, user, registrations):
