@@ -114,8 +114,8 @@ class Document:
 class Imprint:
     """Who issues the document and how to check it: printed on every page."""
 
-    issuer: str  # the issuing body (温州市鹿城区卫生健康局)
-    platform: str  # the platform's name (鹿城托育综合监管平台)
+    issuer: str  # the issuing body (某某市某某区卫生健康局)
+    platform: str  # the platform's name (某某托育综合监管平台)
     code: str  # the verification code as printed, in groups
     verify_url: str  # the absolute URL of its verification page
     number: str  # the document number, or empty

@@ -74,7 +74,9 @@ def verify_code(request, code):
         return redirect("documents:verify", code=normalized)
     document = document_by_code(normalized)
     if document is None:
-        return _page(request, status=404, outcome="unknown", code=code_display(normalized))
+        shown = code_display(normalized)
+        form = VerificationCodeForm(initial={"code": shown})  # to correct a typing slip in place
+        return _page(request, status=404, form=form, outcome="unknown", code=shown)
     labels = _labels()
     summary = [
         (labels[name], document.public_summary[name]) for name in PUBLIC_FIELDS if document.public_summary.get(name)

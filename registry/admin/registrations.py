@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminDateWidget
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -300,17 +301,18 @@ class RegistrationAdmin(LogsPersonalDataPages, StaffAdminPermissions, ScopedHist
         if registration is None or not self.has_view_permission(request, registration):
             raise Http404
         try:
-            document, _issued = registration_receipt(actor=request.user, registration=registration)
+            with transaction.atomic():  # the receipt and its access-log entry, or neither
+                document, _issued = registration_receipt(actor=request.user, registration=registration)
+                personal_data_access_record(
+                    request=request,
+                    face=Face.DOWNLOAD,
+                    action=AccessAction.DOWNLOAD,
+                    record_type=Registration,
+                    records=[(registration.pk, str(registration))],
+                    counties=[self.personal_data_county(registration)],
+                )
         except Registration.DoesNotExist:
             raise Http404 from None
-        personal_data_access_record(
-            request=request,
-            face=Face.DOWNLOAD,
-            action=AccessAction.DOWNLOAD,
-            record_type=Registration,
-            records=[(registration.pk, str(registration))],
-            counties=[self.personal_data_county(registration)],
-        )
         response = HttpResponse(document_file(document), content_type="application/pdf")
         response["Content-Disposition"] = content_disposition_header(False, document.filename)
         response["Cache-Control"] = "private, no-store"

@@ -84,6 +84,14 @@ def test_the_receipt_is_issued_once_and_served_the_same_after(admin_client_for, 
     assert IssuedDocument.objects.get().issued_by == market_user  # the first who asked for it
 
 
+def test_the_issued_receipt_is_seen_as_its_registration_is(admin_client_for, market_user, registration):
+    admin_client_for(market_user).get(receipt_url(registration))
+    document = IssuedDocument.objects.get()
+    civil = UserFactory(username="civil", role=Role.REGISTRATION_AUTHORITY, authority=Authority.CIVIL_AFFAIRS)
+    assert list(IssuedDocument.objects.visible_to(market_user)) == [document]
+    assert list(IssuedDocument.objects.visible_to(civil)) == []
+
+
 def test_each_download_is_in_the_access_log(admin_client_for, market_user, registration):
     admin_client_for(market_user).get(receipt_url(registration))
     entry = PersonalDataAccess.objects.get(face=Face.DOWNLOAD)
