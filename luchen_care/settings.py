@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "luchen_care.audit",
     "luchen_care.workdays",
     "luchen_care.exchange",
+    "luchen_care.documents",
     "luchen_care.portal",
     "registry",
     "subsidies",
@@ -366,6 +367,13 @@ PERSONAL_DATA_ACCESS_RETENTION_DAYS = env.int("PERSONAL_DATA_ACCESS_RETENTION_DA
 # --- Excel imports (luchen_care.core.imports) -----------------------------------
 # The largest upload accepted; 5,000 filled rows of the registration template are about 0.2 MB.
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+
+# --- Documents (luchen_care.documents) ---------------------------------------
+# The address printed on every PDF for its verification page (/verify/<code>/) and in its QR code:
+# the platform's public address, as a holder of the paper reaches it.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="") or "http://localhost:8000"
+# Verification look-ups per client address: at most this many in this many seconds.
+DOCUMENTS_VERIFY_RATE = (env.int("DOCUMENTS_VERIFY_LIMIT", default=30), env.int("DOCUMENTS_VERIFY_WINDOW", default=600))
 
 # --- Push of registrations to the health bureau (plan task 20) ---------------
 HEALTH_BUREAU_PUSH_URL = env.str("HEALTH_BUREAU_PUSH_URL", default="")

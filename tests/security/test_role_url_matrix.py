@@ -40,6 +40,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from luchen_care.accounts.models import ApiToken, Authority, Role, User, api_token_hash
 from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.audit.models import AccessAction, Face, PersonalDataAccess
+from luchen_care.core.masking import mask_name
+from luchen_care.documents.models import IssuedDocument
 from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
 from luchen_care.regions.models import County
 from luchen_care.workdays.models import WorkdayOverride
@@ -56,6 +58,7 @@ from registry.models import (
     StreetPopulation,
 )
 from registry.services.push import registration_deliveries
+from registry.services.receipts import registration_receipt
 from registry.services.registrations import registration_record
 from registry.services.streets import county_streets_load
 from tests.accounts.factories import api_token
@@ -543,6 +546,8 @@ CUSTOM_ADMIN = {
     "admin:registry_registration_template": ("add_page", "registration"),
     "admin:registry_registration_sla": ("report", "registration"),
     "admin:auth_user_password_change": ("user_password", "user"),
+    # A registration's receipt (PDF): whoever sees the registration in the admin.
+    "admin:registry_registration_receipt": ("receipt", "registration"),
 }
 ADMIN_SITE = {
     "admin:index": "admin_page",
@@ -558,6 +563,8 @@ ADMIN_SITE = {
 # The two-factor page: whoever works in the admin (enrol, verify, new recovery codes); others refused.
 TWO_FACTOR = "two_factor"
 PUBLIC = {"home": "public", "healthz": "public", "schema": "public", "api-docs": "public", "set_language": "setlang"}
+# The public verification of documents: anyone, with only a document's public summary.
+VERIFY = {"documents:verify-form": "verify_form", "documents:verify": "verify_code"}
 # The institution portal (/portal/): its shell's pages, then each app's portal pages. A portal page
 # is an institution's own: 200 for the institution user, refused (404, or the sign-in) for every
 # other role, and it never shows another institution's values.
@@ -645,6 +652,8 @@ def classify(route):
         return None
     if name in PUBLIC:
         return PUBLIC[name], None
+    if name in VERIFY:
+        return VERIFY[name], None
     if name in PORTAL:
         return PORTAL[name], None
     if name in PORTAL_PAGES:
@@ -1090,6 +1099,20 @@ def probe_custom_admin(p, kind, resource, route):
             p.check_write("POST", url, allowed=False, data={"file": upload})
         else:
             p.check_write("POST", url, allowed=True, data={})
+    elif kind == "receipt":
+        for key, side in p.samples(resource):
+            record = p.world.record(resource, key)
+            seen = side == "in" and admin_role
+            url = reverse(route.name, args=[record.pk])
+            documents = IssuedDocument.objects.filter(subject_id=record.pk, kind="registry.registration_receipt")
+            before = documents.count()
+            response = p.check_read(url, expect_ok=seen, values_absent=[] if seen else p.values(resource, key))
+            if seen and response.status_code == 200:
+                if response["Content-Type"] != "application/pdf" or documents.count() != 1:
+                    p.fail("GET", url, "the receipt is not the registration's one PDF")
+            elif documents.count() != before:
+                FIGURES["forbidden_writes"] += 1
+                p.fail("GET", url, "a refused receipt issued a document")
     elif kind == "user_password":
         for key, side in p.samples("user"):
             record = p.world.record("user", key)
@@ -1173,6 +1196,41 @@ def probe_public(p, kind, route):
         return
     # Public pages carry no personal data at all, whoever asks.
     p.check_read(url, expect_ok=True, values_absent=every_value)
+
+
+def personal_values(world):
+    """Every personal value of the world, as seeded and as masked: the legal representatives, the accounts' e-mails."""
+    names = [world.record("institution", key).legal_representative for key in INSTITUTIONS]
+    return names + [mask_name(name) for name in names] + [user.email for user in world.users.values()]
+
+
+def probe_verify(p, kind, route):
+    """The public verification page: the same for every role, never a personal value.
+
+    A genuine code (the receipt of 七都's head office, issued by the superuser) shows its public
+    summary; a forged one answers 404, a malformed one 400, and neither shows the document.
+    """
+    personal = personal_values(p.world)
+    if kind == "verify_form":
+        p.check_read(reverse(route.name), expect_ok=True, values_absent=personal)
+        return
+    registration = p.world.record("registration", "qidu_head")
+    document, _issued = registration_receipt(actor=p.world.users["superuser"], registration=registration)
+    name = p.world.record("institution", "qidu_head").name
+    p.check_read(
+        reverse(route.name, args=[document.code]),
+        expect_ok=True,
+        values_absent=personal,
+        values_present=[name, registration.registration_number, document.sha256],
+    )
+    forged = document.code[:-1] + ("0" if document.code[-1] != "0" else "1")
+    for code, status in ((forged, 404), ("not-a-code", 400)):
+        url = reverse(route.name, args=[code])
+        response = p.check_read(
+            url, expect_ok=False, values_absent=[*personal, name, document.sha256], refusals={status}
+        )
+        if response.status_code != status:
+            p.fail("GET", url, f"expected {status}, got {response.status_code}")
 
 
 def probe_portal(p, kind, route):
@@ -1386,12 +1444,16 @@ def run_probes(world, role):
             probe_admin_model(p, kind, resource, route)
         elif kind == "admin_object_redirect":
             probe_object_redirect(p, resource, route)
-        elif kind in ("export", "report", "add_page", "import", "user_password") and route.name.startswith("admin:"):
+        elif kind in ("export", "report", "add_page", "import", "user_password", "receipt") and route.name.startswith(
+            "admin:"
+        ):
             probe_custom_admin(p, kind, resource, route)
         elif route.name and route.name.startswith("admin:") or kind == "admin_catch_all":
             probe_admin_site(p, kind, route)
         elif kind in ("public", "setlang"):
             probe_public(p, kind, route)
+        elif kind in VERIFY.values():
+            probe_verify(p, kind, route)
         elif kind.startswith("portal_"):
             probe_portal(p, kind, route)
         elif kind == "import_job":
