@@ -26,6 +26,10 @@ each channel gets:
   signed as DingTalk specifies;
 - ``inbox``: kept in the platform (the row itself); delivering it is marking it delivered.
 
+Notices to people (an institution's people: invitations, resets, later its notices) have their
+own call, ``person_notice_enqueue`` (below): ``email`` over SMTP, ``sms`` through the HTTP
+gateway, else ``portal``, the institution's portal inbox; secret texts are erased once sent.
+
 The payload is stored on the row when the notice is enqueued: every attempt sends the same
 bytes. The outbox knows channels, retries, signatures and delivery records, never what a
 notice means. The sender learns each outcome from the signal ``signals.delivery_recorded``,
@@ -41,8 +45,8 @@ second short transaction, if its lease still holds. A worker that dies mid-reque
 only its lease behind; once the lease has expired another attempt (the broker's redelivered
 message, or the beat scan's) claims the row and sends again, with the same key and bytes.
 
-Retry policy (see ``docs/push.md``): network errors, timeouts, 5xx, 408, 429 and DingTalk
-errcodes other than the permanent ones are retried after
+Retry policy (see ``docs/push.md``): network errors, timeouts, 5xx, 408, 429, DingTalk
+errcodes other than the permanent ones, SMTP 4xx replies and lost mail connections are retried after
 ``PUSH_RETRY_BASE_SECONDS * 2**(attempts-1)`` seconds, capped at
 ``PUSH_RETRY_MAX_SECONDS``, until ``PUSH_MAX_ATTEMPTS``; other 3xx/4xx, and DingTalk
 errcodes that no retry can fix, fail at once, with the response kept for a person to see.
@@ -74,6 +78,8 @@ from .signals import delivery_recorded
 
 # A retry message may run a moment before the ``next_attempt_at`` its own attempt wrote.
 CLOCK_TOLERANCE = timedelta(seconds=1)
+# The channels of notices to people: written by ``person_notice_enqueue`` only.
+PERSON_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PORTAL)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,6 +196,8 @@ def outbox_enqueue_many(*, topic, entries, channels=None):
     """
     if not entries:
         return []
+    if channels is not None and set(channels) & set(PERSON_CHANNELS):
+        raise ValueError("notices to people (e-mail, SMS, the portal inbox) go through person_notice_enqueue")
     subject_type = ContentType.objects.get_for_model(entries[0].subject)
     existing = {}
     for delivery in PushDelivery.objects.filter(
@@ -444,7 +452,6 @@ def pending_pushes_enqueue(*, now=None) -> int:
 
 # --- Notices to people: e-mail, SMS, the institution's portal inbox ------------------------
 
-PERSON_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PORTAL)
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 

@@ -354,3 +354,13 @@ def test_the_admin_lists_the_new_channels_and_never_shows_a_secret(
     assert REDACTED in change
     shown = client.get(reverse("admin:exchange_pushdelivery_change", args=[plain.pk])).content.decode()
     assert TEXT in shown  # a plain notice's text is shown, as every other payload is
+
+
+def test_the_outbox_call_of_systems_refuses_the_channels_of_people(institution):
+    from luchen_care.exchange.services import Notice, outbox_enqueue
+
+    with pytest.raises(ValueError, match="person_notice_enqueue"):
+        outbox_enqueue(
+            topic="tests.x", subject=institution, notice=Notice(document={}, title="t", text="x"), channels=["email"]
+        )
+    assert not PushDelivery.objects.exists()
