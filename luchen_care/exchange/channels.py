@@ -15,6 +15,7 @@ Chinese whoever triggered the attempt.
 import json
 import smtplib
 import time
+from email.utils import parseaddr
 
 import requests
 from django.conf import settings
@@ -232,6 +233,12 @@ def _smtp_error(exc):
         return PermanentError(_("Mail error: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"})
     # A dropped connection, a refused one, a timeout (smtplib's exceptions are OSErrors too).
     return TransientError(_("Mail server unreachable: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"})
+
+
+def email_message_id(key: str) -> str:
+    """The notice's ``Message-ID``, the same on every attempt (a mail server may drop a repeat)."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<{key}@{domain}>"
 
 
 def email_send(*, to: str, subject: str, text: str, message_id=None):

@@ -277,7 +277,12 @@ def _send(delivery):
         )
     if delivery.channel == Channel.EMAIL:
         payload = delivery.payload
-        return channels.email_send(to=payload["to"], subject=payload.get("subject", ""), text=payload["text"])
+        return channels.email_send(
+            to=payload["to"],
+            subject=payload.get("subject", ""),
+            text=payload["text"],
+            message_id=channels.email_message_id(str(delivery.idempotency_key)),
+        )
     if delivery.channel == Channel.SMS:
         payload = delivery.payload
         return channels.sms_post(

@@ -44,6 +44,7 @@ def test_an_email_reaches_the_smtp_server_with_its_chinese_intact(
     assert message["Subject"] == TITLE
     assert message["To"] == "zhang.san@example.cn"
     assert "鹿城托育" in message["From"]
+    assert message["Message-ID"] == f"<{row.idempotency_key}@lucheng.example>"  # the same on every attempt
     assert message.get_content().strip() == TEXT
     row.refresh_from_db()
     assert row.status == DeliveryStatus.DELIVERED and row.attempts == 1
@@ -81,7 +82,11 @@ def test_nothing_configured_the_notice_waits_in_the_portal_inbox(
     settings, institution, django_capture_on_commit_callbacks
 ):
     assert not settings.EMAIL_HOST and not settings.SMS_GATEWAY_URL  # off by default
-    [row] = enqueue(institution, django_capture_on_commit_callbacks, email="a@example.cn", phone="13905771234")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        [row] = person_notice_enqueue(
+            topic="tests.notice", subject=institution, title=TITLE, text=TEXT, email="a@example.cn", phone="13905771234"
+        )
+    assert callbacks == []  # nothing to send: no task
     assert row.channel == Channel.PORTAL
     assert row.status == DeliveryStatus.DELIVERED and row.delivered_at is not None
     assert row.payload == {"title": TITLE, "text": TEXT}
