@@ -8,10 +8,7 @@ class ExchangeConfig(AppConfig):
     verbose_name = _("Data exchange")
 
     def ready(self):
-        from luchen_care.core.workbench import Audience, workbench_register
-
         from . import checks  # noqa: F401  (registers the configuration checks)
-        from .workbench import failed_delivery_entries
+        from .workbench import register  # noqa: PLC0415
 
-        # The staff workbench's count of failed deliveries (for whoever re-queues them).
-        workbench_register(failed_delivery_entries, audience=Audience.STAFF)
+        register()
