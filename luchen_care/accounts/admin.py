@@ -504,7 +504,7 @@ class InvitationAdmin(ScopedHistoryAdmin):
     form = InvitationAddForm
     list_display = ["name", "institution", "administrator", "state_label", "created_at", "expires_at", "created_by"]
     list_select_related = ["institution", "created_by"]
-    list_filter = ["administrator"]
+    list_filter = ["administrator", "institution"]
     search_fields = ["name", "institution__name"]
     autocomplete_fields = ["institution"]
     actions = ["reissue", "revoke"]

@@ -325,7 +325,7 @@ class OneTimeLinkQuerySet(models.QuerySet):
 
 
 class InvitationQuerySet(ScopedQuerySet, OneTimeLinkQuerySet):
-    """Invitations: seen as their institution is (the bureaus, its own administrator)."""
+    """Invitations and password resets: seen as their institution is (the bureaus, its administrator)."""
 
 
 class OneTimeLink(models.Model):
@@ -444,7 +444,16 @@ class PasswordReset(OneTimeLink):
         verbose_name=_("historical password reset"), excluded_fields=["token_hash"], user_model="accounts.User"
     )
 
-    objects = OneTimeLinkQuerySet.as_manager()
+    # Seen as the account's institution is (the outbox's rows about it, the bureau's pages).
+    scope = ScopePath(
+        institution="user__institution",
+        head_office="user__institution__head_office",
+        street="user__institution__street",
+        kind="user__institution__kind",
+        authority="user__institution__registration_authority",
+        county="user__institution__street__county",
+    )
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("password reset")

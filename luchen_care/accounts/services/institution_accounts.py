@@ -219,7 +219,7 @@ def invitation_revoke(*, actor, invitation, now=None) -> Invitation:
     ``revoked_by`` (its history row names ``actor``); a used or already revoked invitation is left as it
     is. Refused when ``actor`` may not invite to its institution."""
     now = now or timezone.now()
-    invitation = Invitation.objects.select_for_update().select_related("institution").get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("institution").get(pk=invitation.pk)
     if not _may_manage_invitation(actor, invitation):
         raise PermissionDenied(_("You may not invite people to this institution's accounts."))
     if invitation.used_at is not None or invitation.revoked_at is not None:
@@ -238,7 +238,7 @@ def invitation_reissue(*, actor, invitation, site_url, send=True, now=None) -> I
     new link goes out as ``invitation_issue`` sends it. Refused for a used invitation (its person has
     an account already) and when ``actor`` may not invite to its institution."""
     now = now or timezone.now()
-    old = Invitation.objects.select_for_update().select_related("institution").get(pk=invitation.pk)
+    old = Invitation.objects.select_for_update(of=("self",)).select_related("institution").get(pk=invitation.pk)
     if not _may_manage_invitation(actor, old):
         raise PermissionDenied(_("You may not invite people to this institution's accounts."))
     if old.used_at is not None:
@@ -290,7 +290,7 @@ def invitation_accept(*, token, username, password, now=None) -> User:
     invitation, state = invitation_for_token(token, now=now)
     if invitation is None:
         raise ValidationError({"token": link_refusal(None)})
-    invitation = Invitation.objects.select_for_update().select_related("institution").get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("institution").get(pk=invitation.pk)
     state = invitation.state(now)
     if state != LinkState.LIVE:
         raise ValidationError({"token": link_refusal(state)})
@@ -485,7 +485,7 @@ def password_reset_start(*, actor, user, site_url, send=True, now=None) -> Issue
     Refused (``PermissionDenied``) unless ``may_start_password_reset``; and for an inactive account.
     """
     now = now or timezone.now()
-    user = User.objects.select_for_update().select_related("institution__street__county").get(pk=user.pk)
+    user = User.objects.select_for_update(of=("self",)).select_related("institution__street__county").get(pk=user.pk)
     if not may_start_password_reset(actor, user):
         raise PermissionDenied(_("You may not reset this account's password."))
     if not user.is_active:
@@ -521,7 +521,7 @@ def password_reset_complete(*, token, password, now=None) -> User:
     reset, state = password_reset_for_token(token, now=now)
     if reset is None:
         raise ValidationError({"token": link_refusal(None)})
-    reset = PasswordReset.objects.select_for_update().select_related("user").get(pk=reset.pk)
+    reset = PasswordReset.objects.select_for_update(of=("self",)).select_related("user").get(pk=reset.pk)
     state = reset.state(now)
     if state != LinkState.LIVE or not reset.user.is_active:
         raise ValidationError({"token": link_refusal(state if state != LinkState.LIVE else LinkState.REVOKED)})
