@@ -21,9 +21,9 @@ def mail_settings(settings, smtp_server):  # noqa: F811
     return smtp_server
 
 
-def mailed_tokens(smtp_server):
+def mailed_tokens(server):
     """The link tokens in every message the SMTP server received, in order."""
     tokens = []
-    for mail in smtp_server.received():
+    for mail in server.received():
         tokens += LINK.findall(mail.message().get_content())
     return tokens

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from luchen_care.accounts.models import Invitation, LinkState, Role, User, link_token_hash
 from luchen_care.accounts.services.institution_accounts import (
-    invitation_accept,
     invitation_issue,
     invitation_reissue,
     invitation_revoke,
