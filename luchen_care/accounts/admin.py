@@ -573,13 +573,32 @@ class InvitationAdmin(ScopedHistoryAdmin):
         back = reverse("admin:accounts_invitation_changelist")
         return _printable(request, getattr(request, "_issued_links", []), gettext("Invitation issued"), back)
 
+    def _confirm(self, request, invitations, action, title, explanation):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "explanation": explanation,
+            "invitations": invitations,
+            "action_name": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/accounts/invitation/confirm_action.html", context)
+
     @admin.action(description=_("Issue a new link to print (the old one stops working)"))
     def reissue(self, request, queryset):
+        invitations = list(queryset)
+        if "apply" not in request.POST:
+            explanation = gettext(
+                "Each person gets a new link, shown once on the next page to print (and sent, when a channel "
+                "is configured); the link it had stops working."
+            )
+            return self._confirm(request, invitations, "reissue", gettext("Issue new invitation links"), explanation)
         try:
             with transaction.atomic():
                 issued = [
                     invitation_reissue(actor=request.user, invitation=invitation, site_url=_site_url(request))
-                    for invitation in queryset
+                    for invitation in invitations
                 ]
         except (ValidationError, PermissionDenied) as exc:
             self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
@@ -591,9 +610,13 @@ class InvitationAdmin(ScopedHistoryAdmin):
 
     @admin.action(description=_("Revoke: the link stops working at once"))
     def revoke(self, request, queryset):
+        invitations = list(queryset)
+        if "apply" not in request.POST:
+            explanation = gettext("These links will open nothing from now on. This cannot be undone.")
+            return self._confirm(request, invitations, "revoke", gettext("Revoke invitations"), explanation)
         try:
             with transaction.atomic():
-                revoked = [invitation_revoke(actor=request.user, invitation=invitation) for invitation in queryset]
+                revoked = [invitation_revoke(actor=request.user, invitation=invitation) for invitation in invitations]
         except PermissionDenied as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return None
