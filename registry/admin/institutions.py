@@ -47,6 +47,7 @@ from ..selectors.institutions import (
 from ..services import institutions as institution_services
 from ..services.institutions import INSTITUTION_TRANSITIONS, institution_save
 from ..validators import normalize_credit_code
+from .invitations import PortalAccountFilter
 
 
 class InstitutionClassInline(admin.TabularInline):
@@ -144,6 +145,7 @@ class InstitutionAdmin(LogsPersonalDataPages, StaffAdminPermissions, ScopedHisto
         "status",
         "for_profit",
         "demonstration_level",
+        PortalAccountFilter,
     ]
     search_fields = ["name", "credit_code"]
     list_select_related = ["street"]

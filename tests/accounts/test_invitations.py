@@ -233,3 +233,23 @@ def test_the_admin_refuses_an_institution_out_of_scope(client, institution):
     )
     assert response.status_code == 200 and "institution" in response.context["adminform"].form.errors
     assert not Invitation.objects.exists()
+
+
+def test_the_staff_workbench_counts_the_institutions_to_invite_as_its_list_shows(client, health_user):
+    from luchen_care.core.workbench import Audience, workbench_entries
+    from tests.factories import RegistrationFactory
+
+    to_invite = RegistrationFactory().institution
+    invited = RegistrationFactory().institution
+    issue(health_user, invited)
+    with_account = RegistrationFactory().institution
+    User.objects.create_user(username="has-account", role=Role.INSTITUTION, institution=with_account, password=PASSWORD)
+    InstitutionFactory(name="未登记托育园")  # no registration reached the platform: not yet
+    [entry] = [e for e in workbench_entries(health_user, audience=Audience.STAFF) if e.key.endswith("to_invite")]
+    assert entry.count == 1
+    client.force_login(health_user)
+    listed = client.get(entry.url)
+    assert listed.status_code == 200
+    assert [i.pk for i in listed.context["cl"].queryset] == [to_invite.pk]
+    office = UserFactory(role=Role.STREET_OFFICE, street=to_invite.street)
+    assert not [e for e in workbench_entries(office, audience=Audience.STAFF) if e.key.endswith("to_invite")]
