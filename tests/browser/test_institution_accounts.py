@@ -9,7 +9,7 @@ from tests.factories import InstitutionFactory, UserFactory
 
 from .conftest import NoBrowser, Visit
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 PASSWORD = "Qing-Cao-Di-2026!"
 
 
