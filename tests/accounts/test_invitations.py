@@ -114,6 +114,7 @@ def test_accepting_opens_an_account_bound_to_the_institution_and_signs_in(client
     assert int(client.session["_auth_user_id"]) == user.pk
     issued.record.refresh_from_db()
     assert issued.record.state() == LinkState.USED and issued.record.user == user
+    assert user.history.get().history_user == user and issued.record.history.latest().history_user == user
     assert client.get(reverse("portal:home")).status_code == 200
 
 
@@ -253,3 +254,21 @@ def test_the_staff_workbench_counts_the_institutions_to_invite_as_its_list_shows
     assert [i.pk for i in listed.context["cl"].queryset] == [to_invite.pk]
     office = UserFactory(role=Role.STREET_OFFICE, street=to_invite.street)
     assert not [e for e in workbench_entries(office, audience=Audience.STAFF) if e.key.endswith("to_invite")]
+
+
+def test_the_bureau_reissues_from_the_admin_after_confirming(client, health_user, institution):
+    first = issue(health_user, institution)
+    client.force_login(health_user)
+    changelist = reverse("admin:accounts_invitation_changelist")
+    selection = {"action": "reissue", "_selected_action": [first.record.pk], "index": "0"}
+    confirm = client.post(changelist, selection)
+    assert confirm.status_code == 200 and 'id="invitation-reissue-form"' in confirm.content.decode()
+    first.record.refresh_from_db()
+    assert first.record.state() == LinkState.LIVE  # nothing changed before confirming
+    printed = client.post(changelist, {**selection, "apply": "1"})
+    assert printed.status_code == 200 and "@media print" in printed.content.decode()
+    first.record.refresh_from_db()
+    assert first.record.state() == LinkState.REVOKED
+    assert Invitation.objects.get(replaces=first.record).state() == LinkState.LIVE
+    history = client.get(reverse("admin:accounts_invitation_history", args=[first.record.pk])).content.decode()
+    assert first.record.token_hash not in history and first.token not in history

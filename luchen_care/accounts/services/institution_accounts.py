@@ -312,8 +312,8 @@ def invitation_accept(*, token, username, password, now=None) -> User:
         raise ValidationError({"password1": exc.messages}) from None
     user.set_password(password)
     user.full_clean(exclude=["password"])
+    user._history_user = user  # its "created" row names the person who opened it (pk set by then)
     user.save()
-    user._history_user = user
     invitation.used_at = now
     invitation.user = user
     _attributed(invitation, user).save(update_fields=["used_at", "user"])
