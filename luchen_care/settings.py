@@ -408,7 +408,7 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)  # STARTTLS, usually on port 587
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)  # implicit TLS, usually on port 465
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="") or "webmaster@localhost"
 EMAIL_SUBJECT_PREFIX = env.str("EMAIL_SUBJECT_PREFIX", default="")
 # SMS through an HTTP gateway, on when SMS_GATEWAY_URL is set; per county like the channels above
 # (SMS_GATEWAY_URL__330303…). SMS_SIGN_NAME is the 短信签名 registered with the provider.

@@ -46,6 +46,8 @@ class PushDeliveryAdmin(ScopedHistoryAdmin, BureauReadOnlyAdmin):
     search_fields = ["subject_label", "idempotency_key"]
     date_hierarchy = "created_at"
     actions = ["requeue"]
+    # The payload is shown through ``payload_shown`` only (a secret's text never), not as a field.
+    exclude = ["payload"]
     readonly_fields = [
         "topic",
         "subject_label",

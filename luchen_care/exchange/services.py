@@ -237,8 +237,13 @@ def retry_delay(attempts: int) -> float:
 
 
 def lease_seconds() -> float:
-    """How long an attempt holds its row: ``PUSH_LEASE_SECONDS``, at least the request's timeout."""
-    return max(float(settings.PUSH_LEASE_SECONDS), float(settings.HEALTH_BUREAU_PUSH_TIMEOUT))
+    """How long an attempt holds its row: ``PUSH_LEASE_SECONDS``, at least any channel's request timeout."""
+    return max(
+        float(settings.PUSH_LEASE_SECONDS),
+        float(settings.HEALTH_BUREAU_PUSH_TIMEOUT),
+        float(settings.SMS_GATEWAY_TIMEOUT),
+        float(settings.EMAIL_TIMEOUT),
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -15,6 +15,7 @@ from luchen_care.portal.access import institution_required
 
 from .selectors import portal_messages
 from .services import portal_message_read
+from .text import notice_html
 
 PAGE_SIZE = 30
 
@@ -40,5 +41,10 @@ def inbox_message(request, pk):
     return render(
         request,
         "exchange/portal/message.html",
-        {"title": message.payload.get("title") or message.subject_label, "message": message, "was_unread": was_unread},
+        {
+            "title": message.payload.get("title") or message.subject_label,
+            "message": message,
+            "text": notice_html(message.payload.get("text", "")),
+            "was_unread": was_unread,
+        },
     )

@@ -141,3 +141,15 @@ def test_the_inbox_asks_the_same_queries_whatever_its_size(client, ours, django_
         client.get(reverse("portal:inbox"))
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(reverse("portal:home"))
+
+
+def test_a_notices_text_is_escaped_and_its_links_work_in_chinese_text():
+    from luchen_care.exchange.text import notice_html
+
+    html = notice_html('上传入口：https://care.example/a?b=1&c=2。\n<script>alert(1)</script>\njavascript:alert(1) "x"')
+    assert '<a href="https://care.example/a?b=1&amp;c=2" rel="noopener noreferrer">' in html
+    assert "</a>。" in html  # the link stops at Chinese punctuation
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert 'href="javascript' not in html
+    assert html.count("<br>") == 2
+    assert notice_html('见 https://care.example/x"onmouseover=alert(1)').count('"') == 4  # href's and rel's quotes
