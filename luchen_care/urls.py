@@ -43,9 +43,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("imports/", include("luchen_care.core.imports.urls")),
     path("portal/", include("luchen_care.portal.urls")),
-    path("portal/", include("luchen_care.accounts.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script from this URL (?script): no inline script under the CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # The portal's account pages: invitations, password reset, my account, colleagues.
+    path("portal/", include("luchen_care.accounts.urls")),
 ]

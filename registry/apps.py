@@ -28,9 +28,9 @@ class RegistryConfig(AppConfig):
 
         institution_change_rule_register(can_change_institution)
         # The staff workbench's entry of the institutions still to invite to the portal.
-        from .workbench import register as workbench_register
+        from .invitations import register as invitations_register
 
-        workbench_register()
+        invitations_register()
 
         register_import_kind(REGISTRATION_IMPORT)
         # The county health bureau's import of the institutions that filed on paper, with their filing.

@@ -17,11 +17,6 @@ class PortalAuthenticationForm(AuthenticationForm):
         ),
     }
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["username"].widget.attrs.update({"autocapitalize": "off", "autocomplete": "username"})
-        self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
-
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         if not in_portal(user):

@@ -1,4 +1,4 @@
-"""What the registry adds to the staff workbench: the institutions still to invite to the portal."""
+"""The staff workbench's entry of the institutions still to invite to the portal (registered from ``apps.py``)."""
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
