@@ -169,21 +169,7 @@ SEES_PUSH_DELIVERIES = SEES_INBOX_ENTRIES
 # only the portal's people read it, each the notices of the institutions it sees (the chain's head
 # office its own and its branch's). Staff read them in the outbox's admin, never in the portal.
 SEES_PORTAL_MESSAGES = {"institution": {"qidu_head", "wuma_branch"}}
-# Invitations to institution accounts (named by their institution): whoever may change the institution
-# (the county health bureaus, the education bureau its nursery classes, the superuser) reads them,
-# issues them (the add page) and re-issues or revokes them (the actions); nobody edits or deletes one.
-SEES_INVITATIONS = {
-    "superuser": ALL,
-    "health": LUCHENG_INSTITUTIONS,
-    "education": {"wuma_nursery", "qidu_nursery"},
-    "longwan": LONGWAN_INSTITUTIONS,
-}
-INVITERS = set(SEES_INVITATIONS)
-BUREAU_PAGES = {
-    "inboxentry": SEES_INBOX_ENTRIES,
-    "pushdelivery": SEES_PUSH_DELIVERIES,
-    "invitation": SEES_INVITATIONS,
-}
+BUREAU_PAGES = {"inboxentry": SEES_INBOX_ENTRIES, "pushdelivery": SEES_PUSH_DELIVERIES}
 # District records in the admin: (roles that see every row, roles that may change them).
 # Streets and their populations are each county's: those roles see the rows of their own county
 # (COUNTY_ROWS); the calendar and the push window are one for the deployment.
@@ -214,6 +200,17 @@ CHANGES_ACCOUNTS = {
     "apitoken": {},
 }
 ACCOUNT_MANAGERS = {"superuser", "health"}
+# Invitations to institution accounts (named by their institution): whoever may change the institution
+# (the county health bureaus, the education bureau its nursery classes, the superuser) reads them,
+# issues them (the add page) and re-issues or revokes them (the actions); nobody edits or deletes one.
+SEES_INVITATIONS = {
+    "superuser": ALL,
+    "health": LUCHENG_INSTITUTIONS,
+    "education": {"wuma_nursery", "qidu_nursery"},
+    "longwan": LONGWAN_INSTITUTIONS,
+}
+INVITERS = set(SEES_INVITATIONS)
+BUREAU_PAGES["invitation"] = SEES_INVITATIONS
 # The access log of personal data (named by the county whose records were read): the superuser
 # reads every entry, one of no county too (a superuser's export across counties); a county's health
 # bureau (鹿城's is its county administrator) its own county's. Nobody else reaches the page, the
@@ -549,10 +546,10 @@ def build_world():
     world.values[("apitoken", "api")] = [tokens["api"], api_token_hash(tokens["api"])]
     for key in access_log:
         world.values[("personaldataaccess", key)] = [f"矩阵访问记录-{key}", f"矩阵筛选-{key}"]
-    for key, (record, token) in invitations.items():
-        world.values[("invitation", key)] = [record.name, token, record.token_hash]
     for key in portal_messages:
         world.values[("portalmessage", key)] = [f"矩阵门户消息-{key}", f"矩阵门户正文-{key}"]
+    for key, (record, token) in invitations.items():
+        world.values[("invitation", key)] = [record.name, token, record.token_hash]
     return world
 
 
@@ -619,6 +616,15 @@ PORTAL_PAGES = {"portal:home", "portal:inbox"}
 # A portal page of one record, by its id: (the resource its id names). 200 for the institution user
 # on a record it sees; refused for another institution's record, and for every other role.
 PORTAL_OBJECTS = {"portal:inbox-message": "portalmessage"}
+API_ACTIONS = {
+    "api:registration-sla": ("report", "registration"),
+    # The institution lifecycle steps (POST, detail): the data owners of the record only.
+    "api:institution-mark-filed": ("api_lifecycle", "institution"),
+    "api:institution-mark-operating": ("api_lifecycle", "institution"),
+    "api:institution-suspend": ("api_lifecycle", "institution"),
+    "api:institution-resume": ("api_lifecycle", "institution"),
+    "api:institution-close": ("api_lifecycle", "institution"),
+}
 # The portal's account pages (luchen_care.accounts): my account and the colleagues list are portal
 # pages (above). The one-time link pages open for anyone; a forged token posted to them is refused
 # (4xx) and changes nothing, for every role. Asking for a reset answers every role alike and changes
@@ -633,15 +639,6 @@ PORTAL_ADMINISTRATOR_ACTIONS = {
     "accounts_portal:colleague_administrator": "user",
     "accounts_portal:invitation_revoke": "invitation",
     "accounts_portal:invitation_reissue": "invitation",
-}
-API_ACTIONS = {
-    "api:registration-sla": ("report", "registration"),
-    # The institution lifecycle steps (POST, detail): the data owners of the record only.
-    "api:institution-mark-filed": ("api_lifecycle", "institution"),
-    "api:institution-mark-operating": ("api_lifecycle", "institution"),
-    "api:institution-suspend": ("api_lifecycle", "institution"),
-    "api:institution-resume": ("api_lifecycle", "institution"),
-    "api:institution-close": ("api_lifecycle", "institution"),
 }
 # The body of a lifecycle step that would be taken if the caller were allowed (the world's
 # institutions operate: suspend and close would go through).
@@ -790,6 +787,8 @@ def snapshot(world, resource=None, key=None):
         "counts": tuple(
             m.objects.count()
             for m in (
+                Invitation,
+                PasswordReset,
                 Institution,
                 Registration,
                 PushDelivery,
@@ -798,8 +797,6 @@ def snapshot(world, resource=None, key=None):
                 PushWindowPolicy,
                 User,
                 ApiToken,
-                Invitation,
-                PasswordReset,
             )
         ),
         "institutions": list(Institution.objects.order_by("pk").values()),
@@ -1317,6 +1314,25 @@ def probe_portal(p, kind, route):
         raise AssertionError(kind)
 
 
+def probe_portal_object(p, resource, route):
+    """One in-scope and one out-of-scope record's portal page: shown to the institution user on its
+    own record only; any other answer is a refusal that shows none of the record's values."""
+    seen = sees(p.role, resource)
+    keys = RECORD_KEYS.get(resource, INSTITUTIONS)
+    inside = next((k for k in keys if k in SEES_PORTAL_MESSAGES["institution"]), None)
+    outside = next((k for k in keys if k not in SEES_PORTAL_MESSAGES["institution"]), None)
+    for key in (inside, outside):
+        url = reverse(route.name, args=[p.world.record(resource, key).pk])
+        ok = key in seen
+        p.check_read(
+            url,
+            expect_ok=ok,
+            values_absent=p.out_of_scope_values(resource) if ok else p.values(resource, key),
+            values_present=p.values(resource, key) if ok else (),
+            refusals={404},
+        )
+
+
 def probe_portal_administrator_action(p, resource, route):
     """The administrator's actions on a colleague or an invitation (POST only): the net's institution
     user is a colleague, so every role is refused, on its own institution's records and on others',
@@ -1341,25 +1357,6 @@ def probe_portal_administrator_action(p, resource, route):
             p.fail("POST", url, "leaks values")
         if p.send("GET", url).status_code not in (302, 404, 405):
             p.fail("GET", url, "an action answered a GET")
-
-
-def probe_portal_object(p, resource, route):
-    """One in-scope and one out-of-scope record's portal page: shown to the institution user on its
-    own record only; any other answer is a refusal that shows none of the record's values."""
-    seen = sees(p.role, resource)
-    keys = RECORD_KEYS.get(resource, INSTITUTIONS)
-    inside = next((k for k in keys if k in SEES_PORTAL_MESSAGES["institution"]), None)
-    outside = next((k for k in keys if k not in SEES_PORTAL_MESSAGES["institution"]), None)
-    for key in (inside, outside):
-        url = reverse(route.name, args=[p.world.record(resource, key).pk])
-        ok = key in seen
-        p.check_read(
-            url,
-            expect_ok=ok,
-            values_absent=p.out_of_scope_values(resource) if ok else p.values(resource, key),
-            values_present=p.values(resource, key) if ok else (),
-            refusals={404},
-        )
 
 
 def api_url(route, *args, **kwargs):
