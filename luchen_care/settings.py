@@ -299,6 +299,11 @@ API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
 API_TOKEN_ROTATION_OVERLAP_HOURS = env.int("API_TOKEN_ROTATION_OVERLAP_HOURS", default=72)
 API_TOKEN_EXPIRY_NOTICE_DAYS = env.int("API_TOKEN_EXPIRY_NOTICE_DAYS", default=14)
 
+# --- Institution accounts (``luchen_care.accounts``: ``Invitation``, ``PasswordReset``) ------------
+# An invitation link works for this many days, a password-reset link for this many hours; each once.
+INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
+PASSWORD_RESET_VALID_HOURS = env.int("PASSWORD_RESET_VALID_HOURS", default=24)
+
 # --- Cache ----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 

@@ -48,4 +48,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script from this URL (?script): no inline script under the CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # The portal's account pages: invitations, password reset, my account, colleagues.
+    path("portal/", include("luchen_care.accounts.urls")),
 ]

@@ -19,8 +19,18 @@ class RegistryConfig(AppConfig):
         post_migrate.connect(receivers.analyze_streets, sender=self, dispatch_uid="registry.analyze_streets")
 
         # The Excel import of registrations, a kind of the shared import flow (which knows no app).
+        # Who may change an institution also invites its people and starts their password resets.
+        from luchen_care.accounts.permissions import institution_change_rule_register
+
         from .imports import REGISTRATION_IMPORT
         from .onboarding import INSTITUTION_ONBOARDING_IMPORT
+        from .permissions import can_change_institution
+
+        institution_change_rule_register(can_change_institution)
+        # The staff workbench's entry of the institutions still to invite to the portal.
+        from .invitations import register as invitations_register
+
+        invitations_register()
 
         register_import_kind(REGISTRATION_IMPORT)
         # The county health bureau's import of the institutions that filed on paper, with their filing.

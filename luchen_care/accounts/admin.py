@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -15,9 +17,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from luchen_care.core.admin import ScopedHistoryAdmin
 
-from .forms import TwoFactorAuthenticationForm
-from .models import ApiToken, Role, User
-from .permissions import administers_county_accounts, works_in_admin
+from .forms import InvitationForm, TwoFactorAuthenticationForm
+from .models import ApiToken, Invitation, Role, User
+from .permissions import administers_county_accounts, manages_institution_accounts, works_in_admin
 from .selectors import accounts_managed_by, api_clients_managed_by, api_tokens_managed_by
 from .services import (
     account_save,
@@ -28,6 +30,13 @@ from .services import (
     api_token_revoke,
     api_token_rotate,
     two_factor_reset,
+)
+from .services.institution_accounts import (
+    invitation_issue,
+    invitation_reissue,
+    invitation_revoke,
+    invitation_validate,
+    password_reset_start,
 )
 
 # Roles, not groups, decide what a user may do: the groups page would only mislead.
@@ -413,3 +422,227 @@ class ApiTokenAdmin(AccountManagersOnly, ScopedHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead: its history says who issued and revoked it
+
+
+# --- Institution accounts: invitations, and password resets the bureau starts ---------------------------
+
+
+def _printable(request, issued_links, title, back_url=""):
+    """The page that shows fresh one-time links once (text and QR code) to print; never kept."""
+    from .views import qr_svg  # noqa: PLC0415  (the two-factor page's QR code, as an inline SVG)
+
+    links = [{"issued": issued, "qr_svg": mark_safe(qr_svg(issued.url))} for issued in issued_links]
+    context = {"title": title, "links": links, "back_url": back_url}
+    return _no_store(TemplateResponse(request, "accounts/link_print.html", context))
+
+
+def _site_url(request):
+    return request.build_absolute_uri("/")
+
+
+class InvitationAddForm(forms.ModelForm):
+    """A new invitation: the institution (among those the bureau may change), the person and how to send."""
+
+    send = InvitationForm.base_fields["send"]
+
+    class Meta:
+        model = Invitation
+        fields = ["institution", "name", "phone", "email", "administrator"]
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.actor is not None and not self.errors:
+            try:
+                invitation_validate(
+                    actor=self.actor,
+                    institution=cleaned.get("institution"),
+                    name=cleaned.get("name"),
+                    email=cleaned.get("email"),
+                    phone=cleaned.get("phone"),
+                    administrator=cleaned.get("administrator"),
+                )
+            except ValidationError as exc:
+                for name, messages_ in exc.message_dict.items():
+                    self.add_error(name if name in self.fields else None, messages_)
+            except PermissionDenied as exc:
+                self.add_error("institution", str(exc))
+        return cleaned
+
+
+INVITATION_FIELDS = [
+    "institution",
+    "name",
+    "phone",
+    "email",
+    "administrator",
+    "state_label",
+    "created_at",
+    "created_by",
+    "expires_at",
+    "used_at",
+    "user",
+    "revoked_at",
+    "revoked_by",
+    "replaces",
+]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ScopedHistoryAdmin):
+    """Invitations to institution accounts, for whoever may change the institutions
+    (``manages_institution_accounts``), each seeing those of its scope (``visible_to``).
+
+    An invitation is issued (the add page, reached from the institution's page), re-issued (a fresh
+    link, to print; the old one revoked) or revoked; never edited or deleted. Its link is shown once,
+    on the page that answers the POST which made it.
+    """
+
+    form = InvitationAddForm
+    list_display = ["name", "institution", "administrator", "state_label", "created_at", "expires_at", "created_by"]
+    list_select_related = ["institution", "created_by"]
+    list_filter = ["administrator", "institution"]
+    search_fields = ["name", "institution__name"]
+    autocomplete_fields = ["institution"]
+    actions = ["reissue", "revoke"]
+
+    def get_queryset(self, request):
+        return Invitation.objects.visible_to(request.user).select_related("institution", "created_by")
+
+    def has_module_permission(self, request):
+        return manages_institution_accounts(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return manages_institution_accounts(request.user)
+
+    def has_add_permission(self, request):
+        return manages_institution_accounts(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # re-issued or revoked (the actions), never edited
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked instead: its history says who issued and revoked it
+
+    @admin.display(description=_("state"))
+    def state_label(self, obj):
+        return obj.get_state_display()
+
+    def get_fields(self, request, obj=None):
+        return ["institution", "name", "phone", "email", "administrator", "send"] if obj is None else INVITATION_FIELDS
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else INVITATION_FIELDS
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["fields"] = ["institution", "name", "phone", "email", "administrator"]
+        form = super().get_form(request, obj, change=change, **kwargs)
+        actor = request.user
+
+        class ActorForm(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, actor=actor, **kwargs)
+
+        return ActorForm
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "institution":
+            kwargs["queryset"] = db_field.related_model.objects.visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        issued = invitation_issue(
+            actor=request.user,
+            institution=obj.institution,
+            name=obj.name,
+            email=obj.email,
+            phone=obj.phone,
+            administrator=obj.administrator,
+            send=form.cleaned_data.get("send", False),
+            site_url=_site_url(request),
+        )
+        obj.pk = issued.record.pk
+        obj.refresh_from_db()
+        request._issued_links = [issued]  # for response_add, this request only
+
+    def response_add(self, request, obj, post_url_continue=None):
+        back = reverse("admin:accounts_invitation_changelist")
+        return _printable(request, getattr(request, "_issued_links", []), gettext("Invitation issued"), back)
+
+    def _confirm(self, request, invitations, action, title, explanation):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "explanation": explanation,
+            "invitations": invitations,
+            "action_name": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/accounts/invitation/confirm_action.html", context)
+
+    @admin.action(description=_("Issue a new link to print (the old one stops working)"))
+    def reissue(self, request, queryset):
+        invitations = list(queryset)
+        if "apply" not in request.POST:
+            explanation = gettext(
+                "Each person gets a new link, shown once on the next page to print (and sent, when a channel "
+                "is configured); the link it had stops working."
+            )
+            return self._confirm(request, invitations, "reissue", gettext("Issue new invitation links"), explanation)
+        try:
+            with transaction.atomic():
+                issued = [
+                    invitation_reissue(actor=request.user, invitation=invitation, site_url=_site_url(request))
+                    for invitation in invitations
+                ]
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+            return None
+        for link in issued:
+            self.log_addition(request, link.record, [{"added": {}}])
+        back = reverse("admin:accounts_invitation_changelist")
+        return _printable(request, issued, gettext("New invitation links"), back)
+
+    @admin.action(description=_("Revoke: the link stops working at once"))
+    def revoke(self, request, queryset):
+        invitations = list(queryset)
+        if "apply" not in request.POST:
+            explanation = gettext("These links will open nothing from now on. This cannot be undone.")
+            return self._confirm(request, invitations, "revoke", gettext("Revoke invitations"), explanation)
+        try:
+            with transaction.atomic():
+                revoked = [invitation_revoke(actor=request.user, invitation=invitation) for invitation in invitations]
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return None
+        for invitation in revoked:
+            self.log_change(request, invitation, [{"changed": {"fields": [gettext("revoked")]}}])
+        self.message_user(request, gettext("%(count)d invitations revoked.") % {"count": len(revoked)})
+        return None
+
+
+def start_password_reset(modeladmin, request, queryset):
+    """The bureau starts a password reset of the selected institution accounts: each link goes to the
+    account's e-mail or phone, and the page that follows shows every link once, to print."""
+    try:
+        with transaction.atomic():
+            issued = [
+                password_reset_start(actor=request.user, user=account, site_url=_site_url(request))
+                for account in queryset
+            ]
+    except (ValidationError, PermissionDenied) as exc:
+        modeladmin.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+        return None
+    for link in issued:
+        modeladmin.log_change(request, link.record.user, [{"changed": {"fields": [gettext("password reset started")]}}])
+    return _printable(request, issued, gettext("Password reset links"), reverse("admin:accounts_user_changelist"))
+
+
+start_password_reset.short_description = _("Start a password reset (institution accounts: send or print a link)")
+UserAdmin.actions = [*UserAdmin.actions, "start_password_reset"]
+UserAdmin.start_password_reset = start_password_reset

@@ -1,7 +1,8 @@
 """Login limits: guessing is stopped without letting anyone lock out a named officer or a whole office.
 
 django-axes counts failed logins on every face that takes a password (the admin login and the
-token endpoint; the portal's pages when they exist) through Django's ``authenticate``. Two counts
+token endpoint, the portal's sign-in, and the invitation and password-reset links of the portal,
+where a wrong token counts as a failure) through Django's ``authenticate``. Two counts
 (``AXES_LOCKOUT_PARAMETERS``), each with its own limit:
 
 - per (username, client address): ``AXES_FAILURE_LIMIT`` (5) failures lock that user out from
@@ -95,3 +96,18 @@ def lockout_response(request, original_response=None, credentials=None):
         "username": get_client_username(request, credentials) or "",
     }
     return render(request, "error.html", context, status=429)
+
+
+def address_throttled(request, scope, limit, seconds) -> bool:
+    """Whether ``request``'s address has made ``limit`` requests of ``scope`` within ``seconds``
+    (this one counted): for forms that send something (a password-reset link), not only sign-ins."""
+    from django.core.cache import cache  # noqa: PLC0415
+
+    key = f"accounts.throttle:{scope}:{client_address(request)}"
+    cache.add(key, 0, timeout=seconds)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=seconds)
+        count = 1
+    return count > limit

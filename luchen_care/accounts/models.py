@@ -8,6 +8,7 @@ it may change is decided by the owning app (``registry.permissions``).
 """
 
 import hashlib
+import re
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -16,36 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from luchen_care.core.scope import ScopedQuerySet, ScopePath
 
-class Role(models.TextChoices):
-    HEALTH_BUREAU = "health_bureau", _("County health bureau")
-    EDUCATION_BUREAU = "education_bureau", _("County education bureau")
-    REGISTRATION_AUTHORITY = "registration_authority", _("Registration authority")
-    STREET_OFFICE = "street_office", _("Street office or town government")
-    INSTITUTION = "institution", _("Childcare institution")
-    API_CLIENT = "api_client", _("API client (other system)")
-    CITY_HEALTH_COMMISSION = "city_health_commission", _("City health commission")
+# The roles are defined apart from the models: the scope resolver reads them while the models load.
+from .roles import COUNTY_ROLES, STAFF_ROLES, Authority, Role  # noqa: F401
 
-
-class Authority(models.TextChoices):
-    MARKET_REGULATION = "market_regulation", _("Market regulation bureau")
-    CIVIL_AFFAIRS = "civil_affairs", _("Civil affairs bureau")
-    ESTABLISHMENT_OFFICE = "establishment_office", _("Establishment office")
-
-
-# Roles whose people work in the Django admin.
-STAFF_ROLES = frozenset(
-    {
-        Role.HEALTH_BUREAU,
-        Role.EDUCATION_BUREAU,
-        Role.REGISTRATION_AUTHORITY,
-        Role.STREET_OFFICE,
-        Role.CITY_HEALTH_COMMISSION,
-    }
-)
-# Roles that belong to one county (a street office's county is its street's; a city health
-# commission's counties are its city's; an API client's are its grant's).
-COUNTY_ROLES = frozenset({Role.HEALTH_BUREAU, Role.EDUCATION_BUREAU, Role.REGISTRATION_AUTHORITY})
+# A mainland mobile number: what an SMS reaches.
+PHONE = re.compile(r"^1[3-9]\d{9}$")
 
 
 def _role_reference(model, verbose_name, help_text):
@@ -104,6 +82,20 @@ class User(AbstractUser):
         help_text=_(
             "Only for health-bureau users: lets this user manage its county's accounts (bureau staff, "
             "street offices, institutions, API clients) without being a superuser. Only a superuser grants it."
+        ),
+    )
+    phone = models.CharField(
+        _("mobile phone"),
+        max_length=20,
+        blank=True,
+        help_text=_("Only for institution users: where a password-reset code or link is sent by SMS."),
+    )
+    institution_administrator = models.BooleanField(
+        _("institution's administrator"),
+        default=False,
+        help_text=_(
+            "Only for institution users: this person invites, removes and hands over the accounts of its "
+            "institution's colleagues in the portal."
         ),
     )
     scope_kinds = models.JSONField(
@@ -185,6 +177,11 @@ class User(AbstractUser):
             errors["institution"] = _("Only institution users have an institution.")
         if self.county_administrator and not (self.role == Role.HEALTH_BUREAU and self.county_id):
             errors["county_administrator"] = _("Only a health-bureau user with its county can administer its county.")
+        self.phone = "".join((self.phone or "").split())
+        if self.phone and not PHONE.match(self.phone):
+            errors["phone"] = _("Enter a mainland mobile number of 11 digits, e.g. 13812345678.")
+        if self.institution_administrator and not (self.role == Role.INSTITUTION and self.institution_id):
+            errors["institution_administrator"] = _("Only an institution user can be its institution's administrator.")
         if self.role != Role.API_CLIENT and self.scope_kinds:
             errors["scope_kinds"] = _("Only API clients have a scope.")
         elif self.scope_kinds:
@@ -307,3 +304,161 @@ class ApiToken(models.Model):
 
     def get_state_display(self):
         return self.state().label
+
+
+def link_token_hash(token: str) -> str:
+    """The stored form of a one-time link's token (an invitation, a password reset): its SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class LinkState(models.TextChoices):
+    LIVE = "live", _("Waiting to be used")
+    USED = "used", _("Used")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+
+
+class OneTimeLinkQuerySet(models.QuerySet):
+    def live(self, now):
+        """Links that still work at ``now``: neither used, revoked nor expired."""
+        return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+
+
+class InvitationQuerySet(ScopedQuerySet, OneTimeLinkQuerySet):
+    """Invitations and password resets: seen as their institution is (the bureaus, its administrator)."""
+
+
+class OneTimeLink(models.Model):
+    """What invitations and password resets share: a token known only to whoever received the link
+    (only its SHA-256 is stored, so a link cannot be shown again), an expiry, one use, a revocation."""
+
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("issued at"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        User,
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    expires_at = models.DateTimeField(_("expires at"), editable=False)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        User,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        abstract = True
+
+    def state(self, now=None):
+        now = now or timezone.now()
+        if self.used_at is not None:
+            return LinkState.USED
+        if self.revoked_at is not None:
+            return LinkState.REVOKED
+        if self.expires_at <= now:
+            return LinkState.EXPIRED
+        return LinkState.LIVE
+
+    def get_state_display(self):
+        return self.state().label
+
+
+class Invitation(OneTimeLink):
+    """A one-time link inviting a named person to open an account of ``institution`` in the portal,
+    as its administrator or as a colleague (``services.invitation_issue``; accepted by
+    ``services.invitation_accept``). Re-issuing revokes the link it replaces."""
+
+    institution = models.ForeignKey(
+        "registry.Institution", verbose_name=_("institution"), on_delete=models.PROTECT, related_name="invitations"
+    )
+    name = models.CharField(_("name"), max_length=100, help_text=_("The person invited, as on their ID card."))
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    administrator = models.BooleanField(
+        _("as the institution's administrator"),
+        default=False,
+        help_text=_("The administrator manages its colleagues' accounts; otherwise the person joins as a colleague."),
+    )
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("account opened"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    replaces = models.OneToOneField(
+        "self",
+        verbose_name=_("replaces"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replaced_by",
+        editable=False,
+    )
+    # Issue, use and revocation with who and when; never the token's hash.
+    history = HistoricalRecords(
+        verbose_name=_("historical invitation"), excluded_fields=["token_hash"], user_model="accounts.User"
+    )
+
+    scope = ScopePath(institution="institution")
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return _("Invitation of %(name)s to %(institution)s") % {"name": self.name, "institution": self.institution}
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        self.phone = "".join((self.phone or "").split())
+        if self.phone and not PHONE.match(self.phone):
+            errors["phone"] = _("Enter a mainland mobile number of 11 digits, e.g. 13812345678.")
+        if not self.name.strip():
+            errors["name"] = _("Give the invited person's name.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class PasswordReset(OneTimeLink):
+    """A one-time link that sets a new password of ``user`` (``services.password_reset_request``, by
+    the person; ``services.password_reset_start``, by the bureau). A new one revokes the older."""
+
+    user = models.ForeignKey(User, verbose_name=_("account"), on_delete=models.CASCADE, related_name="+")
+    history = HistoricalRecords(
+        verbose_name=_("historical password reset"), excluded_fields=["token_hash"], user_model="accounts.User"
+    )
+
+    # Seen as the account's institution is (the outbox's rows about it, the bureau's pages).
+    scope = ScopePath(
+        institution="user__institution",
+        head_office="user__institution__head_office",
+        street="user__institution__street",
+        kind="user__institution__kind",
+        authority="user__institution__registration_authority",
+        county="user__institution__street__county",
+    )
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("password reset")
+        verbose_name_plural = _("password resets")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return _("Password reset of %(user)s") % {"user": self.user}

@@ -48,3 +48,35 @@ def two_factor_required(user) -> bool:
     if not settings.REQUIRE_2FA or not user.is_authenticated or not user.is_active:
         return False
     return bool(user.is_superuser or user.county_administrator or user.role in TWO_FACTOR_ROLES)
+
+
+# The registry's rule of who may change an institution (``registry.permissions.can_change_institution``),
+# registered from its AppConfig.ready(): accounts knows no registry module.
+_institution_change_rule = None
+
+
+def institution_change_rule_register(rule):
+    """Name the rule ``rule(user, institution) -> bool`` of who may change an institution."""
+    global _institution_change_rule
+    _institution_change_rule = rule
+
+
+def manages_institution_accounts(user, institution=None) -> bool:
+    """Whoever may change ``institution`` (the health bureau, the education bureau its nursery classes,
+    superusers; see the registry's rule): it invites the institution's people and starts their password
+    resets. ``None`` asks whether ``user`` may do so for some institution. No rule registered: nobody."""
+    rule = _institution_change_rule
+    return bool(rule is not None and user.is_authenticated and works_in_admin(user) and rule(user, institution))
+
+
+def administers_institution(user, institution_id=None) -> bool:
+    """An active institution user marked its institution's administrator (of ``institution_id``, if given):
+    it invites, removes and hands over its colleagues' accounts in the portal."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.role == Role.INSTITUTION
+        and user.institution_id is not None
+        and user.institution_administrator
+        and (institution_id is None or user.institution_id == institution_id)
+    )

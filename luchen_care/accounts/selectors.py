@@ -4,7 +4,7 @@ from django.db.models import Q
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import COUNTY_ROLES, ApiToken, Role, User, api_token_hash
+from .models import COUNTY_ROLES, ApiToken, Invitation, Role, User, api_token_hash
 from .permissions import administers_county_accounts, works_in_admin
 
 
@@ -84,3 +84,33 @@ def api_tokens_managed_by(user):
 def api_tokens_expiring(*, now, within):
     """Live tokens (not replaced, revoked or expired) that expire within ``within`` of ``now``."""
     return ApiToken.objects.live(now).filter(expires_at__lte=now + within).select_related("user")
+
+
+# --- Institution accounts ------------------------------------------------------------------------------
+
+
+def colleagues_of(user):
+    """The accounts of ``user``'s institution (itself included), active first, then by name."""
+    if user.role != Role.INSTITUTION or not user.institution_id:
+        return User.objects.none()
+    return User.objects.filter(role=Role.INSTITUTION, institution_id=user.institution_id).order_by(
+        "-is_active", "-institution_administrator", "first_name", "username"
+    )
+
+
+def invitations_pending_for(user, *, include_closed=False):
+    """The invitations of ``user``'s institution still waiting to be used (every one with
+    ``include_closed``), newest first; through ``visible_to``."""
+    from django.utils import timezone  # noqa: PLC0415
+
+    invitations = Invitation.objects.visible_to(user).filter(institution_id=user.institution_id)
+    if not include_closed:
+        invitations = invitations.live(timezone.now())
+    return invitations.select_related("created_by")
+
+
+def sign_ins_of(user, *, limit=10):
+    """``user``'s latest sign-ins (when, from which address), as the login audit recorded them."""
+    from axes.models import AccessLog  # noqa: PLC0415
+
+    return AccessLog.objects.filter(username=user.get_username()).order_by("-attempt_time")[:limit]

@@ -34,7 +34,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
 
-from luchen_care.accounts.models import COUNTY_ROLES, Role
+from luchen_care.accounts.roles import COUNTY_ROLES, Role
 
 # The institution kinds the education bureau oversees (registry's InstitutionKind.NURSERY_CLASS:
 # kindergarten nursery classes). Core knows no registry model; ``core.checks`` holds this to the

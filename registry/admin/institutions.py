@@ -13,10 +13,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from luchen_care.accounts.permissions import works_in_admin
+from luchen_care.accounts.permissions import manages_institution_accounts, works_in_admin
 from luchen_care.audit.admin import LogsPersonalDataPages
 from luchen_care.audit.models import AccessAction, Face
 from luchen_care.audit.services import personal_data_access_record
@@ -46,6 +47,7 @@ from ..selectors.institutions import (
 from ..services import institutions as institution_services
 from ..services.institutions import INSTITUTION_TRANSITIONS, institution_save
 from ..validators import normalize_credit_code
+from .invitations import PortalAccountFilter
 
 
 class InstitutionClassInline(admin.TabularInline):
@@ -143,6 +145,7 @@ class InstitutionAdmin(LogsPersonalDataPages, StaffAdminPermissions, ScopedHisto
         "status",
         "for_profit",
         "demonstration_level",
+        PortalAccountFilter,
     ]
     search_fields = ["name", "credit_code"]
     list_select_related = ["street"]
@@ -411,6 +414,15 @@ class InstitutionAdmin(LogsPersonalDataPages, StaffAdminPermissions, ScopedHisto
             counties=summary.counties,
         )
         return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The bureau that may change institutions invites their people from here (accounts' pages).
+        extra_context = extra_context or {}
+        if manages_institution_accounts(request.user):
+            add, listed = reverse("admin:accounts_invitation_add"), reverse("admin:accounts_invitation_changelist")
+            extra_context["invite_url"] = f"{add}?{urlencode({'institution': object_id})}"
+            extra_context["invitations_url"] = f"{listed}?{urlencode({'institution__id__exact': object_id})}"
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}

@@ -37,8 +37,9 @@ from django.forms.models import model_to_dict
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from luchen_care.accounts.models import ApiToken, Authority, Role, User, api_token_hash
+from luchen_care.accounts.models import ApiToken, Authority, Invitation, PasswordReset, Role, User, api_token_hash
 from luchen_care.accounts.permissions import works_in_admin
+from luchen_care.accounts.services.institution_accounts import invitation_issue
 from luchen_care.audit.models import AccessAction, Face, PersonalDataAccess
 from luchen_care.core.masking import mask_name
 from luchen_care.documents.models import IssuedDocument
@@ -202,6 +203,17 @@ CHANGES_ACCOUNTS = {
     "apitoken": {},
 }
 ACCOUNT_MANAGERS = {"superuser", "health"}
+# Invitations to institution accounts (named by their institution): whoever may change the institution
+# (the county health bureaus, the education bureau its nursery classes, the superuser) reads them,
+# issues them (the add page) and re-issues or revokes them (the actions); nobody edits or deletes one.
+SEES_INVITATIONS = {
+    "superuser": ALL,
+    "health": LUCHENG_INSTITUTIONS,
+    "education": {"wuma_nursery", "qidu_nursery"},
+    "longwan": LONGWAN_INSTITUTIONS,
+}
+INVITERS = set(SEES_INVITATIONS)
+BUREAU_PAGES["invitation"] = SEES_INVITATIONS
 # The access log of personal data (named by the county whose records were read): the superuser
 # reads every entry, one of no county too (a superuser's export across counties); a county's health
 # bureau (鹿城's is its county administrator) its own county's. Nobody else reaches the page, the
@@ -239,6 +251,7 @@ ADDS = {
     "pushwindowpolicy": COUNTY_BUREAUS,
     "user": ACCOUNT_MANAGERS,
     "apitoken": ACCOUNT_MANAGERS,
+    "invitation": COUNTY_BUREAUS | {"education"},  # the education bureau: to nursery classes only
 }
 DELETES = {"workdayoverride": COUNTY_BUREAUS}
 # Plain reference data whose history page may revert it (for those who may change it).
@@ -435,6 +448,19 @@ def build_world():
         for key, registration in registrations.items()
     }
     # With no e-mail or SMS configured, a notice to each institution waits in its portal inbox.
+    # An invitation to each institution (its link printed, not sent): the bureaus' to read and manage.
+    invitations = {}
+    for key, institution in institutions.items():
+        issued = invitation_issue(
+            actor=users["superuser"],
+            institution=institution,
+            name=f"矩阵受邀人{key}",
+            phone="13800000000",
+            administrator=True,
+            site_url="http://testserver/",
+            send=False,
+        )
+        invitations[key] = (issued.record, issued.token)
     portal_messages = {}
     for key, institution in institutions.items():
         [portal_messages[key]] = person_notice_enqueue(
@@ -502,6 +528,7 @@ def build_world():
         },
         "personaldataaccess": access_log,
         "portalmessage": portal_messages,
+        "invitation": {key: record for key, (record, _token) in invitations.items()},
     }
     world = World(users=users, tokens=tokens, records=records)
     for key, institution in institutions.items():
@@ -524,6 +551,8 @@ def build_world():
         world.values[("personaldataaccess", key)] = [f"矩阵访问记录-{key}", f"矩阵筛选-{key}"]
     for key in portal_messages:
         world.values[("portalmessage", key)] = [f"矩阵门户消息-{key}", f"矩阵门户正文-{key}"]
+    for key, (record, token) in invitations.items():
+        world.values[("invitation", key)] = [record.name, token, record.token_hash]
     return world
 
 
@@ -603,6 +632,21 @@ API_ACTIONS = {
     "api:institution-resume": ("api_lifecycle", "institution"),
     "api:institution-close": ("api_lifecycle", "institution"),
 }
+# The portal's account pages (luchen_care.accounts): my account and the colleagues list are portal
+# pages (above). The one-time link pages open for anyone; a forged token posted to them is refused
+# (4xx) and changes nothing, for every role. Asking for a reset answers every role alike and changes
+# nothing for a username and contact that do not match. The colleague pages are an institution's
+# administrator's (the net's institution user is a colleague): refused for every role, nothing changes.
+PORTAL_PAGES |= {"accounts_portal:account", "accounts_portal:colleagues"}
+PORTAL_LINKS = {"accounts_portal:invitation", "accounts_portal:password_reset_confirm"}
+PORTAL_RESET_REQUEST = "accounts_portal:password_reset"
+PORTAL_ADMINISTRATOR_PAGES = {"accounts_portal:colleague_invite"}
+PORTAL_ADMINISTRATOR_ACTIONS = {
+    "accounts_portal:colleague_remove": "user",
+    "accounts_portal:colleague_administrator": "user",
+    "accounts_portal:invitation_revoke": "invitation",
+    "accounts_portal:invitation_reissue": "invitation",
+}
 # The body of a lifecycle step that would be taken if the caller were allowed (the world's
 # institutions operate: suspend and close would go through).
 LIFECYCLE_STEP = {"effective_on": datetime.date.today().isoformat(), "document_reference": "矩阵文号", "reason": "矩阵"}
@@ -631,6 +675,13 @@ ADMIN_ACTIONS = {
         "revoke": (ACCOUNT_MANAGERS, 'id="api-token-revoke-form"', {"apply": "1"}),
     },
 }
+ADMIN_ACTIONS["invitation"] = {
+    "reissue": (INVITERS, 'id="invitation-reissue-form"', {"apply": "1"}),
+    "revoke": (INVITERS, 'id="invitation-revoke-form"', {"apply": "1"}),
+}
+# Starts a password reset of institution accounts only: the world's managed accounts are staff, so an
+# allowed run is refused by the service and changes nothing.
+ADMIN_ACTIONS["user"]["start_password_reset"] = (ACCOUNT_MANAGERS, None, {})
 # Forgets the selected accounts' authenticators (never the actor's own); an allowed run changes no
 # counted row. Run last on the page: it is the one action that could end a prober's second factor.
 ADMIN_ACTIONS["user"]["reset_two_factor"] = (ACCOUNT_MANAGERS, None, {})
@@ -684,6 +735,14 @@ def classify(route):
         return "portal_page", None
     if name in PORTAL_OBJECTS:
         return "portal_object", PORTAL_OBJECTS[name]
+    if name in PORTAL_LINKS:
+        return "portal_link", None
+    if name == PORTAL_RESET_REQUEST:
+        return "portal_reset_request", None
+    if name in PORTAL_ADMINISTRATOR_PAGES:
+        return "portal_administrator_page", None
+    if name in PORTAL_ADMINISTRATOR_ACTIONS:
+        return "portal_administrator_action", PORTAL_ADMINISTRATOR_ACTIONS[name]
     if name == TWO_FACTOR:
         return "two_factor", None
     if name in IMPORT_JOB_ROUTES:
@@ -737,6 +796,8 @@ def snapshot(world, resource=None, key=None):
         "counts": tuple(
             m.objects.count()
             for m in (
+                Invitation,
+                PasswordReset,
                 Institution,
                 Registration,
                 PushDelivery,
@@ -1070,6 +1131,9 @@ def add_data(world, resource):
         return {"username": "matrix-new", "password1": "Lucheng-Matrix-2026!", "password2": "Lucheng-Matrix-2026!"}
     if resource == "apitoken":
         return {"user": world.users["api"].pk, "name": "矩阵新系统"}
+    if resource == "invitation":
+        target = world.record("institution", "wuma_standalone")
+        return {"institution": target.pk, "name": "矩阵新受邀人", "phone": "13800000001", "administrator": "on"}
     return {}
 
 
@@ -1262,10 +1326,20 @@ def probe_verify(p, kind, route):
 def probe_portal(p, kind, route):
     url = reverse(route.name)
     every_value = [v for values in p.world.values.values() for v in values]
+    # A signed-in institution user sees its own institution's name in the menu of every portal page.
+    own = {v for key in SEES_INSTITUTIONS["institution"] for v in p.values("institution", key)}
+    if p.role != "institution":
+        own = set()
+    public_absent = [v for v in every_value if v not in own]
     if kind == "portal_login":
-        # Anyone may open the sign-in page; it shows nobody else's data (a signed-in institution sees
-        # its own name in the menu).
-        p.check_read(url, expect_ok=True, values_absent=p.out_of_scope_values("institution"))
+        # Anyone may open the sign-in page; it shows nobody else's data. A signed-in institution user
+        # is sent to its workbench.
+        if p.role == "institution":
+            response = p.send("GET", url)
+            if not (response.status_code == 302 and response["Location"] == reverse("portal:home")):
+                p.fail("GET", url, f"expected the workbench, got {response.status_code}")
+        else:
+            p.check_read(url, expect_ok=True, values_absent=p.out_of_scope_values("institution"))
     elif kind == "portal_logout":
         response = p.send("GET", url)
         if response.status_code != 405:
@@ -1275,6 +1349,25 @@ def probe_portal(p, kind, route):
         absent = [v for key in ALL - SEES_INSTITUTIONS["institution"] for v in p.values("institution", key)]
         absent += p.out_of_scope_values("portalmessage")
         p.check_read(url, expect_ok=own, values_absent=absent if own else every_value)
+    elif kind == "portal_link":
+        p.check_read(url, expect_ok=True, values_absent=public_absent)
+        forged = {
+            "token": "matrix-forged-token-0000000000000000000000",
+            "username": "matrix-takeover",
+            "password1": "Matrix-Takeover-2026!",
+            "password2": "Matrix-Takeover-2026!",
+            "new_password1": "Matrix-Takeover-2026!",
+            "new_password2": "Matrix-Takeover-2026!",
+        }
+        p.check_write("POST", url, allowed=False, data=forged, target=("user", "civil"), values=public_absent)
+    elif kind == "portal_reset_request":
+        p.check_read(url, expect_ok=True, values_absent=public_absent)
+        data = {"username": p.world.users["institution"].username, "contact": "matrix-wrong@institutions.test"}
+        p.check_write("POST", url, allowed=True, data=data, target=("user", "civil"), values=public_absent)
+    elif kind == "portal_administrator_page":
+        p.check_read(url, expect_ok=False, values_absent=every_value, refusals={404})
+        data = {"name": "矩阵同事", "phone": "13800000002", "send": "on"}
+        p.check_write("POST", url, allowed=False, data=data, values=every_value)
     else:
         raise AssertionError(kind)
 
@@ -1296,6 +1389,32 @@ def probe_portal_object(p, resource, route):
             values_present=p.values(resource, key) if ok else (),
             refusals={404},
         )
+
+
+def probe_portal_administrator_action(p, resource, route):
+    """The administrator's actions on a colleague or an invitation (POST only): the net's institution
+    user is a colleague, so every role is refused, on its own institution's records and on others',
+    and nothing changes."""
+    every_value = [v for values in p.world.values.values() for v in values]
+    if resource == "user":
+        targets = [p.world.users["institution"], p.world.users["civil"]]
+    else:
+        targets = [p.world.record("invitation", "qidu_head"), p.world.record("invitation", "wuma_standalone")]
+    for record in targets:
+        url = reverse(route.name, args=[record.pk])
+        before = (snapshot(p.world), list(type(record)._base_manager.filter(pk=record.pk).values()))
+        response = p.send("POST", url, data={"send": "on"})
+        after = (snapshot(p.world), list(type(record)._base_manager.filter(pk=record.pk).values()))
+        if not (response.status_code in REFUSED or p.login_redirect(response)):
+            p.fail("POST", url, f"a forbidden write answered {response.status_code}")
+        if after != before:
+            FIGURES["forbidden_writes"] += 1
+            p.fail("POST", url, "a forbidden write changed the database")
+        if response.status_code < 500 and leaked(body_text(response), every_value):
+            FIGURES["leaks"] += 1
+            p.fail("POST", url, "leaks values")
+        if p.send("GET", url).status_code not in (302, 404, 405):
+            p.fail("GET", url, "an action answered a GET")
 
 
 def api_url(route, *args, **kwargs):
@@ -1502,6 +1621,8 @@ def run_probes(world, role):
             probe_verify(p, kind, route)
         elif kind == "portal_object":
             probe_portal_object(p, resource, route)
+        elif kind == "portal_administrator_action":
+            probe_portal_administrator_action(p, resource, route)
         elif kind.startswith("portal_"):
             probe_portal(p, kind, route)
         elif kind == "import_job":

@@ -19,10 +19,10 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 
-from .forms import CodeForm
-from .permissions import two_factor_required, works_in_admin
-from .selectors import recovery_codes_left, totp_device
-from .services import recovery_codes_issue, second_factor_verify, totp_enrolment_confirm, totp_enrolment_start
+from ..forms import CodeForm
+from ..permissions import two_factor_required, works_in_admin
+from ..selectors import recovery_codes_left, totp_device
+from ..services import recovery_codes_issue, second_factor_verify, totp_enrolment_confirm, totp_enrolment_start
 
 
 def qr_svg(data: str) -> str:

@@ -28,9 +28,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from luchen_care.core.history import history_save
 from luchen_care.exchange.services import Notice, outbox_enqueue, outbox_keys
 
-from .models import COUNTY_ROLES, STAFF_ROLES, ApiToken, ApiTokenState, Role, User, api_token_hash
-from .permissions import administers_county_accounts
-from .selectors import accounts_managed_by, api_clients_managed_by, api_tokens_expiring, totp_device
+from ..models import COUNTY_ROLES, STAFF_ROLES, ApiToken, ApiTokenState, Role, User, api_token_hash
+from ..permissions import administers_county_accounts
+from ..selectors import accounts_managed_by, api_clients_managed_by, api_tokens_expiring, totp_device
 
 
 def _ids(values):
