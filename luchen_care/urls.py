@@ -43,6 +43,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("imports/", include("luchen_care.core.imports.urls")),
     path("portal/", include("luchen_care.portal.urls")),
+    path("portal/", include("registry.portal_urls")),
     # Uploaded files: scoped, logged downloads; the media folder itself has no URL.
     path("files/", include("luchen_care.files.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -26,6 +26,11 @@ class RegistryConfig(AppConfig):
         # The county health bureau's import of the institutions that filed on paper, with their filing.
         register_import_kind(INSTITUTION_ONBOARDING_IMPORT)
 
+        # The institution's own documents in the portal's menu.
+        from luchen_care.portal.nav import nav_register
+
+        nav_register(url_name="registry_portal:documents", label=_("Documents"), order=50)
+
         # The dated policies a county loads rows of (``manage.py policy load``).
         from luchen_care.core.policy import PolicyKind, register_policy_kind
 

@@ -41,6 +41,8 @@ from luchen_care.accounts.models import ApiToken, Authority, Role, User, api_tok
 from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.audit.models import AccessAction, Face, PersonalDataAccess
 from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
+from luchen_care.files.models import StoredFile
+from luchen_care.files.services import stored_file_save
 from luchen_care.regions.models import County
 from luchen_care.workdays.models import WorkdayOverride
 from registry.models import (
@@ -60,6 +62,7 @@ from registry.services.registrations import registration_record
 from registry.services.streets import county_streets_load
 from tests.accounts.factories import api_token
 from tests.factories import InstitutionFactory, make_credit_code, street
+from tests.files.conftest import ELF, pdf_bytes, upload
 from tests.otp import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +72,12 @@ pytestmark = pytest.mark.django_db
 def _production_sign_in(settings):
     """The net signs each role in as production does: with the second factor staff must give."""
     settings.REQUIRE_2FA = True
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """The world's uploaded files (one per institution) are kept in the test's own media folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 WUMA, QIDU = "330302006", "330302023"
@@ -245,6 +254,9 @@ def sees(role, resource):
         return set(SEES_INSTITUTIONS[role])
     if resource == "registration":
         return set(SEES_REGISTRATIONS[role])
+    if resource == "storedfile":
+        # An uploaded file is visible exactly as the institution it belongs to.
+        return set(SEES_INSTITUTIONS[role])
     if resource in BUREAU_PAGES:
         return set(BUREAU_PAGES[resource].get(role, NONE))
     if resource in SEES_ACCOUNTS:
@@ -281,6 +293,7 @@ RECORD_KEYS = {
     "user": ["civil", "wuma", "longwan"],
     "apitoken": ["lucheng_api", "api"],
     "personaldataaccess": ["lucheng", "longwan", "deployment"],
+    "storedfile": INSTITUTIONS,
 }
 
 # --- the world ------------------------------------------------------------------------------------
@@ -462,8 +475,19 @@ def build_world():
         )
         for key, code in (("lucheng", LUCHENG), ("longwan", LONGWAN), ("deployment", None))
     }
+    # One uploaded document per institution (its licence), with a name and content of its own.
+    files = {
+        key: stored_file_save(
+            actor=users["superuser"],
+            subject=institution,
+            purpose="registry.business_licence",
+            upload=upload(f"矩阵营业执照-{key}.pdf", pdf_bytes(f"MATRIX-FILE-{key}")),
+        )
+        for key, institution in institutions.items()
+    }
     records = {
         "institution": institutions,
+        "storedfile": files,
         "registration": registrations,
         "pushdelivery": deliveries,
         # The inbox is the registry's: an entry is the registration whose inbox delivery arrived.
@@ -500,6 +524,8 @@ def build_world():
     world.values[("apitoken", "api")] = [tokens["api"], api_token_hash(tokens["api"])]
     for key in access_log:
         world.values[("personaldataaccess", key)] = [f"矩阵访问记录-{key}", f"矩阵筛选-{key}"]
+    for key, stored in files.items():
+        world.values[("storedfile", key)] = [stored.original_name, f"MATRIX-FILE-{key}", str(stored.public_id)]
     return world
 
 
@@ -562,7 +588,10 @@ PUBLIC = {"home": "public", "healthz": "public", "schema": "public", "api-docs":
 # is an institution's own: 200 for the institution user, refused (404, or the sign-in) for every
 # other role, and it never shows another institution's values.
 PORTAL = {"portal:login": "portal_login", "portal:logout": "portal_logout"}
-PORTAL_PAGES = {"portal:home"}
+PORTAL_PAGES = {"portal:home", "registry_portal:documents"}
+# Downloads of uploaded files (GET by public id): whoever sees the file's subject gets it, anyone
+# else a 404 (anonymous: a sign-in page), for a real id and a guessed one alike.
+FILE_DOWNLOAD = "files:download"
 API_ACTIONS = {
     "api:registration-sla": ("report", "registration"),
     # The institution lifecycle steps (POST, detail): the data owners of the record only.
@@ -649,6 +678,8 @@ def classify(route):
         return PORTAL[name], None
     if name in PORTAL_PAGES:
         return "portal_page", None
+    if name == FILE_DOWNLOAD:
+        return "file_download", "storedfile"
     if name == TWO_FACTOR:
         return "two_factor", None
     if name in IMPORT_JOB_ROUTES:
@@ -710,6 +741,7 @@ def snapshot(world, resource=None, key=None):
                 PushWindowPolicy,
                 User,
                 ApiToken,
+                StoredFile,
             )
         ),
         "institutions": list(Institution.objects.order_by("pk").values()),
@@ -1188,10 +1220,57 @@ def probe_portal(p, kind, route):
             p.fail("GET", url, f"logout by GET answered {response.status_code}")
     elif kind == "portal_page":
         own = p.role == "institution"
-        absent = [v for key in ALL - SEES_INSTITUTIONS["institution"] for v in p.values("institution", key)]
+        absent = [
+            v
+            for key in ALL - SEES_INSTITUTIONS["institution"]
+            for resource in ("institution", "storedfile")
+            for v in p.values(resource, key)
+        ]
         p.check_read(url, expect_ok=own, values_absent=absent if own else every_value)
+        if route.name == "registry_portal:documents":
+            probe_document_upload(p, url, own)
     else:
         raise AssertionError(kind)
+
+
+def probe_document_upload(p, url, own):
+    """The portal's upload (POST to its documents page): refused for every role but the institution,
+    which is sent a file that is not a document, and another institution's file to replace; neither
+    changes anything, nor shows the other institution's file."""
+    if not own:
+        data = {"purpose": "registry.other", "file": upload("矩阵上传.pdf", pdf_bytes())}
+        p.check_write("POST", url, allowed=False, data=data)
+        return
+    p.check_write("POST", url, allowed=True, data={"purpose": "registry.other", "file": upload("矩阵.pdf", ELF)})
+    foreign = next(key for key in INSTITUTIONS if key not in SEES_INSTITUTIONS["institution"])
+    record = p.world.record("storedfile", foreign)
+    data = {"replaces": str(record.public_id), "file": upload("矩阵替换.pdf", pdf_bytes())}
+    p.check_write(
+        "POST", url, allowed=True, data=data, target=("storedfile", foreign), values=p.values("storedfile", foreign)[:2]
+    )
+
+
+def probe_file_download(p, route):
+    """Each role downloads an in-scope institution's file (200, the file itself, as an attachment) and
+    is refused an out-of-scope one's and a guessed id (404, or the sign-in), with nothing of it shown."""
+    authed = p.role in AUTHENTICATED
+    for key, side in p.samples("storedfile"):
+        record = p.world.record("storedfile", key)
+        url = reverse(route.name, args=[record.public_id])
+        seen = side == "in" and authed
+        response = p.check_read(url, expect_ok=seen, values_absent=[] if seen else p.values("storedfile", key))
+        if seen and response.status_code == 200:
+            response = p.send("GET", url)  # again: the check above read the streamed body
+            content = b"".join(response.streaming_content)
+            if content != record.file.open("rb").read():
+                p.fail("GET", url, "the download is not the stored file")
+            if not response["Content-Disposition"].startswith("attachment") or response["X-Content-Type-Options"] != (
+                "nosniff"
+            ):
+                p.fail("GET", url, "not sent as an attachment with nosniff")
+        p.check_write("POST", url, allowed=False, data={}, values=[] if seen else p.values("storedfile", key))
+    guessed = reverse(route.name, args=["00000000-0000-4000-8000-000000000000"])
+    p.check_read(guessed, expect_ok=False)
 
 
 def api_url(route, *args, **kwargs):
@@ -1398,6 +1477,8 @@ def run_probes(world, role):
             probe_import_job(p, route)
         elif kind == "two_factor":
             probe_two_factor(p, route)
+        elif kind == "file_download":
+            probe_file_download(p, route)
         else:
             probe_api(p, kind, resource, route)
     return p.failures
