@@ -19,6 +19,14 @@ def _visible_subject(actor, subject):
     return model._default_manager.visible_to(actor).filter(pk=subject.pk).exists()
 
 
+def _shown_name(upload, extension):
+    """The uploaded name as the user will see it again: its last part, printable characters only
+    (no NUL for the database, no path), at most 255 characters with its extension kept."""
+    name = str(getattr(upload, "name", "") or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(char for char in name if char.isprintable()).strip()
+    return name[-255:] or f"file.{extension}"
+
+
 @transaction.atomic
 def stored_file_save(*, actor, subject, purpose, upload, replaces=None) -> StoredFile:
     """Keep ``upload`` as a file of ``subject`` for ``purpose``, uploaded by ``actor`` now; return it.
@@ -29,6 +37,9 @@ def stored_file_save(*, actor, subject, purpose, upload, replaces=None) -> Store
     its content type, size and SHA-256 recorded. ``replaces``: a current file of the same subject
     and purpose, which is then marked replaced by the new one (its row and its stored file stay,
     in the history). Raises ``PermissionDenied`` if ``actor`` cannot see ``subject``.
+
+    A failure after the file is written removes it again; a caller's own transaction that rolls
+    back later leaves the written file behind, unreferenced (storage has no rollback).
     """
     if not _visible_subject(actor, subject):
         raise PermissionDenied
@@ -46,7 +57,7 @@ def stored_file_save(*, actor, subject, purpose, upload, replaces=None) -> Store
         subject_type=subject_type,
         subject_id=subject.pk,
         purpose=purpose,
-        original_name=(getattr(upload, "name", "") or "")[-255:] or f"file.{checked.extension}",
+        original_name=_shown_name(upload, checked.extension),
         content_type=checked.content_type,
         size=checked.size,
         sha256=checked.sha256,

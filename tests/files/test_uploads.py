@@ -202,3 +202,10 @@ def test_a_file_is_visible_exactly_as_its_subject_is(owner, stranger, institutio
     assert list(StoredFile.objects.visible_to(health_user)) == [stored]
     assert list(StoredFile.objects.visible_to(stranger)) == []
     assert StoredFile.objects.visible_to(wuma_user).exists() == in_wuma
+
+
+def test_the_kept_name_is_the_files_own_printable_name(owner, institution):
+    file = upload("x.pdf", pdf_bytes())
+    file.name = "C:\\扫描\\营业\x00执照\u202e.pdf"
+    stored = stored_file_save(actor=owner, subject=institution, purpose=PURPOSE, upload=file)
+    assert stored.original_name == "营业执照.pdf"
