@@ -1570,6 +1570,17 @@ def test_the_write_probes_would_change_a_record_if_allowed(client):
     assert Institution.objects.count() == before + 1
 
 
+def test_the_upload_probe_would_store_a_file_if_allowed(client):
+    """The forbidden upload's body is real: posted by the institution to its documents page, it is kept."""
+    world = build_world()
+    client.force_login(world.users["institution"])
+    before = StoredFile.objects.count()
+    data = {"purpose": "registry.other", "file": upload("矩阵上传.pdf", pdf_bytes())}
+    assert client.post(reverse("registry_portal:documents"), data).status_code == 302
+    assert StoredFile.objects.count() == before + 1
+    assert StoredFile.objects.latest("pk").subject == world.record("institution", "qidu_head")
+
+
 def test_the_step_probes_would_take_the_step_if_allowed(client):
     """The forbidden lifecycle steps and actions are real: with the record made ready as the probes make it
     ready, the health bureau's same request takes the step (API and admin), and re-queues a delivery."""
