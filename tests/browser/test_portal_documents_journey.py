@@ -7,7 +7,7 @@ import pytest
 from luchen_care.accounts.models import Role, User
 from luchen_care.files.models import StoredFile
 from tests.factories import InstitutionFactory
-from tests.files.conftest import ELF, image_bytes, pdf_bytes
+from tests.files.samples import ELF, image_bytes, pdf_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]  # streets stay
 PHONE = {"width": 390, "height": 844}

@@ -11,7 +11,7 @@ from luchen_care.audit.models import AccessAction, Face, PersonalDataAccess
 from luchen_care.files.models import StoredFile
 from luchen_care.files.services import stored_file_save
 
-from .conftest import image_bytes, pdf_bytes, upload
+from .samples import image_bytes, pdf_bytes, upload
 
 pytestmark = pytest.mark.django_db
 NAME = "营业执照（2026年）.pdf"

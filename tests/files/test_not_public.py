@@ -8,7 +8,7 @@ from django.urls import Resolver404, resolve
 from luchen_care.files.services import stored_file_save
 from luchen_care.files.storage import uploads_storage
 
-from .conftest import pdf_bytes, stored_paths, upload
+from .samples import pdf_bytes, stored_paths, upload
 
 pytestmark = pytest.mark.django_db
 

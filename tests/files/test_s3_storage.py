@@ -16,7 +16,7 @@ from django.urls import reverse
 from luchen_care.files.models import StoredFile
 from luchen_care.files.services import stored_file_save
 
-from .conftest import ELF, pdf_bytes, stored_paths, upload
+from .samples import ELF, pdf_bytes, stored_paths, upload
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 BUCKET = "lucheng-uploads-test"

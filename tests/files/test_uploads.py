@@ -12,7 +12,7 @@ from luchen_care.files.models import StoredFile
 from luchen_care.files.services import stored_file_save
 from luchen_care.files.storage import uploads_storage
 
-from .conftest import (
+from .samples import (
     ELF,
     PE,
     image_bytes,

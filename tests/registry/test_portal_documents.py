@@ -13,7 +13,7 @@ from luchen_care.files.models import StoredFile
 from luchen_care.files.services import stored_file_save
 from registry.models import InstitutionDocument
 from tests.factories import InstitutionFactory
-from tests.files.conftest import ELF, image_bytes, pdf_bytes, png_with_broken_body, stored_paths, upload
+from tests.files.samples import ELF, image_bytes, pdf_bytes, png_with_broken_body, stored_paths, upload
 
 pytestmark = pytest.mark.django_db
 URL = "/portal/documents/"

@@ -62,7 +62,7 @@ from registry.services.registrations import registration_record
 from registry.services.streets import county_streets_load
 from tests.accounts.factories import api_token
 from tests.factories import InstitutionFactory, make_credit_code, street
-from tests.files.conftest import ELF, pdf_bytes, upload
+from tests.files.samples import ELF, pdf_bytes, upload
 from tests.otp import sign_in
 
 pytestmark = pytest.mark.django_db
