@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "luchen_care.workdays",
     "luchen_care.exchange",
     "luchen_care.documents",
+    "luchen_care.files",
     "luchen_care.portal",
     "registry",
     "subsidies",
@@ -219,8 +220,41 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# No URL serves the media folder (nothing routes MEDIA_URL, WhiteNoise serves STATIC_ROOT only):
+# uploaded files leave through the scoped, logged download view alone (``luchen_care.files``).
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
+
+# --- Uploaded files (luchen_care.files) -----------------------------------------------------
+# UPLOADS_STORAGE=local (the default): under MEDIA_ROOT/uploads/, which scripts/backup archives with
+# the rest of the media folder. UPLOADS_STORAGE=s3: an S3-compatible bucket (django-storages), which
+# must be private; files are read back through the platform, never by a link to the bucket.
+UPLOADS_STORAGE = env.str("UPLOADS_STORAGE", default="local").strip().lower()
+if UPLOADS_STORAGE == "local":
+    STORAGES["uploads"] = {"BACKEND": "luchen_care.files.storage.UploadsFileSystemStorage"}
+elif UPLOADS_STORAGE == "s3":
+    if not env.str("UPLOADS_S3_BUCKET", default=""):
+        raise environ.ImproperlyConfigured("UPLOADS_STORAGE=s3 needs UPLOADS_S3_BUCKET (and its endpoint and keys)")
+    STORAGES["uploads"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("UPLOADS_S3_BUCKET"),
+            "endpoint_url": env.str("UPLOADS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("UPLOADS_S3_REGION", default="") or None,
+            "access_key": env.str("UPLOADS_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("UPLOADS_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("UPLOADS_S3_PREFIX", default="uploads"),
+            # MinIO and most S3-compatible services want path-style addresses.
+            "addressing_style": env.str("UPLOADS_S3_ADDRESSING_STYLE", default="path"),
+            "default_acl": None,  # the bucket's own policy: private
+            "querystring_auth": True,  # no unsigned link, ever
+            "file_overwrite": False,
+        },
+    }
+else:
+    raise environ.ImproperlyConfigured(f"UPLOADS_STORAGE must be local or s3, not {UPLOADS_STORAGE!r}")
+# The largest upload accepted (bytes); PDF, JPEG and PNG only, judged by content.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -44,6 +44,9 @@ urlpatterns = [
     path("imports/", include("luchen_care.core.imports.urls")),
     path("portal/", include("luchen_care.portal.urls")),
     path("verify/", include("luchen_care.documents.urls")),
+    path("portal/", include("registry.portal_urls")),
+    # Uploaded files: scoped, logged downloads; the media folder itself has no URL.
+    path("files/", include("luchen_care.files.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script from this URL (?script): no inline script under the CSP.

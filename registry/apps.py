@@ -49,6 +49,10 @@ class RegistryConfig(AppConfig):
         ):
             workbench_register(provider, audience=Audience.STAFF)
         workbench_chart_register(workbench.new_registrations_chart, audience=Audience.STAFF)
+        # The institution's own documents in the portal's menu.
+        from luchen_care.portal.nav import nav_register
+
+        nav_register(url_name="registry_portal:documents", label=_("Documents"), order=50)
 
         # The dated policies a county loads rows of (``manage.py policy load``).
         from luchen_care.core.policy import PolicyKind, register_policy_kind

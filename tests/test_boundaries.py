@@ -62,6 +62,10 @@ TREE = {
     "luchen_care/documents/selectors.py": "",
     "luchen_care/documents/services.py": "from luchen_care.documents import selectors\n",
     "luchen_care/documents/views.py": "from luchen_care.documents import selectors\n",
+    "luchen_care/files/__init__.py": "",
+    "luchen_care/files/selectors.py": "",
+    "luchen_care/files/services.py": "from luchen_care.files import selectors\n",
+    "luchen_care/files/views.py": "from luchen_care.files import selectors, services\n",
     "registry/__init__.py": "",
     "registry/models.py": "from luchen_care.accounts import models\n",
     "registry/selectors.py": "from registry import models\n",
@@ -89,6 +93,7 @@ VIOLATIONS = {
         ("luchen_care/exchange/services.py", "from registry import models\n"),
         ("luchen_care/accounts/models.py", "import subsidies.services\n"),
         ("luchen_care/documents/services.py", "from registry import models\n"),
+        ("luchen_care/files/services.py", "from registry import models\n"),
     ],
     "subsidies-inspections-independent": [
         ("subsidies/services.py", "import inspections.services\n"),
@@ -104,6 +109,7 @@ VIOLATIONS = {
         ("luchen_care/exchange/selectors.py", "from luchen_care.exchange import tasks\n"),
         ("luchen_care/core/imports/services.py", "from luchen_care.core.imports import views\n"),
         ("luchen_care/documents/services.py", "from luchen_care.documents import views\n"),
+        ("luchen_care/files/selectors.py", "from luchen_care.files import views\n"),
     ],
 }
 

@@ -39,6 +39,7 @@ from ..permissions import (
     can_transition_institution,
     can_write_institution,
 )
+from ..selectors.documents import institution_documents
 from ..selectors.institutions import (
     institution_class_history,
     institution_export_summary,
@@ -125,6 +126,7 @@ def lifecycle_step_action(name, description):
 class InstitutionAdmin(LogsPersonalDataPages, StaffAdminPermissions, ScopedHistoryAdmin):
     form = InstitutionAdminForm
     change_list_template = "admin/registry/institution/change_list.html"
+    change_form_template = "admin/registry/institution/change_form.html"
     list_display = [
         "name",
         "credit_code",
@@ -241,6 +243,13 @@ class InstitutionAdmin(LogsPersonalDataPages, StaffAdminPermissions, ScopedHisto
 
     def get_queryset(self, request):
         return Institution.objects.visible_to(request.user).select_related("street")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Below the fields, the institution's own documents (current, then the files each replaced),
+        # read-only, each downloaded through the scoped, logged ``files:download``.
+        if obj is not None and obj.pk:
+            context["institution_documents"] = institution_documents(institution=obj, viewer=request.user)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "head_office":

@@ -1,5 +1,6 @@
 """The institution registry's models, one module per entity (Django looks for them here)."""
 
+from .documents import InstitutionDocument
 from .institutions import (
     STATUS_DATE_FIELD,
     ClassType,
@@ -34,6 +35,7 @@ __all__ = [
     "DigestRun",
     "InboxEntry",
     "Institution",
+    "InstitutionDocument",
     "InstitutionClass",
     "InstitutionKind",
     "InstitutionQuerySet",

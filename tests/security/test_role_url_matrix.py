@@ -45,6 +45,8 @@ from luchen_care.core.masking import mask_name
 from luchen_care.documents.models import IssuedDocument
 from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
 from luchen_care.exchange.services import person_notice_enqueue
+from luchen_care.files.models import StoredFile
+from luchen_care.files.services import stored_file_save
 from luchen_care.regions.models import County
 from luchen_care.workdays.models import WorkdayOverride
 from registry.models import (
@@ -65,6 +67,7 @@ from registry.services.registrations import registration_record
 from registry.services.streets import county_streets_load
 from tests.accounts.factories import api_token
 from tests.factories import InstitutionFactory, make_credit_code, street
+from tests.files.samples import ELF, pdf_bytes, upload
 from tests.otp import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +77,12 @@ pytestmark = pytest.mark.django_db
 def _production_sign_in(settings):
     """The net signs each role in as production does: with the second factor staff must give."""
     settings.REQUIRE_2FA = True
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """The world's uploaded files (one per institution) are kept in the test's own media folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 WUMA, QIDU = "330302006", "330302023"
@@ -266,6 +275,9 @@ def sees(role, resource):
         return set(SEES_INSTITUTIONS[role])
     if resource == "registration":
         return set(SEES_REGISTRATIONS[role])
+    if resource == "storedfile":
+        # An uploaded file is visible exactly as the institution it belongs to.
+        return set(SEES_INSTITUTIONS[role])
     if resource in BUREAU_PAGES:
         return set(BUREAU_PAGES[resource].get(role, NONE))
     if resource in SEES_ACCOUNTS:
@@ -304,6 +316,7 @@ RECORD_KEYS = {
     "user": ["civil", "wuma", "longwan"],
     "apitoken": ["lucheng_api", "api"],
     "personaldataaccess": ["lucheng", "longwan", "deployment"],
+    "storedfile": INSTITUTIONS,
 }
 
 # --- the world ------------------------------------------------------------------------------------
@@ -509,8 +522,19 @@ def build_world():
         )
         for key, code in (("lucheng", LUCHENG), ("longwan", LONGWAN), ("deployment", None))
     }
+    # One uploaded document per institution (its licence), with a name and content of its own.
+    files = {
+        key: stored_file_save(
+            actor=users["superuser"],
+            subject=institution,
+            purpose="registry.business_licence",
+            upload=upload(f"矩阵营业执照-{key}.pdf", pdf_bytes(f"MATRIX-FILE-{key}")),
+        )
+        for key, institution in institutions.items()
+    }
     records = {
         "institution": institutions,
+        "storedfile": files,
         "registration": registrations,
         "pushdelivery": deliveries,
         # The inbox is the registry's: an entry is the registration whose inbox delivery arrived.
@@ -553,6 +577,8 @@ def build_world():
         world.values[("portalmessage", key)] = [f"矩阵门户消息-{key}", f"矩阵门户正文-{key}"]
     for key, (record, token) in invitations.items():
         world.values[("invitation", key)] = [record.name, token, record.token_hash]
+    for key, stored in files.items():
+        world.values[("storedfile", key)] = [stored.original_name, f"MATRIX-FILE-{key}", str(stored.public_id)]
     return world
 
 
@@ -623,6 +649,10 @@ PORTAL_PAGES = {"portal:home", "portal:inbox"}
 # A portal page of one record, by its id: (the resource its id names). 200 for the institution user
 # on a record it sees; refused for another institution's record, and for every other role.
 PORTAL_OBJECTS = {"portal:inbox-message": "portalmessage"}
+PORTAL_PAGES = {"portal:home", "registry_portal:documents"}
+# Downloads of uploaded files (GET by public id): whoever sees the file's subject gets it, anyone
+# else a 404 (anonymous: a sign-in page), for a real id and a guessed one alike.
+FILE_DOWNLOAD = "files:download"
 API_ACTIONS = {
     "api:registration-sla": ("report", "registration"),
     # The institution lifecycle steps (POST, detail): the data owners of the record only.
@@ -743,6 +773,8 @@ def classify(route):
         return "portal_administrator_page", None
     if name in PORTAL_ADMINISTRATOR_ACTIONS:
         return "portal_administrator_action", PORTAL_ADMINISTRATOR_ACTIONS[name]
+    if name == FILE_DOWNLOAD:
+        return "file_download", "storedfile"
     if name == TWO_FACTOR:
         return "two_factor", None
     if name in IMPORT_JOB_ROUTES:
@@ -806,6 +838,7 @@ def snapshot(world, resource=None, key=None):
                 PushWindowPolicy,
                 User,
                 ApiToken,
+                StoredFile,
             )
         ),
         "institutions": list(Institution.objects.order_by("pk").values()),
@@ -1368,6 +1401,15 @@ def probe_portal(p, kind, route):
         p.check_read(url, expect_ok=False, values_absent=every_value, refusals={404})
         data = {"name": "矩阵同事", "phone": "13800000002", "send": "on"}
         p.check_write("POST", url, allowed=False, data=data, values=every_value)
+        absent = [
+            v
+            for key in ALL - SEES_INSTITUTIONS["institution"]
+            for resource in ("institution", "storedfile")
+            for v in p.values(resource, key)
+        ]
+        p.check_read(url, expect_ok=own, values_absent=absent if own else every_value)
+        if route.name == "registry_portal:documents":
+            probe_document_upload(p, url, own)
     else:
         raise AssertionError(kind)
 
@@ -1415,6 +1457,44 @@ def probe_portal_administrator_action(p, resource, route):
             p.fail("POST", url, "leaks values")
         if p.send("GET", url).status_code not in (302, 404, 405):
             p.fail("GET", url, "an action answered a GET")
+def probe_document_upload(p, url, own):
+    """The portal's upload (POST to its documents page): refused for every role but the institution,
+    which is sent a file that is not a document, and another institution's file to replace; neither
+    changes anything, nor shows the other institution's file."""
+    if not own:
+        data = {"purpose": "registry.other", "file": upload("矩阵上传.pdf", pdf_bytes())}
+        p.check_write("POST", url, allowed=False, data=data)
+        return
+    p.check_write("POST", url, allowed=True, data={"purpose": "registry.other", "file": upload("矩阵.pdf", ELF)})
+    foreign = next(key for key in INSTITUTIONS if key not in SEES_INSTITUTIONS["institution"])
+    record = p.world.record("storedfile", foreign)
+    data = {"replaces": str(record.public_id), "file": upload("矩阵替换.pdf", pdf_bytes())}
+    p.check_write(
+        "POST", url, allowed=True, data=data, target=("storedfile", foreign), values=p.values("storedfile", foreign)[:2]
+    )
+
+
+def probe_file_download(p, route):
+    """Each role downloads an in-scope institution's file (200, the file itself, as an attachment) and
+    is refused an out-of-scope one's and a guessed id (404, or the sign-in), with nothing of it shown."""
+    authed = p.role in AUTHENTICATED
+    for key, side in p.samples("storedfile"):
+        record = p.world.record("storedfile", key)
+        url = reverse(route.name, args=[record.public_id])
+        seen = side == "in" and authed
+        response = p.check_read(url, expect_ok=seen, values_absent=[] if seen else p.values("storedfile", key))
+        if seen and response.status_code == 200:
+            response = p.send("GET", url)  # again: the check above read the streamed body
+            content = b"".join(response.streaming_content)
+            if content != record.file.open("rb").read():
+                p.fail("GET", url, "the download is not the stored file")
+            if not response["Content-Disposition"].startswith("attachment") or response["X-Content-Type-Options"] != (
+                "nosniff"
+            ):
+                p.fail("GET", url, "not sent as an attachment with nosniff")
+        p.check_write("POST", url, allowed=False, data={}, values=[] if seen else p.values("storedfile", key))
+    guessed = reverse(route.name, args=["00000000-0000-4000-8000-000000000000"])
+    p.check_read(guessed, expect_ok=False)
 
 
 def api_url(route, *args, **kwargs):
@@ -1629,6 +1709,8 @@ def run_probes(world, role):
             probe_import_job(p, route)
         elif kind == "two_factor":
             probe_two_factor(p, route)
+        elif kind == "file_download":
+            probe_file_download(p, route)
         else:
             probe_api(p, kind, resource, route)
     return p.failures
@@ -1718,6 +1800,17 @@ def test_the_write_probes_would_change_a_record_if_allowed(client):
     before = Institution.objects.count()
     assert client.post(reverse("admin:registry_institution_add"), add_data(world, "institution")).status_code == 302
     assert Institution.objects.count() == before + 1
+
+
+def test_the_upload_probe_would_store_a_file_if_allowed(client):
+    """The forbidden upload's body is real: posted by the institution to its documents page, it is kept."""
+    world = build_world()
+    client.force_login(world.users["institution"])
+    before = StoredFile.objects.count()
+    data = {"purpose": "registry.other", "file": upload("矩阵上传.pdf", pdf_bytes())}
+    assert client.post(reverse("registry_portal:documents"), data).status_code == 302
+    assert StoredFile.objects.count() == before + 1
+    assert StoredFile.objects.latest("pk").subject == world.record("institution", "qidu_head")
 
 
 def test_the_step_probes_would_take_the_step_if_allowed(client):
