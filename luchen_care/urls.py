@@ -43,6 +43,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("imports/", include("luchen_care.core.imports.urls")),
     path("portal/", include("luchen_care.portal.urls")),
+    path("portal/", include("registry.portal_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script from this URL (?script): no inline script under the CSP.

@@ -24,6 +24,7 @@ from .registrations import (
     RegistrationQuerySet,
     RegistrationSource,
 )
+from .signups import PortalSignup, SignupState, SignupStep
 from .streets import Street, StreetPopulation
 
 __all__ = [
@@ -41,12 +42,15 @@ __all__ = [
     "InstitutionStep",
     "InstitutionTransition",
     "Ownership",
+    "PortalSignup",
     "PushStatus",
     "PushWindowPolicy",
     "Registration",
     "RegistrationKind",
     "RegistrationQuerySet",
     "RegistrationSource",
+    "SignupState",
+    "SignupStep",
     "Street",
     "StreetPopulation",
 ]
