@@ -385,13 +385,41 @@ DINGTALK_SECRET = env.str("DINGTALK_SECRET", default="")
 # with its own never falls back to the default secret; one without its own uses the ones above
 # while no county has its own, and afterwards only if listed in LUCHEN_CARE_DEFAULT_CHANNEL_COUNTIES
 # (``luchen_care.exchange.channels.endpoint``).
-CHANNEL_SETTINGS = ("HEALTH_BUREAU_PUSH_URL", "HEALTH_BUREAU_PUSH_SECRET", "DINGTALK_WEBHOOK_URL", "DINGTALK_SECRET")
+CHANNEL_SETTINGS = (
+    "HEALTH_BUREAU_PUSH_URL",
+    "HEALTH_BUREAU_PUSH_SECRET",
+    "DINGTALK_WEBHOOK_URL",
+    "DINGTALK_SECRET",
+    "SMS_GATEWAY_URL",
+    "SMS_GATEWAY_KEY",
+    "SMS_GATEWAY_SECRET",
+    "SMS_SIGN_NAME",
+)
 COUNTY_CHANNELS = {}
 for _key, _value in sorted(os.environ.items()):
     _name, _sep, _code = _key.rpartition("__")
     if _sep and _name in CHANNEL_SETTINGS and len(_code) == 6 and _code.isdigit():
         COUNTY_CHANNELS.setdefault(_code, {})[_name] = _value
 DEFAULT_CHANNEL_COUNTIES = [code.strip() for code in env.list("LUCHEN_CARE_DEFAULT_CHANNEL_COUNTIES", default=[])]
+# Notices to people (luchen_care.exchange.services.person_notice_enqueue): both off by default.
+# E-mail over SMTP, on when EMAIL_HOST is set (one relay for the whole deployment).
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)  # STARTTLS, usually on port 587
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)  # implicit TLS, usually on port 465
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+EMAIL_SUBJECT_PREFIX = env.str("EMAIL_SUBJECT_PREFIX", default="")
+# SMS through an HTTP gateway, on when SMS_GATEWAY_URL is set; per county like the channels above
+# (SMS_GATEWAY_URL__330303…). SMS_SIGN_NAME is the 短信签名 registered with the provider.
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_KEY = env.str("SMS_GATEWAY_KEY", default="")
+SMS_GATEWAY_SECRET = env.str("SMS_GATEWAY_SECRET", default="")
+SMS_SIGN_NAME = env.str("SMS_SIGN_NAME", default="")
+SMS_TEMPLATE_CODE = env.str("SMS_TEMPLATE_CODE", default="")
+SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=10.0)
 # Retry policy (docs/push.md): base × 2^(n−1) seconds after the n-th failure, capped; then failed.
 PUSH_RETRY_BASE_SECONDS = env.float("PUSH_RETRY_BASE_SECONDS", default=30.0)
 PUSH_RETRY_MAX_SECONDS = env.float("PUSH_RETRY_MAX_SECONDS", default=1800.0)

@@ -30,6 +30,14 @@ class Channel(models.TextChoices):
     WEBHOOK = "webhook", _("Health bureau exchange endpoint (HTTP)")
     DINGTALK = "dingtalk", _("DingTalk group robot")
     INBOX = "inbox", _("Health bureau inbox in the platform")
+    # Notices to a person (an institution's people): ``services.person_notice_enqueue``.
+    EMAIL = "email", _("E-mail (SMTP)")
+    SMS = "sms", _("SMS gateway")
+    PORTAL = "portal", _("Institution portal inbox")
+
+
+# What a secret notice's payload keeps once it has been delivered (or has failed for good).
+REDACTED = "[redacted]"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -66,6 +74,20 @@ class PushDelivery(models.Model):
     # The lease of the attempt in progress: no other worker claims the row before this time.
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # A one-time secret (an invitation or reset link, a code): its text is sent, never kept
+    # readable: the payload is redacted after the attempt that delivers it, or fails for good,
+    # and no history row ever holds it (``services.person_notice_enqueue``).
+    secret = models.BooleanField(_("secret"), default=False)
+    # The portal inbox (``Channel.PORTAL``): when one of the institution's people first opened it.
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    read_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("read by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Every attempt and every re-queue (with who did it): ``last_error`` only holds the latest.

@@ -54,11 +54,14 @@ user whose browser asks for English, a test.
 
 import dataclasses
 import functools
+import re
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -66,7 +69,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from . import channels, selectors
-from .models import Channel, DeliveryStatus, PushDelivery
+from .models import REDACTED, Channel, DeliveryStatus, PushDelivery
 from .signals import delivery_recorded
 
 # A retry message may run a moment before the ``next_attempt_at`` its own attempt wrote.
@@ -259,6 +262,19 @@ def _send(delivery):
         return channels.dingtalk_post(
             title=markdown.get("title", ""), text=markdown.get("text", ""), url=url, secret=secret
         )
+    if delivery.channel == Channel.EMAIL:
+        payload = delivery.payload
+        return channels.email_send(to=payload["to"], subject=payload.get("subject", ""), text=payload["text"])
+    if delivery.channel == Channel.SMS:
+        payload = delivery.payload
+        return channels.sms_post(
+            phone=payload["phone"],
+            text=payload["text"],
+            request_id=str(delivery.idempotency_key),
+            destination=delivery.destination,
+        )
+    if delivery.channel == Channel.PORTAL:
+        return None  # the portal inbox is this database, as the bureau's inbox is
     raise channels.PermanentError(f"unknown channel {delivery.channel!r}")
 
 
@@ -359,7 +375,11 @@ def delivery_attempt(*, delivery_id) -> Attempt:
             return Attempt("skipped", detail="the lease expired before the outcome was recorded")
         retry_in = _apply_outcome(row, response=response, error=error)
         row.locked_until = None
+        if row.secret:
+            _redact(row, done=row.status != DeliveryStatus.PENDING)
         row.save()
+        if row.secret:
+            _history_redact(row)
         delivery_recorded.send(sender=PushDelivery, delivery=row, actor=None, reason="")
     if row.status == DeliveryStatus.DELIVERED:
         return Attempt("delivered")
@@ -379,10 +399,13 @@ def deliveries_requeue(*, delivery_ids, actor=None) -> int:
     push status back to pending). Who re-queued it and when stays in the history of the
     delivery (``actor`` as the history user, with the reason), after later attempts have
     overwritten ``last_error``. The Idempotency-Key stays the same. Rows that are not
-    failed are left alone. Returns how many were re-queued.
+    failed are left alone, and so are secret ones (their text is gone: their sender starts a
+    new step, a new invitation or reset). Returns how many were re-queued.
     """
     rows = list(
-        PushDelivery.objects.select_for_update().filter(pk__in=list(delivery_ids), status=DeliveryStatus.FAILED)
+        PushDelivery.objects.select_for_update().filter(
+            pk__in=list(delivery_ids), status=DeliveryStatus.FAILED, secret=False
+        )
     )
     who = getattr(actor, "username", None) or _("system")
     for delivery in rows:
@@ -412,3 +435,152 @@ def pending_pushes_enqueue(*, now=None) -> int:
     for pk in ids:
         deliver_push.delay(pk)
     return len(ids)
+
+
+# --- Notices to people: e-mail, SMS, the institution's portal inbox ------------------------
+
+PERSON_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.PORTAL)
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def _mobile(phone: str) -> str:
+    """``phone`` as the gateway takes it (11 digits, no +86, no spaces or dashes), or ValidationError."""
+    digits = re.sub(r"[\s-]", "", phone or "")
+    digits = re.sub(r"^(\+86|0086)", "", digits)
+    if not _MOBILE.match(digits):
+        raise ValidationError({"phone": _("Enter a mainland mobile number (11 digits) to send an SMS to.")})
+    return digits
+
+
+def _redacted(payload: dict) -> dict:
+    return {**payload, "text": REDACTED} if "text" in payload else payload
+
+
+def _redact(row, *, done: bool):
+    """Keep nothing of a secret row's text: in the payload once ``done`` (delivered or failed),
+    and never in what the other side's answer or error echoed of it."""
+    text = row.payload.get("text", "")
+    if text and text != REDACTED:
+        row.last_error = row.last_error.replace(text, REDACTED)
+        row.last_response_body = row.last_response_body.replace(text, REDACTED)
+    if done:
+        row.payload = _redacted(row.payload)
+
+
+def _history_redact(row):
+    """No history row of a secret delivery keeps its text, even while the row itself still must."""
+    PushDelivery.history.filter(id=row.pk).update(payload=_redacted(row.payload))
+
+
+@transaction.atomic
+def person_notice_enqueue(
+    *,
+    topic: str,
+    subject,
+    title: str,
+    text: str,
+    email: str = "",
+    phone: str = "",
+    secret: bool = False,
+    label: str = "",
+    destination: str = "",
+    inbox: bool = True,
+) -> list[PushDelivery]:
+    """Write a notice to a person (an institution's people) into the outbox, in the caller's
+    transaction, and enqueue its delivery on commit.
+
+    Changes in the world: one outbox row per channel the person can be reached on,
+    - ``email`` (``Channel.EMAIL``): when ``email`` is given and e-mail is configured
+      (``EMAIL_HOST``); sent over SMTP, ``title`` as the subject and ``text`` as the body;
+    - ``sms`` (``Channel.SMS``): when ``phone`` (a mainland mobile) is given and the SMS gateway of
+      ``destination`` (a county's code; empty: the deployment's) is configured; sends ``text``;
+    - ``portal`` (``Channel.PORTAL``): when neither of those goes out and ``inbox`` is true, one
+      row that is the message itself, in the portal inbox of whoever sees ``subject`` (its scope
+      is the subject's, as for every delivery: give an institution, or one of its records). It
+      counts as delivered at once (``delivery_recorded`` is sent).
+    Returns the rows; an empty list when nothing can go out: the caller then tells the bureau
+    to print the notice or hand it over.
+
+    ``secret=True`` (an invitation link, a reset link, a one-time code): ``text`` is sent but
+    never kept readable. The row holds it only until its attempt delivers it or it fails for
+    good; then the stored payload keeps ``REDACTED`` instead (the title and the recipient stay).
+    No history row ever holds it, the admin never shows it, a failed secret row is never
+    re-queued, and a secret never falls back to the portal inbox. Put the secret in ``text``
+    only, never in ``title`` or ``label``.
+
+    Once per step: the outbox keeps one row per ``topic``, ``subject`` and channel. Calling
+    this again for the same step returns the rows already there (adding a channel configured
+    since) and sends nothing twice. So a step that may be repeated needs its own subject or
+    topic: an invitation or reset is its own record (subject: that invitation / reset token,
+    topic e.g. ``"accounts.institution_invitation"``), so sending it again is a new record and a
+    new notice; a notice about a record's state names the state in the topic
+    (``"inspections.order_due:2027-03-01"``).
+
+    ``topic`` is at most 64 characters; ``label`` is what the bureau sees of the notice in the
+    admin and the institution in its inbox's list (default: ``title``). A malformed ``email`` or
+    ``phone`` raises ``ValidationError`` keyed by that field and writes nothing.
+    """
+    errors = {}
+    if not (title or "").strip():
+        errors["title"] = _("A notice needs a title.")
+    if not (text or "").strip():
+        errors["text"] = _("A notice needs a text.")
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = _("Enter a valid e-mail address to send the notice to.")
+    if phone:
+        try:
+            phone = _mobile(phone)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+    wanted = {}
+    if email and channels.email_configured():
+        wanted[Channel.EMAIL] = {"to": email, "subject": title, "text": text}
+    if phone and channels.sms_configured(destination):
+        wanted[Channel.SMS] = {"phone": phone, "text": text}
+    if not wanted and inbox and not secret:
+        wanted[Channel.PORTAL] = {"title": title, "text": text}
+    if not wanted:
+        return []
+
+    subject_type = ContentType.objects.get_for_model(subject)
+    there = {
+        d.channel: d for d in PushDelivery.objects.filter(subject_type=subject_type, subject_id=subject.pk, topic=topic)
+    }
+    key = next(iter(there.values())).idempotency_key if there else uuid.uuid4()
+    now = timezone.now()
+    rows, new = [], []
+    for channel, payload in wanted.items():
+        delivery = there.get(channel)
+        if delivery is None:
+            delivery = PushDelivery(
+                topic=topic,
+                subject_type=subject_type,
+                subject_id=subject.pk,
+                subject_label=str(label or title)[:255],
+                channel=channel,
+                destination=destination,
+                idempotency_key=key,
+                payload=payload,
+                secret=secret,
+            )
+            if channel == Channel.PORTAL:
+                delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, now
+            delivery.full_clean(validate_unique=False, validate_constraints=False)
+            new.append(delivery)
+        rows.append(delivery)
+    if new:
+        bulk_create_with_history(new, PushDelivery)
+        for delivery in new:
+            if delivery.secret:
+                _history_redact(delivery)
+            if delivery.status == DeliveryStatus.DELIVERED:
+                delivery_recorded.send(sender=PushDelivery, delivery=delivery, actor=None, reason="")
+    _enqueue_on_commit([d.pk for d in rows if d.status == DeliveryStatus.PENDING])
+    return rows

@@ -358,3 +358,92 @@ def workers(transactional_db, broker_queue, push_settings, tmp_path, settings):
         yield pool
     finally:
         pool.stop_all()
+
+
+# --- A loopback SMTP server (aiosmtpd) -----------------------------------------------------
+
+
+@dataclass
+class Mail:
+    mail_from: str
+    rcpt_tos: list
+    content: bytes
+
+    def message(self):
+        from email import message_from_bytes, policy
+
+        return message_from_bytes(self.content, policy=policy.default)
+
+
+@dataclass
+class SmtpServer:
+    """Records every message; refuses ``RCPT TO`` of the addresses in ``refuse`` with their reply."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    messages: list = field(default_factory=list)
+    refuse: dict = field(default_factory=dict)  # address → "550 …" / "451 …"
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        reply = self.refuse.get(address)
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        with self.lock:
+            self.messages.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 Message accepted for delivery"
+
+    def received(self):
+        with self.lock:
+            return list(self.messages)
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    server = SmtpServer(port=free_port())
+    controller = Controller(server, hostname=server.host, port=server.port)
+    controller.start()
+    try:
+        yield server
+    finally:
+        controller.stop()
+
+
+SMS_KEY = "LTAI-test-key-0577"
+SMS_SECRET = "sms-secret-test-0123"
+SMS_PATH = "/sms/send"
+
+
+@pytest.fixture
+def notice_settings(settings, smtp_server, receiver):
+    """E-mail to the loopback SMTP server, SMS to the loopback receiver, small retry delays."""
+    settings.EMAIL_HOST = smtp_server.host
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5.0
+    settings.DEFAULT_FROM_EMAIL = "鹿城托育 <notice@lucheng.example>"
+    settings.SMS_GATEWAY_URL = f"{receiver.url}{SMS_PATH}"
+    settings.SMS_GATEWAY_KEY = SMS_KEY
+    settings.SMS_GATEWAY_SECRET = SMS_SECRET
+    settings.SMS_SIGN_NAME = "鹿城卫健"
+    settings.SMS_GATEWAY_TIMEOUT = 5.0
+    settings.PUSH_RETRY_BASE_SECONDS = 0.2
+    settings.PUSH_RETRY_MAX_SECONDS = 1.0
+    settings.PUSH_MAX_ATTEMPTS = 3
+    receiver.default = (200, b'{"code": "OK", "message": "ok"}')
+    return settings
