@@ -65,7 +65,8 @@ class SignupForm(forms.Form):
 
     def clean_phone(self):
         value = self.cleaned_data["phone"].strip()
-        validate_phone(re.sub(r"^\+?86[ -]?", "", value))
+        # Written as people write it (+86 139-0577-1234): checked without the country code and separators.
+        validate_phone(re.sub(r"[\s-]", "", re.sub(r"^\+?86(?=[\s-]*1)", "", value)))
         return value
 
     def clean(self):
