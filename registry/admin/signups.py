@@ -73,7 +73,8 @@ class PortalSignupAdmin(LogsPersonalDataPages, BureauReadOnlyAdmin, ScopedHistor
         return portal_signup_list(user=request.user)
 
     def personal_data_county(self, obj):
-        return obj.institution.street.county
+        # The phone given and the phone the code went to are on the change, history and version pages.
+        return obj.institution.street.county_id
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from luchen_care.accounts.models import Authority, Role, User
+from luchen_care.audit.models import PersonalDataAccess
 from luchen_care.core.workbench import Audience, workbench_entries
 from luchen_care.exchange.models import Channel, PushDelivery
 from luchen_care.exchange.services import delivery_attempt
@@ -301,6 +302,10 @@ def test_the_bureau_activates_a_sign_up_and_then_the_institution_gets_in(client,
     ]
     listed = client.get(entry.url)
     assert entry.count == 1 and listed.context["cl"].result_count == 1 and "zizhu-jigou" in listed.content.decode()
+    # Its page shows the phone given: each view is in the access log of personal data.
+    page = client.get(reverse("admin:registry_portalsignup_change", args=[signup.pk]))
+    assert page.status_code == 200 and PHONE in page.content.decode()
+    assert PersonalDataAccess.objects.filter(user=health_user, record_type__endswith="portalsignup").count() == 1
     confirmation = client.post(
         reverse("admin:registry_portalsignup_changelist"),
         {"action": "activate", "_selected_action": [signup.pk], "index": "0"},

@@ -49,6 +49,7 @@ from registry.models import (
     Institution,
     InstitutionKind,
     Ownership,
+    PortalSignup,
     PushWindowPolicy,
     Registration,
     RegistrationSource,
@@ -57,6 +58,7 @@ from registry.models import (
 )
 from registry.services.push import registration_deliveries
 from registry.services.registrations import registration_record
+from registry.services.signups import portal_signup_request
 from registry.services.streets import county_streets_load
 from tests.accounts.factories import api_token
 from tests.factories import InstitutionFactory, make_credit_code, street
@@ -163,7 +165,16 @@ SEES_INBOX_ENTRIES = {
     "city": ALL,
 }
 SEES_PUSH_DELIVERIES = SEES_INBOX_ENTRIES
-BUREAU_PAGES = {"inboxentry": SEES_INBOX_ENTRIES, "pushdelivery": SEES_PUSH_DELIVERIES}
+# Institutions' portal sign-ups awaiting activation (one pending for each institution but the one
+# with an account, ``SIGNUP_KEYS``), named by their institution: the district bureaus read them as
+# they read the inbox; those who may change the institution activate or reject them (``changes``).
+SIGNUP_KEYS = [key for key in INSTITUTIONS if key != "qidu_head"]
+SEES_PORTAL_SIGNUPS = {role: set(keys) & set(SIGNUP_KEYS) for role, keys in SEES_INBOX_ENTRIES.items()}
+BUREAU_PAGES = {
+    "inboxentry": SEES_INBOX_ENTRIES,
+    "pushdelivery": SEES_PUSH_DELIVERIES,
+    "portalsignup": SEES_PORTAL_SIGNUPS,
+}
 # District records in the admin: (roles that see every row, roles that may change them).
 # Streets and their populations are each county's: those roles see the rows of their own county
 # (COUNTY_ROWS); the calendar and the push window are one for the deployment.
@@ -261,6 +272,8 @@ def sees(role, resource):
 def changes(role, resource):
     if resource == "institution":
         return set(CHANGES_INSTITUTIONS.get(role, NONE))
+    if resource == "portalsignup":
+        return sees(role, resource) & set(CHANGES_INSTITUTIONS.get(role, NONE))
     if resource in ("registration", "personaldataaccess") or resource in BUREAU_PAGES:
         return set()  # recorded as registered, delivered as sent, logged as read; never changed
     if resource in CHANGES_ACCOUNTS:
@@ -281,6 +294,7 @@ RECORD_KEYS = {
     "user": ["civil", "wuma", "longwan"],
     "apitoken": ["lucheng_api", "api"],
     "personaldataaccess": ["lucheng", "longwan", "deployment"],
+    "portalsignup": SIGNUP_KEYS,
 }
 
 # --- the world ------------------------------------------------------------------------------------
@@ -462,6 +476,18 @@ def build_world():
         )
         for key, code in (("lucheng", LUCHENG), ("longwan", LONGWAN), ("deployment", None))
     }
+    # A sign-up of each institution without an account, through the portal's service (no SMS channel:
+    # each waits for the bureau).
+    signups = {
+        key: portal_signup_request(
+            credit_code=institutions[key].credit_code,
+            registration_number=registrations[key].registration_number,
+            phone=institutions[key].contact_phone,
+            username=f"matrix-signup-{key}",
+            password="pw-Lucheng-2026",
+        ).signup
+        for key in SIGNUP_KEYS
+    }
     records = {
         "institution": institutions,
         "registration": registrations,
@@ -480,6 +506,7 @@ def build_world():
             "api": ApiToken.objects.get(user=users["api"]),
         },
         "personaldataaccess": access_log,
+        "portalsignup": signups,
     }
     world = World(users=users, tokens=tokens, records=records)
     for key, institution in institutions.items():
@@ -500,6 +527,8 @@ def build_world():
     world.values[("apitoken", "api")] = [tokens["api"], api_token_hash(tokens["api"])]
     for key in access_log:
         world.values[("personaldataaccess", key)] = [f"矩阵访问记录-{key}", f"矩阵筛选-{key}"]
+    for key in signups:
+        world.values[("portalsignup", key)] = [f"matrix-signup-{key}", *world.values[("registration", key)]]
     return world
 
 
@@ -563,6 +592,12 @@ PUBLIC = {"home": "public", "healthz": "public", "schema": "public", "api-docs":
 # other role, and it never shows another institution's values.
 PORTAL = {"portal:login": "portal_login", "portal:logout": "portal_logout"}
 PORTAL_PAGES = {"portal:home"}
+# The institution's self-service sign-up (public: anyone may open it; probed by ``probe_signup``).
+PORTAL_SIGNUP = {
+    "registry_portal:signup": "portal_signup",
+    "registry_portal:signup-confirm": "portal_signup_confirm",
+    "registry_portal:signup-pending": "portal_signup_pending",
+}
 API_ACTIONS = {
     "api:registration-sla": ("report", "registration"),
     # The institution lifecycle steps (POST, detail): the data owners of the record only.
@@ -595,6 +630,11 @@ ADMIN_ACTIONS = {
     # Forgets the selected accounts' failed sign-ins; the world has none, so an allowed run changes nothing.
     "user": {"unlock": (ACCOUNT_MANAGERS, None, {})},
     # Each asks first; the confirmation page posts ``apply`` (the new key is shown on the next page).
+    # Each asks for a comment first (required to reject); its confirmation page posts ``apply``.
+    "portalsignup": {
+        "activate": ("changes", 'id="signup-decision-form"', {"apply": "1", "comment": "矩阵核实"}),
+        "reject": ("changes", 'id="signup-decision-form"', {"apply": "1", "comment": "矩阵驳回"}),
+    },
     "apitoken": {
         "rotate": (ACCOUNT_MANAGERS, 'id="api-token-rotate-form"', {"apply": "1"}),
         "revoke": (ACCOUNT_MANAGERS, 'id="api-token-revoke-form"', {"apply": "1"}),
@@ -647,6 +687,8 @@ def classify(route):
         return PUBLIC[name], None
     if name in PORTAL:
         return PORTAL[name], None
+    if name in PORTAL_SIGNUP:
+        return PORTAL_SIGNUP[name], None
     if name in PORTAL_PAGES:
         return "portal_page", None
     if name == TWO_FACTOR:
@@ -710,6 +752,7 @@ def snapshot(world, resource=None, key=None):
                 PushWindowPolicy,
                 User,
                 ApiToken,
+                PortalSignup,
             )
         ),
         "institutions": list(Institution.objects.order_by("pk").values()),
@@ -824,7 +867,8 @@ class Prober:
     def in_scope_names(self, resource):
         seen = sees(self.role, resource)
         if resource in ("institution", "registration", *BUREAU_PAGES):
-            return [self.world.record("institution", k).name for k in INSTITUTIONS if k in seen]
+            keys = RECORD_KEYS.get(resource, INSTITUTIONS)
+            return [self.world.record("institution", k).name for k in keys if k in seen]
         if resource == "personaldataaccess":
             return [f"矩阵访问记录-{k}" for k in RECORD_KEYS[resource] if k in seen]
         return []
@@ -1186,12 +1230,67 @@ def probe_portal(p, kind, route):
         response = p.send("GET", url)
         if response.status_code != 405:
             p.fail("GET", url, f"logout by GET answered {response.status_code}")
+    elif kind.startswith("portal_signup"):
+        probe_signup(p, kind, url)
     elif kind == "portal_page":
         own = p.role == "institution"
         absent = [v for key in ALL - SEES_INSTITUTIONS["institution"] for v in p.values("institution", key)]
         p.check_read(url, expect_ok=own, values_absent=absent if own else every_value)
     else:
         raise AssertionError(kind)
+
+
+def probe_signup(p, kind, url):
+    """The sign-up's pages are public: whoever asks gets them, with nobody's values (a signed-in institution
+    sees its own name in the menu). A sign-up with another institution's partial details (its credit code
+    and phone with a wrong registration number, or its number with a wrong phone) is answered without its
+    name or number and creates nothing; a code posted without a sign-up in progress signs nobody in."""
+    seen = SEES_INSTITUTIONS["institution"] if p.role == "institution" else NONE
+    absent = [v for key in ALL - seen for v in p.values("institution", key)]
+    if kind == "portal_signup":
+        p.check_read(url, expect_ok=True, values_absent=absent)
+        for key in ("wuma_standalone", "longwan_nursery"):
+            institution, registration = p.world.record("institution", key), p.world.record("registration", key)
+            for number, phone in (
+                ("矩阵错号-001", institution.contact_phone),
+                (registration.registration_number, "13900000000"),
+            ):
+                data = {
+                    "credit_code": institution.credit_code,
+                    "registration_number": number,
+                    "phone": phone,
+                    "username": f"matrix-probe-{p.role}",
+                    "password1": "pw-Lucheng-2026",
+                    "password2": "pw-Lucheng-2026",
+                }
+                before = snapshot(p.world, "institution", key)
+                response = p.send("POST", url, data=data)
+                if snapshot(p.world, "institution", key) != before:
+                    FIGURES["forbidden_writes"] += 1
+                    p.fail("POST", url, f"a sign-up with {key}'s partial details changed the database")
+                if response.status_code != 200:
+                    p.fail("POST", url, f"a mismatching sign-up answered {response.status_code}")
+                # What was typed comes back in the form; nothing else of the institution may.
+                hidden = [v for v in (institution.name, institution.legal_representative) if v in absent]
+                if number != registration.registration_number:
+                    hidden.append(registration.registration_number)
+                found = leaked(body_text(response), hidden)
+                if found:
+                    FIGURES["leaks"] += 1
+                    p.fail("POST", url, f"leaks {found}")
+    elif kind == "portal_signup_confirm":
+        session = p.client.session.get("_auth_user_id")
+        response = p.send("GET", url)
+        if response.status_code != 302:
+            p.fail("GET", url, f"with no sign-up in progress answered {response.status_code}")
+        before = snapshot(p.world)
+        response = p.send("POST", url, data={"code": "000000"})
+        if response.status_code != 302 or snapshot(p.world) != before:
+            p.fail("POST", url, f"a code with no sign-up answered {response.status_code} or changed the database")
+        if p.client.session.get("_auth_user_id") != session:
+            p.fail("POST", url, "a code with no sign-up changed who is signed in")
+    else:
+        p.check_read(url, expect_ok=True, values_absent=absent)
 
 
 def api_url(route, *args, **kwargs):
