@@ -49,6 +49,9 @@ _ADDRESS_WINDOW = 60 * 60  # seconds during which an address's sign-ups that mat
 _ADMINISTRATOR_FIELD = "institution_administrator"
 
 
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
 def _digits(phone: str) -> str:
     """A phone as compared: digits only (spaces, hyphens and a +86 prefix do not count)."""
     digits = re.sub(r"\D", "", phone or "")
@@ -213,9 +216,12 @@ def portal_signup_request(
 
 def _send_code(signup, phone) -> bool:
     """Send a new code to ``phone`` by SMS through the outbox; keep only its hash. ``False`` when no
-    SMS could go out (no channel configured): then nothing is kept and the bureau activates."""
+    SMS could go out (no channel configured, or a landline on record): then nothing is kept and the
+    bureau activates."""
     from luchen_care.exchange.services import person_notice_enqueue  # noqa: PLC0415
 
+    if not _MOBILE.match(_digits(phone)):
+        return False  # a landline on record takes no SMS: the bureau activates
     code = f"{secrets.randbelow(10**6):06d}"
     minutes = settings.PORTAL_SIGNUP_CODE_MINUTES
     text = _(

@@ -366,3 +366,62 @@ def test_a_street_office_reads_no_sign_ups(client, registered, wuma_user):
     client.force_login(wuma_user)
     assert client.get(reverse("admin:registry_portalsignup_changelist")).status_code == 403
     assert not [e for e in workbench_entries(wuma_user, audience=Audience.STAFF) if e.key.startswith("registry.portal")]
+
+
+def test_the_workbench_entry_asks_one_count_whatever_the_data(client, health_user, django_assert_num_queries):
+    from registry.workbench import pending_signups_entries
+
+    def pending(start, n):
+        for i in range(start, start + n):
+            institution = InstitutionFactory(credit_code=make_credit_code(881_000 + i), contact_phone=PHONE)
+            number = f"330302MA00COUNT{i:04d}"
+            RegistrationFactory(
+                credit_code=institution.credit_code,
+                registration_number=number,
+                institution_name=institution.name,
+                street_code=institution.street.code,
+                address=institution.address,
+                legal_representative=institution.legal_representative,
+            )
+            data = signup_data(institution, registration_number=number, username=f"count-{i}")
+            assert client.post(reverse("registry_portal:signup"), data).status_code == 302
+            client.session.flush()
+
+    health_user = User.objects.get(pk=health_user.pk)
+    pending(0, 1)
+    with django_assert_num_queries(1):
+        [one] = pending_signups_entries(health_user)
+    pending(1, 3)
+    with django_assert_num_queries(1):
+        [four] = pending_signups_entries(health_user)
+    assert (one.count, four.count) == (1, 4)
+
+
+def test_a_landline_on_record_takes_no_sms_and_the_bureau_activates(client, notice_settings, receiver):
+    institution = InstitutionFactory(credit_code=make_credit_code(880_201), contact_phone="0577-88880000")
+    RegistrationFactory(
+        credit_code=institution.credit_code,
+        registration_number=NUMBER,
+        institution_name=institution.name,
+        street_code=institution.street.code,
+        address=institution.address,
+        legal_representative=institution.legal_representative,
+    )
+    response = sign_up(client, institution, phone="0577 8888 0000")
+    assert response["Location"] == reverse("registry_portal:signup-pending")
+    assert PortalSignup.objects.get().code_hash == "" and not PushDelivery.objects.filter(topic=CODE_TOPIC).exists()
+
+
+def test_a_phone_the_registration_itself_carries_is_the_one_on_record(
+    client, registered, notice_settings, receiver, django_capture_on_commit_callbacks
+):
+    institution, registration = registered
+    type(registration).objects.filter(pk=registration.pk).update(
+        data={**registration.data, "contact_phone": "13905770009"}
+    )
+    assert sign_up(client, institution).status_code == 200  # the institution's phone is not the record's now
+    assert not PortalSignup.objects.exists()
+    _response, _code, phone = sent_code(
+        receiver, django_capture_on_commit_callbacks, client, institution, phone="13905770009"
+    )
+    assert phone == "13905770009"
