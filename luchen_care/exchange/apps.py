@@ -9,3 +9,6 @@ class ExchangeConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the configuration checks)
+        from .workbench import register  # noqa: PLC0415
+
+        register()

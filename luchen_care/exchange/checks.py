@@ -15,6 +15,21 @@ def push_settings_check(app_configs, **kwargs):
                 id="exchange.E001",
             )
         )
+    if settings.SMS_GATEWAY_URL and not settings.SMS_GATEWAY_SECRET:
+        problems.append(
+            checks.Error(
+                "SMS_GATEWAY_URL is set but SMS_GATEWAY_SECRET is empty: SMS notices would be refused unsigned.",
+                hint="Set SMS_GATEWAY_SECRET (and SMS_GATEWAY_KEY, SMS_SIGN_NAME) to the gateway's credentials.",
+                id="exchange.E002",
+            )
+        )
+    if settings.EMAIL_USE_TLS and settings.EMAIL_USE_SSL:
+        problems.append(
+            checks.Error(
+                "EMAIL_USE_TLS and EMAIL_USE_SSL are both on: choose one (STARTTLS on 587, or SSL on 465).",
+                id="exchange.E003",
+            )
+        )
     visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
     if settings.REDIS_URL and settings.PUSH_RETRY_MAX_SECONDS >= visibility:
         problems.append(

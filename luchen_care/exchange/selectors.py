@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import DeliveryStatus, PushDelivery
+from .models import Channel, DeliveryStatus, PushDelivery
 
 
 def deliveries_due(*, now=None):
@@ -25,3 +25,20 @@ def deliveries_due(*, now=None):
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
         .order_by(Coalesce("next_attempt_at", "created_at"), "pk")
     )
+
+
+# --- The institution's portal inbox (``Channel.PORTAL``) --------------------------------------
+
+
+def portal_messages(user, *, unread=False):
+    """The portal inbox of ``user``: the PORTAL notices about what ``user`` sees, newest first
+    (an institution's, and its branches' for a head office); ``unread``: those nobody opened yet."""
+    rows = PushDelivery.objects.visible_to(user).filter(channel=Channel.PORTAL)
+    if unread:
+        rows = rows.filter(read_at__isnull=True)
+    return rows.select_related("read_by").order_by("-created_at", "-pk")
+
+
+def portal_unread_count(user) -> int:
+    """How many of ``portal_messages(user)`` nobody has opened yet (one query)."""
+    return portal_messages(user, unread=True).count()

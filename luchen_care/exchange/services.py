@@ -584,3 +584,21 @@ def person_notice_enqueue(
                 delivery_recorded.send(sender=PushDelivery, delivery=delivery, actor=None, reason="")
     _enqueue_on_commit([d.pk for d in rows if d.status == DeliveryStatus.PENDING])
     return rows
+
+
+@transaction.atomic
+def portal_message_read(*, delivery, user) -> PushDelivery:
+    """Mark a portal inbox message as read by ``user``, the first time one of its readers opens it.
+
+    Changes in the world: ``read_at`` (now) and ``read_by`` (``user``) are set once, with a history
+    row naming ``user``; opening it again changes nothing. The caller has found ``delivery`` through
+    ``selectors.portal_messages(user)``, so it is a PORTAL row that ``user`` sees.
+    """
+    if delivery.channel != Channel.PORTAL:
+        raise ValidationError({"channel": _("Only a portal inbox message can be marked as read.")})
+    row = PushDelivery.objects.select_for_update().get(pk=delivery.pk)
+    if row.read_at is None:
+        row.read_at, row.read_by = timezone.now(), user
+        row._history_user = user
+        row.save(update_fields=["read_at", "read_by", "updated_at"])
+    return row

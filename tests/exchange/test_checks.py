@@ -21,3 +21,17 @@ def test_retries_longer_than_the_visibility_timeout_are_a_warning(settings):
     assert "exchange.W001" in ids(settings)
     settings.PUSH_RETRY_MAX_SECONDS = 300
     assert "exchange.W001" not in ids(settings)
+
+
+def test_an_sms_gateway_without_a_secret_is_an_error(settings):
+    settings.SMS_GATEWAY_URL, settings.SMS_GATEWAY_SECRET = "https://sms.example/send", ""
+    assert "exchange.E002" in ids(settings)
+    settings.SMS_GATEWAY_SECRET = "s"
+    assert "exchange.E002" not in ids(settings)
+
+
+def test_tls_and_ssl_at_once_is_an_error(settings):
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = True
+    assert "exchange.E003" in ids(settings)
+    settings.EMAIL_USE_SSL = False
+    assert "exchange.E003" not in ids(settings)

@@ -159,3 +159,198 @@ def test_a_secret_is_redacted_after_a_permanent_failure_and_never_re_queued(
     assert SECRET_TEXT not in _all_stored_text(row)
     assert row.status == DeliveryStatus.FAILED and row.payload["text"] == REDACTED
     assert deliveries_requeue(delivery_ids=[row.pk]) == 0
+
+
+# --- What each channel's failures mean -------------------------------------------------------
+
+
+def attempt(row):
+    outcome = delivery_attempt(delivery_id=row.pk)
+    row.refresh_from_db()
+    return outcome.outcome
+
+
+def test_a_refused_recipient_fails_the_email_for_good(
+    notice_settings, smtp_server, institution, django_capture_on_commit_callbacks
+):
+    smtp_server.refuse["gone@example.cn"] = "550 5.1.1 <gone@example.cn>: mailbox unavailable"
+    [row] = enqueue(institution, django_capture_on_commit_callbacks, email="gone@example.cn")
+    assert attempt(row) == "failed"
+    assert row.status == DeliveryStatus.FAILED and row.attempts == 1 and row.next_attempt_at is None
+    assert "550" in row.last_error and "mailbox unavailable" in row.last_error
+    assert row.last_response_status == 550
+    assert smtp_server.received() == []
+
+
+def test_a_busy_mail_server_is_tried_again(
+    notice_settings, smtp_server, institution, django_capture_on_commit_callbacks
+):
+    smtp_server.refuse["busy@example.cn"] = "451 4.3.0 Try again later"
+    [row] = enqueue(institution, django_capture_on_commit_callbacks, email="busy@example.cn")
+    assert attempt(row) == "retry"
+    assert row.status == DeliveryStatus.PENDING and row.next_attempt_at is not None and "451" in row.last_error
+    del smtp_server.refuse["busy@example.cn"]
+    assert attempt(row) == "delivered"
+    assert row.attempts == 2 and row.last_error == ""
+    assert len(smtp_server.received()) == 1
+
+
+def test_an_unreachable_mail_server_is_tried_again_then_fails(
+    notice_settings, institution, django_capture_on_commit_callbacks
+):
+    from .conftest import free_port
+
+    notice_settings.EMAIL_PORT = free_port()  # nobody listens there
+    [row] = enqueue(institution, django_capture_on_commit_callbacks, email="a@example.cn")
+    assert attempt(row) == "retry"
+    assert "ConnectionRefusedError" in row.last_error
+    assert attempt(row) == "retry"
+    assert attempt(row) == "failed"  # PUSH_MAX_ATTEMPTS = 3
+    assert row.status == DeliveryStatus.FAILED and row.attempts == 3
+
+
+@pytest.mark.parametrize("status", [500, 503, 408, 429])
+def test_the_gateways_transient_answers_are_tried_again(
+    status, notice_settings, receiver, institution, django_capture_on_commit_callbacks
+):
+    receiver.answer(SMS_PATH, (status, b'{"code": "BUSY"}'))
+    [row] = enqueue(institution, django_capture_on_commit_callbacks, phone="13905771234")
+    assert attempt(row) == "retry"
+    assert row.last_response_status == status and row.next_attempt_at is not None
+    assert attempt(row) == "delivered"
+    first, second = receiver.received(SMS_PATH)
+    assert first.headers["idempotency-key"] == second.headers["idempotency-key"] == str(row.idempotency_key)
+
+
+def test_a_gateway_answer_without_json_is_tried_again(
+    notice_settings, receiver, institution, django_capture_on_commit_callbacks
+):
+    receiver.answer(SMS_PATH, (200, b"<html>proxy error</html>"))
+    [row] = enqueue(institution, django_capture_on_commit_callbacks, phone="13905771234")
+    assert attempt(row) == "retry"
+
+
+def test_an_unreachable_gateway_is_tried_again(notice_settings, institution, django_capture_on_commit_callbacks):
+    from .conftest import free_port
+
+    notice_settings.SMS_GATEWAY_URL = f"http://127.0.0.1:{free_port()}{SMS_PATH}"
+    [row] = enqueue(institution, django_capture_on_commit_callbacks, phone="13905771234")
+    assert attempt(row) == "retry"
+    assert "ConnectionError" in row.last_error
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (400, b'{"code": "InvalidParameter"}'),
+        (401, b'{"code": "SignatureDoesNotMatch"}'),
+        (200, '{"code": "isv.MOBILE_NUMBER_ILLEGAL", "message": "非法手机号"}'.encode()),
+        (200, '{"Code": "isv.SMS_SIGNATURE_ILLEGAL", "Message": "签名不合法"}'.encode()),
+    ],
+)
+def test_the_gateways_refusals_fail_for_good(
+    answer, notice_settings, receiver, institution, django_capture_on_commit_callbacks
+):
+    receiver.answer(SMS_PATH, answer)
+    [row] = enqueue(institution, django_capture_on_commit_callbacks, phone="13905771234")
+    assert attempt(row) == "failed"
+    assert row.attempts == 1 and row.last_response_status == answer[0]
+    assert row.last_response_body == answer[1].decode()
+    assert len(receiver.received(SMS_PATH)) == 1
+
+
+def test_a_gateway_without_a_secret_sends_nothing_unsigned(
+    notice_settings, receiver, institution, django_capture_on_commit_callbacks
+):
+    notice_settings.SMS_GATEWAY_SECRET = ""
+    [row] = enqueue(institution, django_capture_on_commit_callbacks, phone="13905771234")
+    assert attempt(row) == "failed"
+    assert receiver.received(SMS_PATH) == []
+
+
+def test_the_template_code_is_sent_when_configured(
+    notice_settings, receiver, institution, django_capture_on_commit_callbacks
+):
+    notice_settings.SMS_TEMPLATE_CODE = "SMS_123456789"
+    [row] = enqueue(institution, django_capture_on_commit_callbacks, phone="13905771234")
+    assert attempt(row) == "delivered"
+    [request] = receiver.received(SMS_PATH)
+    assert request.json()["template_code"] == "SMS_123456789"
+    assert verify(request.body, request.headers["x-signature"], SMS_SECRET)
+
+
+def test_a_county_sends_through_its_own_sms_gateway(
+    notice_settings, receiver, institution, django_capture_on_commit_callbacks
+):
+    notice_settings.COUNTY_CHANNELS = {
+        "330303": {
+            "SMS_GATEWAY_URL": f"{receiver.url}/longwan/sms",
+            "SMS_GATEWAY_KEY": "longwan-key",
+            "SMS_GATEWAY_SECRET": "longwan-secret",
+            "SMS_SIGN_NAME": "龙湾卫健",
+        }
+    }
+    [row] = enqueue(institution, django_capture_on_commit_callbacks, phone="13905771234", destination="330303")
+    assert attempt(row) == "delivered"
+    [request] = receiver.received("/longwan/sms")
+    assert request.json()["sign_name"] == "龙湾卫健" and request.headers["x-api-key"] == "longwan-key"
+    assert verify(request.body, request.headers["x-signature"], "longwan-secret")
+    # 鹿城 has none of its own while another county has: no SMS, the notice waits in the inbox.
+    [inbox] = enqueue(
+        institution, django_capture_on_commit_callbacks, phone="13905771234", destination="330302", topic="tests.lc"
+    )
+    assert inbox.channel == Channel.PORTAL
+
+
+def test_a_secret_is_redacted_after_its_last_transient_failure(
+    notice_settings, smtp_server, institution, django_capture_on_commit_callbacks
+):
+    smtp_server.refuse["busy@example.cn"] = "451 4.3.0 Try again later"
+    [row] = enqueue(
+        institution, django_capture_on_commit_callbacks, email="busy@example.cn", secret=True, text=SECRET_TEXT
+    )
+    assert attempt(row) == "retry"
+    assert row.payload["text"] == SECRET_TEXT  # still to be sent
+    assert SECRET_TEXT not in "".join(json.dumps(h.payload, ensure_ascii=False) for h in row.history.all())
+    assert attempt(row) == "retry"
+    assert attempt(row) == "failed"
+    assert SECRET_TEXT not in _all_stored_text(row)
+
+
+# --- The outbox's admin ---------------------------------------------------------------------
+
+
+def test_the_admin_lists_the_new_channels_and_never_shows_a_secret(
+    client, health_user, notice_settings, smtp_server, institution, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    rows = enqueue(
+        institution,
+        django_capture_on_commit_callbacks,
+        email="a@example.cn",
+        phone="13905771234",
+        secret=True,
+        text=SECRET_TEXT,
+        label="机构账号邀请",
+    )
+    [plain] = enqueue(institution, django_capture_on_commit_callbacks, email="b@example.cn", topic="tests.plain")
+    client.force_login(health_user)
+    changelist = reverse("admin:exchange_pushdelivery_changelist")
+    for channel in ("email", "sms"):
+        listing = client.get(changelist, {"channel__exact": channel}).content.decode()
+        assert "机构账号邀请" in listing
+    pages = []
+    for row in rows:  # pending: the row still holds the text for its attempt, the admin never shows it
+        pages.append(reverse("admin:exchange_pushdelivery_change", args=[row.pk]))
+        pages.append(reverse("admin:exchange_pushdelivery_history", args=[row.pk]))
+        for version in row.history.all():
+            pages.append(reverse("admin:exchange_pushdelivery_simple_history", args=[row.pk, version.history_id]))
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert SECRET_TEXT not in response.content.decode() and "Zk3-" not in response.content.decode(), url
+    change = client.get(reverse("admin:exchange_pushdelivery_change", args=[rows[0].pk])).content.decode()
+    assert REDACTED in change
+    shown = client.get(reverse("admin:exchange_pushdelivery_change", args=[plain.pk])).content.decode()
+    assert TEXT in shown  # a plain notice's text is shown, as every other payload is

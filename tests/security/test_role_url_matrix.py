@@ -41,6 +41,7 @@ from luchen_care.accounts.models import ApiToken, Authority, Role, User, api_tok
 from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.audit.models import AccessAction, Face, PersonalDataAccess
 from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
+from luchen_care.exchange.services import person_notice_enqueue
 from luchen_care.regions.models import County
 from luchen_care.workdays.models import WorkdayOverride
 from registry.models import (
@@ -165,6 +166,10 @@ SEES_INBOX_ENTRIES = {
     "city": ALL,
 }
 SEES_PUSH_DELIVERIES = SEES_INBOX_ENTRIES
+# The institution portal's inbox (luchen_care.exchange): a notice to each institution waits there;
+# only the portal's people read it, each the notices of the institutions it sees (the chain's head
+# office its own and its branch's). Staff read them in the outbox's admin, never in the portal.
+SEES_PORTAL_MESSAGES = {"institution": {"qidu_head", "wuma_branch"}}
 # Institutions' portal sign-ups awaiting activation (one pending for each institution but the one
 # with an account, ``SIGNUP_KEYS``), named by their institution: the district bureaus read them as
 # they read the inbox; those who may change the institution activate or reject them (``changes``).
@@ -262,6 +267,8 @@ def sees(role, resource):
         return set(SEES_ACCOUNTS[resource].get(role, NONE))
     if resource == "personaldataaccess":
         return set(SEES_ACCESS_LOG.get(role, NONE))
+    if resource == "portalmessage":
+        return set(SEES_PORTAL_MESSAGES.get(role, NONE))
     viewers, _changers = DISTRICT_RECORDS[resource]
     keys = set(RECORD_KEYS[resource]) if role in viewers else set()
     if resource == "digestrun":
@@ -438,6 +445,17 @@ def build_world():
         key: registration_deliveries(registration).get(channel=Channel.INBOX)
         for key, registration in registrations.items()
     }
+    # With no e-mail or SMS configured, a notice to each institution waits in its portal inbox.
+    portal_messages = {}
+    for key, institution in institutions.items():
+        [portal_messages[key]] = person_notice_enqueue(
+            topic="matrix.notice",
+            subject=institution,
+            title=f"矩阵门户消息-{key}",
+            text=f"矩阵门户正文-{key}",
+            email=f"matrix-{key}@institutions.test",
+            phone="13905770000",
+        )
     populations = {}
     for key, code in (("wuma", WUMA), ("qidu", QIDU), ("zhuangyuan", ZHUANGYUAN)):
         population = StreetPopulation(street=street(code), year=2023, population=90_000, source="鹿城统计年鉴")
@@ -507,6 +525,7 @@ def build_world():
         },
         "personaldataaccess": access_log,
         "portalsignup": signups,
+        "portalmessage": portal_messages,
     }
     world = World(users=users, tokens=tokens, records=records)
     for key, institution in institutions.items():
@@ -529,6 +548,8 @@ def build_world():
         world.values[("personaldataaccess", key)] = [f"矩阵访问记录-{key}", f"矩阵筛选-{key}"]
     for key in signups:
         world.values[("portalsignup", key)] = [f"matrix-signup-{key}", *world.values[("registration", key)]]
+    for key in portal_messages:
+        world.values[("portalmessage", key)] = [f"矩阵门户消息-{key}", f"矩阵门户正文-{key}"]
     return world
 
 
@@ -591,7 +612,10 @@ PUBLIC = {"home": "public", "healthz": "public", "schema": "public", "api-docs":
 # is an institution's own: 200 for the institution user, refused (404, or the sign-in) for every
 # other role, and it never shows another institution's values.
 PORTAL = {"portal:login": "portal_login", "portal:logout": "portal_logout"}
-PORTAL_PAGES = {"portal:home"}
+PORTAL_PAGES = {"portal:home", "portal:inbox"}
+# A portal page of one record, by its id: (the resource its id names). 200 for the institution user
+# on a record it sees; refused for another institution's record, and for every other role.
+PORTAL_OBJECTS = {"portal:inbox-message": "portalmessage"}
 # The institution's self-service sign-up (public: anyone may open it; probed by ``probe_signup``).
 PORTAL_SIGNUP = {
     "registry_portal:signup": "portal_signup",
@@ -691,6 +715,8 @@ def classify(route):
         return PORTAL_SIGNUP[name], None
     if name in PORTAL_PAGES:
         return "portal_page", None
+    if name in PORTAL_OBJECTS:
+        return "portal_object", PORTAL_OBJECTS[name]
     if name == TWO_FACTOR:
         return "two_factor", None
     if name in IMPORT_JOB_ROUTES:
@@ -1235,6 +1261,7 @@ def probe_portal(p, kind, route):
     elif kind == "portal_page":
         own = p.role == "institution"
         absent = [v for key in ALL - SEES_INSTITUTIONS["institution"] for v in p.values("institution", key)]
+        absent += p.out_of_scope_values("portalmessage")
         p.check_read(url, expect_ok=own, values_absent=absent if own else every_value)
     else:
         raise AssertionError(kind)
@@ -1291,6 +1318,25 @@ def probe_signup(p, kind, url):
             p.fail("POST", url, "a code with no sign-up changed who is signed in")
     else:
         p.check_read(url, expect_ok=True, values_absent=absent)
+
+
+def probe_portal_object(p, resource, route):
+    """One in-scope and one out-of-scope record's portal page: shown to the institution user on its
+    own record only; any other answer is a refusal that shows none of the record's values."""
+    seen = sees(p.role, resource)
+    keys = RECORD_KEYS.get(resource, INSTITUTIONS)
+    inside = next((k for k in keys if k in SEES_PORTAL_MESSAGES["institution"]), None)
+    outside = next((k for k in keys if k not in SEES_PORTAL_MESSAGES["institution"]), None)
+    for key in (inside, outside):
+        url = reverse(route.name, args=[p.world.record(resource, key).pk])
+        ok = key in seen
+        p.check_read(
+            url,
+            expect_ok=ok,
+            values_absent=p.out_of_scope_values(resource) if ok else p.values(resource, key),
+            values_present=p.values(resource, key) if ok else (),
+            refusals={404},
+        )
 
 
 def api_url(route, *args, **kwargs):
@@ -1491,6 +1537,8 @@ def run_probes(world, role):
             probe_admin_site(p, kind, route)
         elif kind in ("public", "setlang"):
             probe_public(p, kind, route)
+        elif kind == "portal_object":
+            probe_portal_object(p, resource, route)
         elif kind.startswith("portal_"):
             probe_portal(p, kind, route)
         elif kind == "import_job":
