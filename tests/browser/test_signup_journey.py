@@ -57,8 +57,8 @@ def fits_the_screen(page):
 
 def sign_up(phone, institution, shot):
     page = phone.page
-    phone.goto("/portal/login/")
-    page.click("#portal-signup-link a")
+    # (The portal's sign-in page links here: inst-accounts' login.html, id="to-signup".)
+    phone.goto("/portal/signup/")
     page.wait_for_selector("#signup-form")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     page.fill("#id_credit_code", institution.credit_code)
