@@ -168,6 +168,13 @@ AXES_VERBOSE = False
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "luchen_care.accounts.lockout.client_address"
 
+# --- Institutions' self-service sign-up to the portal (``registry.services.signups``) ----------------
+# The one-time code sent to the phone on record: valid this many minutes, for this many tries.
+PORTAL_SIGNUP_CODE_MINUTES = env.int("PORTAL_SIGNUP_CODE_MINUTES", default=10)
+PORTAL_SIGNUP_CODE_ATTEMPTS = env.int("PORTAL_SIGNUP_CODE_ATTEMPTS", default=5)
+# Sign-ups that match no institution, per client address and hour: beyond it the address is refused.
+PORTAL_SIGNUP_ADDRESS_LIMIT = env.int("PORTAL_SIGNUP_ADDRESS_LIMIT", default=10)
+
 # --- Two-factor sign-in (django-otp; ``luchen_care.accounts.twofactor``) ---------------------
 # Required of the bureaus, registration authorities, the city role, county administrators and
 # superusers: on by default in production (DJANGO_DEBUG=false), off on the embedded default, where

@@ -65,3 +65,10 @@ class RegistryConfig(AppConfig):
                 key="push_window", model=PushWindowPolicy, fields=("working_days",), save=push_window_policy_save
             )
         )
+
+        # The staff workbench: the portal sign-ups awaiting the bureau's activation.
+        from luchen_care.core.workbench import Audience, workbench_register
+
+        from .workbench import pending_signups_entries
+
+        workbench_register(pending_signups_entries, audience=Audience.STAFF)

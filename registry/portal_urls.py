@@ -2,10 +2,13 @@
 
 from django.urls import path
 
-from .views import documents
+from .views import documents, signups
 
 app_name = "registry_portal"
 
 urlpatterns = [
     path("documents/", documents.documents, name="documents"),
+    path("signup/", signups.signup, name="signup"),
+    path("signup/code/", signups.signup_confirm, name="signup-confirm"),
+    path("signup/pending/", signups.signup_pending, name="signup-pending"),
 ]

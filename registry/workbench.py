@@ -10,7 +10,8 @@ an entry is decided by the rule that lets them act on it, never by a role switch
 - whoever reads the inbox (``InboxEntryAdmin``: the health bureau, the education bureau for its
   nursery classes, the city's commission) sees the registrations whose institution has not filed;
 - a street office (a scope of streets) sees what was registered in its street lately;
-- a district bureau (``Scope.district_wide``) sees a bar per street of this month's new registrations.
+- a district bureau (``Scope.district_wide``) sees a bar per street of this month's new registrations;
+- whoever reads the portal sign-ups' list (``PortalSignupAdmin``) sees those awaiting activation.
 
 Each entry and chart costs one query, whatever the data.
 """
@@ -25,8 +26,9 @@ from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.core.scope import Reach, scope_for
 from luchen_care.core.workbench import Bar, Chart, Entry
 
-from .models import InboxEntry, InstitutionStatus, Registration, RegistrationKind
+from .models import InboxEntry, InstitutionStatus, PortalSignup, Registration, RegistrationKind, SignupState
 from .permissions import can_record_registration
+from .selectors.signups import portal_signups_awaiting_activation
 from .selectors.registrations import (
     RECENT_DAYS,
     registrations_awaiting_filing,
@@ -138,3 +140,23 @@ def new_registrations_chart(user, *, today=None):
         for row in rows
     )
     return [Chart(key="registry.new_by_street", title=_("New registrations this month, by street"), bars=bars)]
+
+
+def pending_signups_entries(user):
+    """ "Portal sign-ups awaiting activation", for whoever reads the sign-ups' admin list: the count of
+    its rows filtered to *pending* (the same selector as the list), linking to that filtered list.
+    One query."""
+    model_admin = admin.site._registry.get(PortalSignup)
+    if model_admin is None or not model_admin.reads_bureau_records(user):
+        return []
+    count = portal_signups_awaiting_activation(user=user).count()
+    return [
+        Entry(
+            key="registry.portal_signups_pending",
+            label=_("Portal sign-ups awaiting activation"),
+            count=count,
+            url=_changelist(PortalSignup, f"state__exact={SignupState.PENDING}"),
+            help=_("Institutions that signed up without a code: check each and activate or reject it."),
+            order=45,
+        )
+    ]

@@ -25,6 +25,7 @@ from .registrations import (
     RegistrationQuerySet,
     RegistrationSource,
 )
+from .signups import PortalSignup, SignupState, SignupStep
 from .streets import Street, StreetPopulation
 
 __all__ = [
@@ -43,12 +44,15 @@ __all__ = [
     "InstitutionStep",
     "InstitutionTransition",
     "Ownership",
+    "PortalSignup",
     "PushStatus",
     "PushWindowPolicy",
     "Registration",
     "RegistrationKind",
     "RegistrationQuerySet",
     "RegistrationSource",
+    "SignupState",
+    "SignupStep",
     "Street",
     "StreetPopulation",
 ]

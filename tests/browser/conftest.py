@@ -162,3 +162,7 @@ def visit(browser, live_server, shot_dir):
         yield Visit(context, live_server, shot_dir)
     finally:
         context.close()
+
+
+# The loopback SMS gateway and SMTP server of the exchange's tests (the sign-up's code goes out by SMS).
+from tests.exchange.conftest import notice_settings, receiver, smtp_server  # noqa: E402, F401

@@ -55,6 +55,7 @@ from registry.models import (
     Institution,
     InstitutionKind,
     Ownership,
+    PortalSignup,
     PushWindowPolicy,
     Registration,
     RegistrationSource,
@@ -64,6 +65,7 @@ from registry.models import (
 from registry.services.push import registration_deliveries
 from registry.services.receipts import registration_receipt
 from registry.services.registrations import registration_record
+from registry.services.signups import portal_signup_request
 from registry.services.streets import county_streets_load
 from tests.accounts.factories import api_token
 from tests.factories import InstitutionFactory, make_credit_code, street
@@ -181,7 +183,16 @@ SEES_PUSH_DELIVERIES = SEES_INBOX_ENTRIES
 # only the portal's people read it, each the notices of the institutions it sees (the chain's head
 # office its own and its branch's). Staff read them in the outbox's admin, never in the portal.
 SEES_PORTAL_MESSAGES = {"institution": {"qidu_head", "wuma_branch"}}
-BUREAU_PAGES = {"inboxentry": SEES_INBOX_ENTRIES, "pushdelivery": SEES_PUSH_DELIVERIES}
+# Institutions' portal sign-ups awaiting activation (one pending for each institution but the one
+# with an account, ``SIGNUP_KEYS``), named by their institution: the district bureaus read them as
+# they read the inbox; those who may change the institution activate or reject them (``changes``).
+SIGNUP_KEYS = [key for key in INSTITUTIONS if key != "qidu_head"]
+SEES_PORTAL_SIGNUPS = {role: set(keys) & set(SIGNUP_KEYS) for role, keys in SEES_INBOX_ENTRIES.items()}
+BUREAU_PAGES = {
+    "inboxentry": SEES_INBOX_ENTRIES,
+    "pushdelivery": SEES_PUSH_DELIVERIES,
+    "portalsignup": SEES_PORTAL_SIGNUPS,
+}
 # District records in the admin: (roles that see every row, roles that may change them).
 # Streets and their populations are each county's: those roles see the rows of their own county
 # (COUNTY_ROWS); the calendar and the push window are one for the deployment.
@@ -296,6 +307,8 @@ def sees(role, resource):
 def changes(role, resource):
     if resource == "institution":
         return set(CHANGES_INSTITUTIONS.get(role, NONE))
+    if resource == "portalsignup":
+        return sees(role, resource) & set(CHANGES_INSTITUTIONS.get(role, NONE))
     if resource in ("registration", "personaldataaccess") or resource in BUREAU_PAGES:
         return set()  # recorded as registered, delivered as sent, logged as read; never changed
     if resource in CHANGES_ACCOUNTS:
@@ -317,6 +330,7 @@ RECORD_KEYS = {
     "apitoken": ["lucheng_api", "api"],
     "personaldataaccess": ["lucheng", "longwan", "deployment"],
     "storedfile": INSTITUTIONS,
+    "portalsignup": SIGNUP_KEYS,
 }
 
 # --- the world ------------------------------------------------------------------------------------
@@ -531,6 +545,17 @@ def build_world():
             upload=upload(f"矩阵营业执照-{key}.pdf", pdf_bytes(f"MATRIX-FILE-{key}")),
         )
         for key, institution in institutions.items()
+    # A sign-up of each institution without an account, through the portal's service (no SMS channel:
+    # each waits for the bureau).
+    signups = {
+        key: portal_signup_request(
+            credit_code=institutions[key].credit_code,
+            registration_number=registrations[key].registration_number,
+            phone=institutions[key].contact_phone,
+            username=f"matrix-signup-{key}",
+            password="pw-Lucheng-2026",
+        ).signup
+        for key in SIGNUP_KEYS
     }
     records = {
         "institution": institutions,
@@ -551,6 +576,7 @@ def build_world():
             "api": ApiToken.objects.get(user=users["api"]),
         },
         "personaldataaccess": access_log,
+        "portalsignup": signups,
         "portalmessage": portal_messages,
         "invitation": {key: record for key, (record, _token) in invitations.items()},
     }
@@ -573,6 +599,8 @@ def build_world():
     world.values[("apitoken", "api")] = [tokens["api"], api_token_hash(tokens["api"])]
     for key in access_log:
         world.values[("personaldataaccess", key)] = [f"矩阵访问记录-{key}", f"矩阵筛选-{key}"]
+    for key in signups:
+        world.values[("portalsignup", key)] = [f"matrix-signup-{key}", *world.values[("registration", key)]]
     for key in portal_messages:
         world.values[("portalmessage", key)] = [f"矩阵门户消息-{key}", f"矩阵门户正文-{key}"]
     for key, (record, token) in invitations.items():
@@ -649,10 +677,16 @@ PORTAL_PAGES = {"portal:home", "portal:inbox"}
 # A portal page of one record, by its id: (the resource its id names). 200 for the institution user
 # on a record it sees; refused for another institution's record, and for every other role.
 PORTAL_OBJECTS = {"portal:inbox-message": "portalmessage"}
-PORTAL_PAGES = {"portal:home", "registry_portal:documents"}
+PORTAL_PAGES |= {"registry_portal:documents"}
 # Downloads of uploaded files (GET by public id): whoever sees the file's subject gets it, anyone
 # else a 404 (anonymous: a sign-in page), for a real id and a guessed one alike.
 FILE_DOWNLOAD = "files:download"
+# The institution's self-service sign-up (public: anyone may open it; probed by ``probe_signup``).
+PORTAL_SIGNUP = {
+    "registry_portal:signup": "portal_signup",
+    "registry_portal:signup-confirm": "portal_signup_confirm",
+    "registry_portal:signup-pending": "portal_signup_pending",
+}
 API_ACTIONS = {
     "api:registration-sla": ("report", "registration"),
     # The institution lifecycle steps (POST, detail): the data owners of the record only.
@@ -700,6 +734,11 @@ ADMIN_ACTIONS = {
     # Forgets the selected accounts' failed sign-ins; the world has none, so an allowed run changes nothing.
     "user": {"unlock": (ACCOUNT_MANAGERS, None, {})},
     # Each asks first; the confirmation page posts ``apply`` (the new key is shown on the next page).
+    # Each asks for a comment first (required to reject); its confirmation page posts ``apply``.
+    "portalsignup": {
+        "activate": ("changes", 'id="signup-decision-form"', {"apply": "1", "comment": "矩阵核实"}),
+        "reject": ("changes", 'id="signup-decision-form"', {"apply": "1", "comment": "矩阵驳回"}),
+    },
     "apitoken": {
         "rotate": (ACCOUNT_MANAGERS, 'id="api-token-rotate-form"', {"apply": "1"}),
         "revoke": (ACCOUNT_MANAGERS, 'id="api-token-revoke-form"', {"apply": "1"}),
@@ -761,6 +800,8 @@ def classify(route):
         return VERIFY[name], None
     if name in PORTAL:
         return PORTAL[name], None
+    if name in PORTAL_SIGNUP:
+        return PORTAL_SIGNUP[name], None
     if name in PORTAL_PAGES:
         return "portal_page", None
     if name in PORTAL_OBJECTS:
@@ -839,6 +880,7 @@ def snapshot(world, resource=None, key=None):
                 User,
                 ApiToken,
                 StoredFile,
+                PortalSignup,
             )
         ),
         "institutions": list(Institution.objects.order_by("pk").values()),
@@ -953,7 +995,8 @@ class Prober:
     def in_scope_names(self, resource):
         seen = sees(self.role, resource)
         if resource in ("institution", "registration", *BUREAU_PAGES):
-            return [self.world.record("institution", k).name for k in INSTITUTIONS if k in seen]
+            keys = RECORD_KEYS.get(resource, INSTITUTIONS)
+            return [self.world.record("institution", k).name for k in keys if k in seen]
         if resource == "personaldataaccess":
             return [f"矩阵访问记录-{k}" for k in RECORD_KEYS[resource] if k in seen]
         return []
@@ -1377,6 +1420,8 @@ def probe_portal(p, kind, route):
         response = p.send("GET", url)
         if response.status_code != 405:
             p.fail("GET", url, f"logout by GET answered {response.status_code}")
+    elif kind.startswith("portal_signup"):
+        probe_signup(p, kind, url)
     elif kind == "portal_page":
         own = p.role == "institution"
         absent = [v for key in ALL - SEES_INSTITUTIONS["institution"] for v in p.values("institution", key)]
@@ -1412,6 +1457,59 @@ def probe_portal(p, kind, route):
             probe_document_upload(p, url, own)
     else:
         raise AssertionError(kind)
+
+
+def probe_signup(p, kind, url):
+    """The sign-up's pages are public: whoever asks gets them, with nobody's values (a signed-in institution
+    sees its own name in the menu). A sign-up with another institution's partial details (its credit code
+    and phone with a wrong registration number, or its number with a wrong phone) is answered without its
+    name or number and creates nothing; a code posted without a sign-up in progress signs nobody in."""
+    seen = SEES_INSTITUTIONS["institution"] if p.role == "institution" else NONE
+    absent = [v for key in ALL - seen for v in p.values("institution", key)]
+    if kind == "portal_signup":
+        p.check_read(url, expect_ok=True, values_absent=absent)
+        for key in ("wuma_standalone", "longwan_nursery"):
+            institution, registration = p.world.record("institution", key), p.world.record("registration", key)
+            for number, phone in (
+                ("矩阵错号-001", institution.contact_phone),
+                (registration.registration_number, "13900000000"),
+            ):
+                data = {
+                    "credit_code": institution.credit_code,
+                    "registration_number": number,
+                    "phone": phone,
+                    "username": f"matrix-probe-{p.role}",
+                    "password1": "pw-Lucheng-2026",
+                    "password2": "pw-Lucheng-2026",
+                }
+                before = snapshot(p.world, "institution", key)
+                response = p.send("POST", url, data=data)
+                if snapshot(p.world, "institution", key) != before:
+                    FIGURES["forbidden_writes"] += 1
+                    p.fail("POST", url, f"a sign-up with {key}'s partial details changed the database")
+                if response.status_code != 200:
+                    p.fail("POST", url, f"a mismatching sign-up answered {response.status_code}")
+                # What was typed comes back in the form; nothing else of the institution may.
+                hidden = [v for v in (institution.name, institution.legal_representative) if v in absent]
+                if number != registration.registration_number:
+                    hidden.append(registration.registration_number)
+                found = leaked(body_text(response), hidden)
+                if found:
+                    FIGURES["leaks"] += 1
+                    p.fail("POST", url, f"leaks {found}")
+    elif kind == "portal_signup_confirm":
+        session = p.client.session.get("_auth_user_id")
+        response = p.send("GET", url)
+        if response.status_code != 302:
+            p.fail("GET", url, f"with no sign-up in progress answered {response.status_code}")
+        before = snapshot(p.world)
+        response = p.send("POST", url, data={"code": "000000"})
+        if response.status_code != 302 or snapshot(p.world) != before:
+            p.fail("POST", url, f"a code with no sign-up answered {response.status_code} or changed the database")
+        if p.client.session.get("_auth_user_id") != session:
+            p.fail("POST", url, "a code with no sign-up changed who is signed in")
+    else:
+        p.check_read(url, expect_ok=True, values_absent=absent)
 
 
 def probe_portal_object(p, resource, route):
