@@ -28,7 +28,6 @@ from luchen_care.core.workbench import Bar, Chart, Entry
 
 from .models import InboxEntry, InstitutionStatus, PortalSignup, Registration, RegistrationKind, SignupState
 from .permissions import can_record_registration
-from .selectors.signups import portal_signups_awaiting_activation
 from .selectors.registrations import (
     RECENT_DAYS,
     registrations_awaiting_filing,
@@ -38,6 +37,7 @@ from .selectors.registrations import (
     registrations_recent,
     registrations_registered_in_month,
 )
+from .selectors.signups import portal_signups_awaiting_activation
 
 
 def _changelist(model, query):

@@ -545,6 +545,7 @@ def build_world():
             upload=upload(f"矩阵营业执照-{key}.pdf", pdf_bytes(f"MATRIX-FILE-{key}")),
         )
         for key, institution in institutions.items()
+    }
     # A sign-up of each institution without an account, through the portal's service (no SMS channel:
     # each waits for the bureau).
     signups = {
@@ -1555,6 +1556,8 @@ def probe_portal_administrator_action(p, resource, route):
             p.fail("POST", url, "leaks values")
         if p.send("GET", url).status_code not in (302, 404, 405):
             p.fail("GET", url, "an action answered a GET")
+
+
 def probe_document_upload(p, url, own):
     """The portal's upload (POST to its documents page): refused for every role but the institution,
     which is sent a file that is not a document, and another institution's file to replace; neither
