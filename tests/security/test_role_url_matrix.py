@@ -1423,11 +1423,6 @@ def probe_portal(p, kind, route):
             p.fail("GET", url, f"logout by GET answered {response.status_code}")
     elif kind.startswith("portal_signup"):
         probe_signup(p, kind, url)
-    elif kind == "portal_page":
-        own = p.role == "institution"
-        absent = [v for key in ALL - SEES_INSTITUTIONS["institution"] for v in p.values("institution", key)]
-        absent += p.out_of_scope_values("portalmessage")
-        p.check_read(url, expect_ok=own, values_absent=absent if own else every_value)
     elif kind == "portal_link":
         p.check_read(url, expect_ok=True, values_absent=public_absent)
         forged = {
@@ -1447,12 +1442,15 @@ def probe_portal(p, kind, route):
         p.check_read(url, expect_ok=False, values_absent=every_value, refusals={404})
         data = {"name": "矩阵同事", "phone": "13800000002", "send": "on"}
         p.check_write("POST", url, allowed=False, data=data, values=every_value)
+    elif kind == "portal_page":
+        own = p.role == "institution"
         absent = [
             v
             for key in ALL - SEES_INSTITUTIONS["institution"]
             for resource in ("institution", "storedfile")
             for v in p.values(resource, key)
         ]
+        absent += p.out_of_scope_values("portalmessage")
         p.check_read(url, expect_ok=own, values_absent=absent if own else every_value)
         if route.name == "registry_portal:documents":
             probe_document_upload(p, url, own)
