@@ -18,40 +18,39 @@ class RegistryConfig(AppConfig):
         # The streets loaded by migrate (LUCHEN_CARE_COUNTIES) get the planner's statistics at once.
         post_migrate.connect(receivers.analyze_streets, sender=self, dispatch_uid="registry.analyze_streets")
 
-        # The Excel import of registrations, a kind of the shared import flow (which knows no app).
+        # The Excel import of registrations, a kind of the shared import flow (which knows no app), and
+        # the county health bureau's import of the institutions that filed on paper, with their filing.
+        from .imports import REGISTRATION_IMPORT
+        from .onboarding import INSTITUTION_ONBOARDING_IMPORT
+
+        register_import_kind(REGISTRATION_IMPORT)
+        register_import_kind(INSTITUTION_ONBOARDING_IMPORT)
+
         # Who may change an institution also invites its people and starts their password resets.
         from luchen_care.accounts.permissions import institution_change_rule_register
 
-        from .imports import REGISTRATION_IMPORT
-        from .onboarding import INSTITUTION_ONBOARDING_IMPORT
         from .permissions import can_change_institution
 
         institution_change_rule_register(can_change_institution)
-        # The staff workbench's entry of the institutions still to invite to the portal.
-        from .invitations import register as invitations_register
 
-        invitations_register()
-
-        register_import_kind(REGISTRATION_IMPORT)
-        # The county health bureau's import of the institutions that filed on paper, with their filing.
-        register_import_kind(INSTITUTION_ONBOARDING_IMPORT)
-
-        # The staff workbench's entries: pushes and their deadlines, the inbox awaiting filing,
-        # a street's recent registrations; this month's new registrations by street.
+        # The workbenches: pushes and their deadlines, the inbox awaiting filing, a street's recent
+        # registrations, portal sign-ups awaiting activation, institutions still to invite; this month's
+        # new registrations by street. The portal's menu: the institution's own documents.
         from luchen_care.core.workbench import Audience, workbench_chart_register, workbench_register
+        from luchen_care.portal.nav import nav_register
 
         from . import workbench
+        from .invitations import register as invitations_register
 
         for provider in (
             workbench.registration_push_entries,
             workbench.awaiting_filing_entries,
             workbench.street_registration_entries,
+            workbench.pending_signups_entries,
         ):
             workbench_register(provider, audience=Audience.STAFF)
         workbench_chart_register(workbench.new_registrations_chart, audience=Audience.STAFF)
-        # The institution's own documents in the portal's menu.
-        from luchen_care.portal.nav import nav_register
-
+        invitations_register()
         nav_register(url_name="registry_portal:documents", label=_("Documents"), order=50)
 
         # The dated policies a county loads rows of (``manage.py policy load``).
@@ -65,10 +64,3 @@ class RegistryConfig(AppConfig):
                 key="push_window", model=PushWindowPolicy, fields=("working_days",), save=push_window_policy_save
             )
         )
-
-        # The staff workbench: the portal sign-ups awaiting the bureau's activation.
-        from luchen_care.core.workbench import Audience, workbench_register
-
-        from .workbench import pending_signups_entries
-
-        workbench_register(pending_signups_entries, audience=Audience.STAFF)

@@ -45,8 +45,6 @@ NO_MATCH = gettext_lazy(
 THROTTLED = gettext_lazy("Too many sign-up attempts from this address. Try again in an hour, or ask the health bureau.")
 CODE_TOPIC = "registry.portal_signup_code"
 _ADDRESS_WINDOW = 60 * 60  # seconds during which an address's sign-ups that matched nothing count
-# inst-accounts adds this field to User: the first account of an institution is its administrator.
-_ADMINISTRATOR_FIELD = "institution_administrator"
 
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -310,13 +308,12 @@ def signup_transition(*, name, sources, target):
 
 def _activate_account(signup, actor, step):
     """Make the sign-up's account active; the first active account of an institution is its
-    administrator once accounts have one (``institution_administrator``, added by the accounts work)."""
+    administrator (``institution_administrator``: it invites and removes its colleagues)."""
     account = signup.account
     account.is_active = True
-    if _ADMINISTRATOR_FIELD in {f.name for f in account._meta.get_fields()}:
-        others = type(account).objects.filter(institution=signup.institution, role=Role.INSTITUTION, is_active=True)
-        if not others.exclude(pk=account.pk).exists():
-            setattr(account, _ADMINISTRATOR_FIELD, True)
+    others = type(account).objects.filter(institution=signup.institution, role=Role.INSTITUTION, is_active=True)
+    if not others.exclude(pk=account.pk).exists():
+        account.institution_administrator = True
     account._change_reason = str(step.label)
     if getattr(actor, "is_authenticated", False):
         account._history_user = actor

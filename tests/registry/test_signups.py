@@ -315,6 +315,8 @@ def test_the_bureau_activates_a_sign_up_and_then_the_institution_gets_in(client,
     signup.refresh_from_db()
     assert signup.state == SignupState.ACTIVATED and signup.decided_by == health_user and signup.comment == "已电话核实"
     assert signup.account.is_active
+    # The institution's first account administers it: it invites and removes its colleagues.
+    assert signup.account.institution_administrator
     assert signup.account.history.latest().history_user == health_user
     client.logout()
     response = portal_sign_in(client)
