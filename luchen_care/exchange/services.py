@@ -513,8 +513,9 @@ def person_notice_enqueue(
       ``destination`` (a county's code; empty: the deployment's) is configured; sends ``text``;
     - ``portal`` (``Channel.PORTAL``): when neither of those goes out and ``inbox`` is true, one
       row that is the message itself, in the portal inbox of whoever sees ``subject`` (its scope
-      is the subject's, as for every delivery: give an institution, or one of its records). It
-      counts as delivered at once (``delivery_recorded`` is sent).
+      is the subject's, as for every delivery: give an institution, or one of its records whose
+      model declares its ``ScopePath``). It counts as delivered at once (``delivery_recorded`` is
+      sent) and enqueues no task.
     Returns the rows; an empty list when nothing can go out: the caller then tells the bureau
     to print the notice or hand it over.
 

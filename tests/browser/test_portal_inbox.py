@@ -6,7 +6,7 @@ from luchen_care.accounts.models import Role, User
 from luchen_care.exchange.services import person_notice_enqueue
 from tests.factories import InstitutionFactory
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PASSWORD = "Portal-test-2026!"
 LONG_LINK = "https://tuoyu.lucheng.gov.cn/portal/filing/2027/materials/fire-safety-acceptance-certificate"
