@@ -320,7 +320,9 @@ def load_demo(*, stdout=None):
         if "street_code" in extra:
             user.street = Street.objects.get(code=extra["street_code"])
         if extra.get("institution_head"):
+            # The chain's administrator in the portal: it invites and removes its colleagues.
             user.institution = head
+            user.institution_administrator = True
         user.set_password(DEMO_PASSWORD)
         user.full_clean()
         user.save()
@@ -426,6 +428,8 @@ def demo_notes() -> list[str]:
     """What ``manage.py demo`` prints after loading: the demo logins and the API user's token."""
     lines = [f"\n演示账号 / demo logins (password for all: {DEMO_PASSWORD})"]
     lines += [f"  {username:<14} {role or 'superuser':<24} {display}" for username, role, _extra, display in DEMO_USERS]
+    lines.append("工作人员在 /admin/ 登录；机构账号（institution）在 /portal/login/ 登录")
+    lines.append("staff sign in at /admin/, institutions at /portal/login/")
     key = demo_api_key()
     token = ApiToken.objects.usable(timezone.now()).filter(user__username="api", key_hash=api_token_hash(key)).first()
     if token:

@@ -131,13 +131,14 @@ def test_one_demo_user_per_role_who_can_log_in(demo):
     assert list(User.objects.filter(county_administrator=True).values_list("username", flat=True)) == ["health"]
     wuma = User.objects.get(role=Role.STREET_OFFICE)
     assert wuma.street.code == WUMA and wuma.is_staff
-    head = User.objects.get(role=Role.INSTITUTION).institution
-    assert head.branches.exists()
+    institution_user = User.objects.get(role=Role.INSTITUTION)
+    assert institution_user.institution.branches.exists() and institution_user.institution_administrator
     assert ApiToken.objects.get(user__role=Role.API_CLIENT).name == DEMO_TOKEN_NAME
 
 
 def test_the_demo_prints_the_logins(demo):
     assert DEMO_PASSWORD in demo
+    assert "/portal/login/" in demo  # where the institution signs in
     for username in User.objects.values_list("username", flat=True):
         assert username in demo
     key = demo_api_key()
