@@ -140,6 +140,9 @@ EXPECTED = {
         "registry.push_ahead": {"c3"},
         "registry.awaiting_filing": {"m4", "e7"},  # c8's institution has filed; l9 is 龙湾's
         "exchange.failed_deliveries": {"m1"},
+        # Lucheng's institutions (named by their registrations), none with a portal account yet.
+        "registry.institutions_to_invite": {"m1", "m2", "c3", "m4", "e5", "c6", "e7", "c8"},
+        "registry.portal_signups_pending": set(),
     },
     "longwan": {
         "registry.push_overdue": {"l9"},
@@ -147,6 +150,8 @@ EXPECTED = {
         "registry.push_ahead": set(),
         "registry.awaiting_filing": {"l9"},
         "exchange.failed_deliveries": set(),
+        "registry.institutions_to_invite": {"l9"},
+        "registry.portal_signups_pending": set(),
     },
     "market": {
         "registry.push_overdue": {"m1"},
@@ -164,9 +169,18 @@ EXPECTED = {
         "registry.push_ahead": set(),
     },
     "wuma": {"registry.street_recent": {"m1", "e5", "e7"}},  # m4 is 40 days old; 七都's are not 五马's
-    "education": {"registry.awaiting_filing": {"e7"}},  # its nursery classes only
-    "city": {"registry.awaiting_filing": {"m4", "e7", "l9"}},  # both counties of 温州市
+    "education": {  # its nursery classes only
+        "registry.awaiting_filing": {"e7"},
+        "registry.institutions_to_invite": {"e5", "e7"},
+        "registry.portal_signups_pending": set(),
+    },
+    "city": {  # both counties of 温州市; it reads sign-ups, and invites nobody
+        "registry.awaiting_filing": {"m4", "e7", "l9"},
+        "registry.portal_signups_pending": set(),
+    },
 }
+# Entries that list institutions: their rows are the institutions of the registrations named.
+LISTS_INSTITUTIONS = {"registry.institutions_to_invite"}
 
 # The Chinese each role reads on its workbench (one label per entry).
 LABELS = {
@@ -176,6 +190,8 @@ LABELS = {
     "registry.awaiting_filing": "待备案登记",
     "exchange.failed_deliveries": "推送失败的记录",
     "registry.street_recent": "本街道近30天的登记",
+    "registry.institutions_to_invite": "待邀请开通门户账号的机构",
+    "registry.portal_signups_pending": "待激活的机构门户注册",
 }
 
 ENTRY = re.compile(
@@ -217,6 +233,10 @@ def test_each_count_is_the_rows_its_link_opens_and_no_other_scopes(client, world
     for key, expected in EXPECTED[role].items():
         count, url, urgent = entries[key]
         pks, result_count = listed(client, url)
+        if key in LISTS_INSTITUTIONS:
+            institutions = {rows[k].institution_id for k in expected}
+            assert count == result_count == len(institutions) and pks == institutions, (key, url)
+            continue
         assert count == result_count == len(expected), (key, url)
         assert pks == {rows[k].pk for k in expected if k in rows} or key == "exchange.failed_deliveries"
         if key == "exchange.failed_deliveries":
