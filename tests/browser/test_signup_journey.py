@@ -152,3 +152,39 @@ def test_signs_up_and_gets_in_with_the_code_sent_to_the_phone_on_record(phone, r
     assert registered.name in page.locator(".portal-institution").inner_text()
     phone.shot("signup-code-4-workbench")
     assert PortalSignup.objects.get().state == SignupState.ACTIVATED
+
+
+def test_a_long_form_loses_nothing_to_a_reload_or_a_lost_connection(phone, registered):
+    """The sign-up keeps what was typed (never the passwords) across a reload, will not submit while
+    the phone is offline, and forgets its copy once the platform has the sign-up."""
+    page = phone.page
+    phone.goto("/portal/signup/")
+    page.fill("#id_credit_code", registered.credit_code)
+    page.fill("#id_registration_number", NUMBER)
+    page.fill("#id_phone", PHONE)
+    page.fill("#id_username", "shouji-jigou")
+    page.fill("#id_password1", PASSWORD)
+    page.wait_for_timeout(500)  # the copy is written 0.3 s after the last key
+
+    page.reload()  # the tab was killed, the browser crashed, the page was opened again
+    assert page.input_value("#id_credit_code") == registered.credit_code
+    assert page.input_value("#id_registration_number") == NUMBER
+    assert page.input_value("#id_username") == "shouji-jigou"
+    assert page.input_value("#id_password1") == ""  # passwords are never kept
+    assert "已恢复" in page.locator(".autosave-notice").inner_text()
+
+    phone.context.set_offline(True)
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.click("#signup-form button[type=submit]")
+    assert "网络" in page.locator(".autosave-notice").inner_text()
+    assert page.url.endswith("/portal/signup/") and not PortalSignup.objects.exists()
+    phone.shot("signup-offline")
+
+    phone.context.set_offline(False)
+    page.click("#signup-form button[type=submit]")
+    page.wait_for_selector("#signup-state")
+    assert PortalSignup.objects.get().account.username == "shouji-jigou"
+    phone.goto("/portal/signup/")  # the platform has it: the copy is gone
+    assert page.input_value("#id_credit_code") == ""
+    assert page.locator(".autosave-notice").count() == 0
