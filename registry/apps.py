@@ -51,7 +51,7 @@ class RegistryConfig(AppConfig):
             workbench_register(provider, audience=Audience.STAFF)
         workbench_chart_register(workbench.new_registrations_chart, audience=Audience.STAFF)
         invitations_register()
-        nav_register(url_name="registry_portal:documents", label=_("Documents"), order=50)
+        nav_register(url_name="registry_portal:documents", label=_("Licences and certificates"), order=50)
 
         # The dated policies a county loads rows of (``manage.py policy load``).
         from luchen_care.core.policy import PolicyKind, register_policy_kind

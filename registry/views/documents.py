@@ -46,7 +46,7 @@ def documents(request):
                 return redirect("registry_portal:documents")
     replacing = str(form.data.get("replaces", "")) if form.is_bound else ""
     context = {
-        "title": _("Documents"),
+        "title": _("Licences and certificates"),
         "rows": institution_documents(institution=institution, viewer=request.user),
         "form": form,
         # A refused replacement shows its errors on its own row; a refused upload, on the upload form.
