@@ -262,6 +262,9 @@ else:
     raise environ.ImproperlyConfigured(f"UPLOADS_STORAGE must be local or s3, not {UPLOADS_STORAGE!r}")
 # The largest upload accepted (bytes); PDF, JPEG and PNG only, judged by content.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# The largest image accepted (width × height, from its header, before decoding): decoding takes
+# about 4 bytes a pixel, so a small file may otherwise cost hundreds of MB of memory.
+UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
 
 # --- REST API -------------------------------------------------------------
 REST_FRAMEWORK = {

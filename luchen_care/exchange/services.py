@@ -394,7 +394,7 @@ def delivery_attempt(*, delivery_id) -> Attempt:
         retry_in = _apply_outcome(row, response=response, error=error)
         row.locked_until = None
         if row.secret:
-            _redact(row, done=row.status != DeliveryStatus.PENDING)
+            _redact(row, error=error, done=row.status != DeliveryStatus.PENDING)
         row.save()
         if row.secret:
             _history_redact(row)
@@ -473,20 +473,33 @@ def _redacted(payload: dict) -> dict:
     return {**payload, "text": REDACTED} if "text" in payload else payload
 
 
-def _redact(row, *, done: bool):
+def _secret_error(error) -> str:
+    """What a secret row keeps of a failed attempt: the status code (or, without one, the name of
+    the failure's exception class), never the other side's words nor an exception's text. A
+    gateway or mail server may echo the text in any spelling (JSON escapes, URL encoding, a part
+    of it), so nothing it said is kept."""
+    status = getattr(error, "status", None)
+    if status is not None:
+        message = _("Not delivered: the other side answered with status %(status)s (a secret notice keeps no details).")
+        return message % {"status": status}
+    kind = type(getattr(error, "__cause__", None) or error).__name__
+    return _("Not delivered: %(kind)s (a secret notice keeps no details).") % {"kind": kind}
+
+
+def _redact(row, *, error, done: bool):
     """Keep nothing of a secret row's text: in the payload once ``done`` (delivered or failed),
-    and never in what the other side's answer or error echoed of it."""
-    text = row.payload.get("text", "")
-    if text and text != REDACTED:
-        row.last_error = row.last_error.replace(text, REDACTED)
-        row.last_response_body = row.last_response_body.replace(text, REDACTED)
+    and nothing of what the other side answered (``last_response_body`` empty; ``last_error``
+    only ``_secret_error``'s generic message). ``last_response_status`` is kept."""
+    row.last_response_body = ""
+    row.last_error = "" if error is None else _secret_error(error)
     if done:
         row.payload = _redacted(row.payload)
 
 
 def _history_redact(row):
-    """No history row of a secret delivery keeps its text, even while the row itself still must."""
-    PushDelivery.history.filter(id=row.pk).update(payload=_redacted(row.payload))
+    """No history row of a secret delivery keeps its text, even while the row itself still must,
+    nor any answer of the other side (their ``last_error`` was written by ``_redact`` already)."""
+    PushDelivery.history.filter(id=row.pk).update(payload=_redacted(row.payload), last_response_body="")
 
 
 @transaction.atomic
@@ -522,7 +535,9 @@ def person_notice_enqueue(
     ``secret=True`` (an invitation link, a reset link, a one-time code): ``text`` is sent but
     never kept readable. The row holds it only until its attempt delivers it or it fails for
     good; then the stored payload keeps ``REDACTED`` instead (the title and the recipient stay).
-    No history row ever holds it, the admin never shows it, a failed secret row is never
+    No history row ever holds it, nor any answer of the other side (which may echo it): the row
+    and its history keep the response's status code and a generic error, never the response's
+    body or the error's text. The admin never shows it, a failed secret row is never
     re-queued, and a secret never falls back to the portal inbox. Put the secret in ``text``
     only, never in ``title`` or ``label``.
 

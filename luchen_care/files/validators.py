@@ -1,5 +1,5 @@
 """What an upload must be before anything of it is stored: a PDF, JPEG or PNG by its content,
-within the size limit, that really opens.
+within the size limit (and an image within the pixel limit), that really opens.
 
 ``validate_upload`` reads the file only; it writes nothing. Each refusal is a ``ValidationError``
 keyed to the form's field, saying what is wrong and what to do.
@@ -46,20 +46,48 @@ def _read_all(upload) -> bytes:
     return data
 
 
+def _megapixels(pixels, *, up=False) -> str:
+    """``pixels`` in megapixels, to one decimal (rounded up with ``up``: an image just over the limit
+    never reads as the limit itself)."""
+    tenths = -(-pixels // 100_000) if up else pixels // 100_000
+    return f"{tenths / 10:.1f}".removesuffix(".0")
+
+
 def _check_image(data, content_type, field, name):
-    """The image must decode completely (a valid header on a broken body is refused), and be no
-    larger than Pillow's decompression-bomb limit (Image.MAX_IMAGE_PIXELS)."""
+    """The image must be no larger than ``UPLOAD_MAX_PIXELS`` (width × height, read from its header
+    before any pixel is decoded: a small file may declare an image that needs hundreds of MB to
+    decode) nor than Pillow's decompression-bomb limit (Image.MAX_IMAGE_PIXELS), and must decode
+    completely (a valid header on a broken body is refused)."""
+    limit = min(settings.UPLOAD_MAX_PIXELS, Image.MAX_IMAGE_PIXELS)
     try:
         with warnings.catch_warnings():
             # Past the limit Pillow warns, past twice the limit it raises: both are refused here.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
+            with Image.open(io.BytesIO(data)) as image:  # reads the header only
                 if image.format != IMAGE_FORMATS[content_type]:
                     raise ValueError(f"{image.format} is not {IMAGE_FORMATS[content_type]}")
+                width, height = image.size
+                if width * height > limit:
+                    _refuse(
+                        field,
+                        _(
+                            "“%(name)s” is an image of %(width)s × %(height)s pixels (%(pixels)s megapixels); "
+                            "the largest image accepted is %(limit)s megapixels. "
+                            "Scan or photograph it at a lower resolution, or shrink it, and upload it again."
+                        ),
+                        "image_too_large",
+                        name=name,
+                        width=width,
+                        height=height,
+                        pixels=_megapixels(width * height, up=True),
+                        limit=_megapixels(limit),
+                    )
                 image.verify()
             # verify() leaves the image unusable and skips the pixel data of some formats: decode it all.
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
+    except ValidationError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         _refuse(
             field,
@@ -69,7 +97,7 @@ def _check_image(data, content_type, field, name):
             ),
             "image_too_large",
             name=name,
-            pixels=Image.MAX_IMAGE_PIXELS // 1_000_000,
+            pixels=_megapixels(limit),
         )
     except Exception:  # noqa: BLE001  (whatever a damaged file makes the decoder raise is a refusal, never a 500)
         _refuse(

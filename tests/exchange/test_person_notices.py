@@ -166,6 +166,41 @@ def test_a_secret_is_redacted_after_a_permanent_failure_and_never_re_queued(
     assert deliveries_requeue(delivery_ids=[row.pk]) == 0
 
 
+LINK_AND_CODE = "邀请链接：https://care.example/portal/invite/Zk3-一次性-9QxT/ 验证码 482915（7天内有效）"
+# What of the secret must be nowhere, in any spelling: its ASCII pieces (they survive escaping and
+# truncation), an escaped slash, a \\u escape of its Chinese, and the plain and URL-encoded forms.
+SECRET_PIECES = ["Zk3", "9QxT", "482915", "invite", "care.example", "\\/", "\\u", "一次性", "%E4%B8%80"]
+
+
+def _echo(text):
+    """The answer of a gateway that echoes the message JSON-escaped: ``\\/`` and ``\\uXXXX``."""
+    escaped = json.dumps({"code": "REJECTED", "message": f"bad message: {text}"}).replace("/", "\\/")
+    assert "\\/" in escaped and "\\u4e00" in escaped and "Zk3" in escaped
+    return escaped.encode()
+
+
+@pytest.mark.parametrize(("status", "outcomes"), [(400, ["failed"]), (503, ["retry", "retry", "failed"])])
+def test_a_secret_echoed_by_a_failing_gateway_is_kept_nowhere_in_any_spelling(
+    notice_settings, receiver, institution, django_capture_on_commit_callbacks, status, outcomes
+):
+    receiver.answer(SMS_PATH, *[(status, _echo(LINK_AND_CODE))] * len(outcomes))
+    [row] = enqueue(
+        institution, django_capture_on_commit_callbacks, phone="13905771234", secret=True, text=LINK_AND_CODE
+    )
+
+    assert [attempt(row) for _ in outcomes] == outcomes
+
+    assert [r.json()["text"] for r in receiver.received(SMS_PATH)] == [LINK_AND_CODE] * len(outcomes)  # sent
+    stored = _all_stored_text(row)
+    assert [piece for piece in SECRET_PIECES if piece in stored] == []
+    # What a person sees of the failures: their status code, no response, a generic error.
+    history = list(PushDelivery.history.filter(id=row.pk).order_by("history_id"))
+    assert [h.last_response_status for h in history] == [None] + [status] * len(outcomes)
+    assert {h.last_response_body for h in history} == {""}
+    assert row.last_response_body == "" and row.last_response_status == status
+    assert str(status) in row.last_error and all(str(status) in h.last_error for h in history[1:])
+
+
 # --- What each channel's failures mean -------------------------------------------------------
 
 

@@ -57,6 +57,16 @@ def png_bomb(width=60_000, height=60_000):
     )
 
 
+def png_blank(width, height):
+    """A valid, fully decodable 1-bit PNG of ``width`` × ``height`` white pixels: a few kB however
+    many pixels it declares (its rows compress to nearly nothing)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    row = b"\x00" + b"\xff" * ((width + 7) // 8)  # filter type 0, then the row's bits
+    compressor = zlib.compressobj(9)
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+
+
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x00" * 200
 PE = b"MZ\x90\x00" + b"\x00" * 56 + b"\x80\x00\x00\x00" + b"\x00" * 64 + b"PE\x00\x00" + b"\x00" * 200
 

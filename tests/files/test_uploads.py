@@ -17,6 +17,7 @@ from .samples import (
     PE,
     image_bytes,
     pdf_bytes,
+    png_blank,
     png_bomb,
     png_with_broken_body,
     stored_paths,
@@ -83,6 +84,45 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(owner, institution, 
 
     assert "“大文件.pdf” is 3.0 MB; the largest file accepted is 2.0 MB." in message.replace("\xa0", " ")
     assert not StoredFile.objects.exists() and stored_paths(media) == []
+
+
+def test_an_image_of_more_pixels_than_the_limit_is_refused_before_it_is_decoded(owner, institution, media):
+    # 8000 × 6000 = 48 megapixels in a 13 kB file: under Pillow's own limit (about 89 megapixels),
+    # a sound PNG that decodes, and over the default UPLOAD_MAX_PIXELS (40 megapixels).
+    data = png_blank(8000, 6000)
+    assert len(data) < 20_000
+
+    with pytest.raises(ValidationError) as caught:
+        stored_file_save(
+            actor=owner, subject=institution, purpose=PURPOSE, upload=upload("扫描件.png", data, "image/png")
+        )
+
+    [error] = caught.value.error_dict["file"]
+    assert error.code == "image_too_large"
+    assert caught.value.message_dict["file"] == [
+        "“扫描件.png”的图像为 8000 × 6000 像素（48 百万像素），最大接受 40 百万像素。"
+        "请以较低分辨率重新扫描或拍照，或缩小图片后再上传。"
+    ]  # the suite runs in the platform's language, Chinese
+    with translation.override("en"):
+        assert caught.value.message_dict["file"] == [
+            "“扫描件.png” is an image of 8000 × 6000 pixels (48 megapixels); the largest image accepted is "
+            "40 megapixels. Scan or photograph it at a lower resolution, or shrink it, and upload it again."
+        ]
+    assert not StoredFile.objects.exists() and not StoredFile.history.exists()
+    assert stored_paths(media) == []
+
+
+def test_the_pixel_limit_is_a_setting_and_an_image_at_the_limit_is_kept(owner, institution, media, settings):
+    settings.UPLOAD_MAX_PIXELS = 1_000_000
+
+    message = refusal(owner, institution, upload("wide.png", png_blank(1001, 1000), "image/png"))
+    assert "1001 × 1000 pixels (1.1 megapixels); the largest image accepted is 1 megapixels." in message
+    assert not StoredFile.objects.exists() and stored_paths(media) == []
+
+    kept = stored_file_save(
+        actor=owner, subject=institution, purpose=PURPOSE, upload=upload("ok.png", png_blank(1000, 1000), "image/png")
+    )
+    assert kept.content_type == "image/png" and len(stored_paths(media)) == 1
 
 
 def test_the_refusal_is_in_the_users_language(owner, institution):
