@@ -163,6 +163,21 @@ AXES_RESET_ON_SUCCESS = False  # the handler forgets the user's own failures fro
 AXES_LOCKOUT_CALLABLE = "luchen_care.accounts.lockout.lockout_response"
 AXES_ENABLE_ADMIN = False  # its pages are ours, scoped (``luchen_care.accounts.admin``)
 AXES_VERBOSE = False
+# What axes keeps of a failed attempt's form (AccessAttempt/AccessFailureLog.post_data): these fields
+# are masked, so a wrong link token, a code or a password is never stored readable.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "password",
+    "password1",
+    "password2",
+    "old_password",
+    "new_password1",
+    "new_password2",
+    "token",
+    "code",
+    "otp_token",
+]
 # How many reverse proxies stand in front of the platform (nginx: 1). Only their X-Forwarded-For
 # entries are believed: with none, the header is ignored, so a client cannot pick its own address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

@@ -437,7 +437,8 @@ def _printable(request, issued_links, title, back_url=""):
 
 
 def _site_url(request):
-    return request.build_absolute_uri("/")
+    # The platform's public address, never the request's Host header (which a client chooses).
+    return settings.PUBLIC_BASE_URL
 
 
 class InvitationAddForm(forms.ModelForm):

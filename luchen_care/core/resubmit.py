@@ -25,7 +25,40 @@ SESSION_KEY = "luchen_care.kept_post"
 KEPT_BYTES = 64 * 1024
 ADMIN_PREFIX = "/admin/"
 PORTAL_PREFIX = "/portal/"
-NOT_KEPT = {"csrfmiddlewaretoken", "username", "password", "password1", "password2", "old_password"}
+NOT_KEPT = {
+    "csrfmiddlewaretoken",
+    "username",
+    "password",
+    "password1",
+    "password2",
+    "old_password",
+    "new_password1",
+    "new_password2",
+    "token",
+    "code",
+    "otp_token",
+}
+ALL = "__ALL__"  # ``sensitive_post_parameters()`` without names: every field is sensitive
+
+
+def _sensitive_of(view):
+    """The POST fields a view declares sensitive (``sensitive_post_parameters``): a set, or ``ALL``.
+
+    The decorator marks the request only when the view runs, after this middleware decided; so its
+    wrapper is found on the resolved view (through the ``__wrapped__`` chain) and its names read."""
+    names = set()
+    seen = 0
+    while view is not None and seen < 20:
+        code = getattr(view, "__code__", None)
+        if code is not None and code.co_name == "sensitive_post_parameters_wrapper" and view.__closure__:
+            cells = dict(zip(code.co_freevars, view.__closure__, strict=False))
+            parameters = cells["parameters"].cell_contents if "parameters" in cells else ()
+            if not parameters:
+                return ALL
+            names.update(parameters)
+        view = getattr(view, "__wrapped__", None)
+        seen += 1
+    return names
 
 
 def _csrf_ok(request) -> bool:
@@ -71,7 +104,17 @@ class KeepExpiredPostMiddleware:
     def _keep(self, request) -> bool:
         if request.FILES or not _csrf_ok(request):
             return False
-        fields = [(name, value) for name, values in request.POST.lists() if name not in NOT_KEPT for value in values]
+        sensitive = getattr(request, "sensitive_post_parameters", None) or ()
+        if sensitive != ALL:
+            try:
+                declared = _sensitive_of(resolve(request.path).func)
+            except Resolver404:
+                declared = set()
+            sensitive = ALL if declared == ALL else {*sensitive, *declared}
+        if sensitive == ALL:  # a view whose every field is sensitive (a password change): keep nothing
+            return False
+        not_kept = NOT_KEPT | set(sensitive)
+        fields = [(name, value) for name, values in request.POST.lists() if name not in not_kept for value in values]
         if sum(len(name) + len(value) for name, value in fields) > KEPT_BYTES:
             return False
         request.session[SESSION_KEY] = {"path": request.get_full_path(), "fields": fields}

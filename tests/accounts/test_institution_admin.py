@@ -1,12 +1,20 @@
 """The institution's own administrator: invites colleagues, removes them, hands the role over; every
 change in the account's history; nobody else manages them."""
 
+import threading
+
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.db.models.signals import post_save
 from django.urls import reverse
 
 from luchen_care.accounts.models import Invitation, LinkState, Role, User
-from luchen_care.accounts.services.institution_accounts import colleague_remove, institution_administrator_hand_over
+from luchen_care.accounts.services.institution_accounts import (
+    colleague_remove,
+    institution_administrator_hand_over,
+    invitation_issue,
+)
 from tests.factories import InstitutionFactory
 
 pytestmark = pytest.mark.django_db
@@ -171,3 +179,92 @@ def test_my_account_changes_the_password_and_ends_other_sessions(client, teacher
     assert done.status_code == 302
     assert client.get(reverse("portal:home")).status_code == 200  # this session stays
     assert other_browser.get(reverse("portal:home")).status_code == 302  # the other one ended
+
+
+def invite(actor, name="新老师"):
+    return invitation_issue(
+        actor=actor, institution=actor.institution, name=name, phone="13700003333", site_url="https://care.example/"
+    )
+
+
+def test_the_invitation_link_uses_the_public_address_not_the_host_header(settings, client, director):
+    settings.PUBLIC_BASE_URL = "https://care.lucheng.example"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "attacker.example"]
+    client.force_login(director)
+    response = client.post(
+        reverse("accounts_portal:colleague_invite"),
+        {"name": "王老师", "phone": "13700002222"},
+        HTTP_HOST="attacker.example",
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and "https://care.lucheng.example/portal/invitation/#" in page
+    assert "attacker.example" not in page
+
+
+def test_removing_an_administrator_withdraws_the_invitations_it_issued(client, institution, director):
+    deputy = member(institution, "deputy", administrator=True)
+    left_behind = invite(deputy, "副园长邀请的人")
+    kept = invite(director, "园长邀请的人")
+    client.force_login(director)
+    assert client.post(reverse("accounts_portal:colleague_remove", args=[deputy.pk])).status_code == 302
+    left_behind.record.refresh_from_db()
+    kept.record.refresh_from_db()
+    assert left_behind.record.state() == LinkState.REVOKED and left_behind.record.revoked_by == director
+    assert left_behind.record.history.latest().history_user == director
+    assert kept.record.state() == LinkState.LIVE
+    opened = client.__class__().post(
+        "/portal/invitation/",
+        {"token": left_behind.token, "username": "houmen", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert opened.status_code == 410 and not User.objects.filter(username="houmen").exists()
+
+
+def test_handing_over_withdraws_the_former_administrators_invitations(director, teacher):
+    issued = invite(director)
+    institution_administrator_hand_over(actor=director, colleague=teacher)
+    issued.record.refresh_from_db()
+    assert issued.record.state() == LinkState.REVOKED and issued.record.revoked_by == director
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_administrators_removing_each_other_at_once_leave_one():
+    """Both requests reach their save before either commits; the locks make the second wait and see the
+    first, so the institution keeps an administrator."""
+    institution = InstitutionFactory(name="并发托育中心")
+    first = member(institution, "first", administrator=True)
+    second = member(institution, "second", administrator=True)
+    both_saving = threading.Barrier(2, timeout=3)
+
+    def wait_for_the_other(sender, instance, update_fields=None, **kwargs):
+        if update_fields and "is_active" in update_fields:
+            try:
+                both_saving.wait()
+            except threading.BrokenBarrierError:
+                pass  # the other one is held by a lock: go on and commit
+
+    outcomes = {}
+
+    def remove(actor_pk, colleague_pk):
+        try:
+            actor = User.objects.get(pk=actor_pk)
+            colleague_remove(actor=actor, colleague=User.objects.get(pk=colleague_pk))
+            outcomes[actor_pk] = "removed"
+        except (ValidationError, PermissionDenied) as exc:
+            outcomes[actor_pk] = type(exc).__name__
+        finally:
+            connection.close()
+
+    post_save.connect(wait_for_the_other, sender=User, dispatch_uid="race")
+    try:
+        threads = [
+            threading.Thread(target=remove, args=(first.pk, second.pk)),
+            threading.Thread(target=remove, args=(second.pk, first.pk)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        post_save.disconnect(dispatch_uid="race", sender=User)
+    assert sorted(outcomes.values()) == ["PermissionDenied", "removed"]
+    assert User.objects.filter(institution=institution, institution_administrator=True, is_active=True).count() == 1

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from luchen_care.accounts.models import Invitation, LinkState, Role, User, link_token_hash
 from luchen_care.accounts.services.institution_accounts import (
+    invitation_accept,
     invitation_issue,
     invitation_reissue,
     invitation_revoke,
@@ -272,3 +273,72 @@ def test_the_bureau_reissues_from_the_admin_after_confirming(client, health_user
     assert Invitation.objects.get(replaces=first.record).state() == LinkState.LIVE
     history = client.get(reverse("admin:accounts_invitation_history", args=[first.record.pk])).content.decode()
     assert first.record.token_hash not in history and first.token not in history
+
+
+def test_links_are_built_from_the_public_address_never_from_the_host_header(settings, client, health_user, institution):
+    settings.PUBLIC_BASE_URL = "https://care.lucheng.example"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "attacker.example"]
+    client.force_login(health_user)
+    response = client.post(
+        reverse("admin:accounts_invitation_add"),
+        {"institution": institution.pk, "name": "李园长", "phone": "13900001111", "email": "", "administrator": "on"},
+        HTTP_HOST="attacker.example",
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and "https://care.lucheng.example/portal/invitation/#" in page
+    assert "attacker.example" not in page
+
+
+def test_a_wrong_link_token_is_never_stored_readable_by_the_login_limits(settings, client):
+    from axes.models import AccessFailureLog
+
+    settings.AXES_ENABLE_ACCESS_FAILURE_LOG = True
+    guess = "forged-token-readable-0000000000000000000"
+    assert accept(client, guess).status_code == 404
+    attempt = AccessAttempt.objects.get(username="(invitation link)")
+    failure = AccessFailureLog.objects.get(username="(invitation link)")
+    for row in (attempt, failure):
+        stored = " ".join(str(getattr(row, field.attname)) for field in row._meta.concrete_fields)
+        assert guess not in stored and PASSWORD not in stored
+    assert "token=********************" in attempt.post_data  # the field is recorded, masked
+
+
+def director_of(institution, username="yuanzhang"):
+    return User.objects.create_user(
+        username=username,
+        password=PASSWORD,
+        role=Role.INSTITUTION,
+        institution=institution,
+        institution_administrator=True,
+    )
+
+
+def test_an_invitation_of_an_administrator_demoted_since_no_longer_opens_an_account(client, institution):
+    director = director_of(institution)
+    issued = issue(director, institution, administrator=False)
+    director.institution_administrator = False  # the bureau unticks it in the admin, say
+    director.save(update_fields=["institution_administrator"])
+    response = accept(client, issued.token)
+    assert response.status_code == 410 and "链接已撤回" in response.content.decode()
+    with pytest.raises(ValidationError) as refused:
+        invitation_accept(token=issued.token, username="laoshi", password=PASSWORD)
+    assert "token" in refused.value.message_dict
+    assert not User.objects.filter(username__in=["zhangyz", "laoshi"]).exists()
+
+
+def test_an_invitation_of_a_deactivated_administrator_no_longer_opens_an_account(client, institution):
+    director = director_of(institution)
+    issued = issue(director, institution, administrator=False)
+    director.is_active = False
+    director.save(update_fields=["is_active"])
+    assert accept(client, issued.token).status_code == 410
+    assert not User.objects.filter(username="zhangyz").exists()
+
+
+def test_the_bureaus_invitation_stays_valid_whoever_is_administrator_since(client, health_user, institution):
+    issued = issue(health_user, institution, administrator=False)
+    director = director_of(institution, "first")
+    director.is_active = False
+    director.save(update_fields=["is_active"])
+    assert accept(client, issued.token).status_code == 302
+    assert User.objects.get(username="zhangyz").institution == institution

@@ -58,3 +58,27 @@ def test_the_portal_sign_in_itself_is_never_kept():
     response = client.post("/portal/login/", {"csrfmiddlewaretoken": token, "username": "x", "password": "y"})
     assert response.status_code == 200
     assert SESSION_KEY not in client.session
+
+
+def test_a_new_password_a_link_token_or_a_code_is_never_kept():
+    client = Client(enforce_csrf_checks=True)
+    client.get("/admin/login/")
+    token = client.cookies["csrftoken"].value
+    secrets = {"new_password1": "Xin-mima-2026!", "new_password2": "Xin-mima-2026!", "token": "t0k3n", "code": "123456"}
+    response = client.post(FORM, {"csrfmiddlewaretoken": token, "name": "超时后提交的机构", **secrets})
+    assert response.status_code == 302
+    assert client.session[SESSION_KEY]["fields"] == [["name", "超时后提交的机构"]]
+
+
+def test_a_page_whose_every_field_is_sensitive_keeps_nothing():
+    """My account's password change (``sensitive_post_parameters()``): after the session expired, its
+    input is dropped, never kept in the session."""
+    client = Client(enforce_csrf_checks=True)
+    client.get("/portal/login/")
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        "/portal/account/",
+        {"csrfmiddlewaretoken": token, "old_password": "a", "new_password1": "Xin-2026!", "nickname": "x"},
+    )
+    assert response.status_code == 302 and response["Location"].startswith("/portal/login/?next=")
+    assert SESSION_KEY not in client.session

@@ -252,15 +252,42 @@ def invitation_reissue(*, actor, invitation, site_url, send=True, now=None) -> I
     )
 
 
+def _issuer_withdrawn(invitation) -> bool:
+    """Whether the institution account that issued ``invitation`` has since been removed or no longer
+    administers its institution: then its link no longer works. The bureau's invitations stay valid."""
+    issuer = invitation.created_by
+    if issuer is None or issuer.role != Role.INSTITUTION:
+        return False
+    return not (issuer.is_active and administers_institution(issuer, invitation.institution_id))
+
+
+def _invitation_state(invitation, now):
+    state = invitation.state(now)
+    if state == LinkState.LIVE and _issuer_withdrawn(invitation):
+        return LinkState.REVOKED
+    return state
+
+
 def invitation_for_token(token, *, now=None):
-    """The invitation whose link carries ``token``, and its state; ``(None, None)`` for an unknown token."""
+    """The invitation whose link carries ``token``, and its state; ``(None, None)`` for an unknown token.
+    A live invitation whose institution issuer has been removed or demoted since counts as revoked."""
     token = (token or "").strip()
     if not token or len(token) > 100:
         return None, None
-    invitation = Invitation.objects.select_related("institution").filter(token_hash=link_token_hash(token)).first()
+    invitation = (
+        Invitation.objects.select_related("institution", "created_by").filter(token_hash=link_token_hash(token)).first()
+    )
     if invitation is None:
         return None, None
-    return invitation, invitation.state(now)
+    return invitation, _invitation_state(invitation, now)
+
+
+def _invitations_of_issuer_revoke(*, issuer, actor, now):
+    """Revoke the live invitations ``issuer`` issued (it is being removed or demoted)."""
+    for live in Invitation.objects.live(now).filter(created_by=issuer).select_for_update(of=("self",)):
+        live.revoked_at = now
+        live.revoked_by = actor if actor is not None and actor.pk else None
+        _attributed(live, actor).save(update_fields=["revoked_at", "revoked_by"])
 
 
 def _username_validate(username) -> str:
@@ -283,15 +310,19 @@ def invitation_accept(*, token, username, password, now=None) -> User:
     institution (its administrator if the invitation says so; not staff), with the invitation's name,
     e-mail and phone; the invitation is marked used by it (both history rows name the new user).
     Refused (field-keyed ``ValidationError``; nothing saved) when the link is unknown, used, revoked or
-    expired (key ``token``), the username is taken or invalid, or the password fails the platform's
+    expired, or was issued by an institution account that has since been removed or no longer
+    administers the institution (key ``token``), the username is taken or invalid, or the password fails the platform's
     validators. The caller signs the person in.
     """
     now = now or timezone.now()
     invitation, state = invitation_for_token(token, now=now)
     if invitation is None:
         raise ValidationError({"token": link_refusal(None)})
-    invitation = Invitation.objects.select_for_update(of=("self",)).select_related("institution").get(pk=invitation.pk)
-    state = invitation.state(now)
+    if invitation.created_by_id:  # its issuer's standing is read under lock (a removal in flight: wait for it)
+        User.objects.select_for_update().filter(pk=invitation.created_by_id).first()
+    locked = Invitation.objects.select_for_update(of=("self",)).select_related("institution", "created_by")
+    invitation = locked.get(pk=invitation.pk)
+    state = _invitation_state(invitation, now)
     if state != LinkState.LIVE:
         raise ValidationError({"token": link_refusal(state)})
     username = _username_validate(username)
@@ -333,8 +364,21 @@ def link_refusal(state) -> str:
 
 
 def _colleague(actor, colleague) -> User:
-    """``colleague``, locked, if ``actor`` administers its institution; else ``PermissionDenied``."""
+    """``colleague``, locked, if ``actor`` administers its institution; else ``PermissionDenied``.
+
+    The institution's active administrators are locked first, always in the same order, so two of them
+    acting at once (removing each other, handing over) run one after the other: the second sees what
+    the first did, and the institution never ends up without an administrator."""
     if not administers_institution(actor):
+        raise PermissionDenied(_("Only your institution's administrator manages its accounts."))
+    list(
+        User.objects.select_for_update()
+        .filter(institution_id=actor.institution_id, institution_administrator=True, is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    me = User.objects.filter(pk=actor.pk).first()
+    if me is None or not administers_institution(me):  # removed or demoted meanwhile
         raise PermissionDenied(_("Only your institution's administrator manages its accounts."))
     colleague = User.objects.select_for_update().filter(pk=colleague.pk).first()
     if colleague is None or colleague.role != Role.INSTITUTION or colleague.institution_id != actor.institution_id:
@@ -343,12 +387,14 @@ def _colleague(actor, colleague) -> User:
 
 
 @transaction.atomic
-def colleague_remove(*, actor, colleague) -> User:
+def colleague_remove(*, actor, colleague, now=None) -> User:
     """Remove ``colleague`` from ``actor``'s institution: its account is deactivated (never deleted; its
     history stays) and loses the administrator role if it had it; its sessions end (an inactive account
-    is signed out at its next request). The change is one history row naming ``actor``. Refused unless
+    is signed out at its next request); the invitations it issued that still work are revoked. The
+    changes are history rows naming ``actor``. Refused unless
     ``actor`` administers that institution, and for the last active administrator (who would leave the
     institution with nobody to manage its accounts)."""
+    now = now or timezone.now()
     colleague = _colleague(actor, colleague)
     if not colleague.is_active:
         return colleague
@@ -364,15 +410,18 @@ def colleague_remove(*, actor, colleague) -> User:
     colleague.institution_administrator = False
     colleague.full_clean(exclude=["password"])
     _attributed(colleague, actor).save(update_fields=["is_active", "institution_administrator"])
+    _invitations_of_issuer_revoke(issuer=colleague, actor=actor, now=now)
     return colleague
 
 
 @transaction.atomic
-def institution_administrator_hand_over(*, actor, colleague) -> User:
+def institution_administrator_hand_over(*, actor, colleague, now=None) -> User:
     """Hand ``actor``'s role of its institution's administrator to ``colleague`` (a new director):
     ``colleague`` becomes the administrator and ``actor`` a colleague, each change a history row naming
-    ``actor``. Refused unless ``actor`` administers the institution and ``colleague`` is another active
-    account of it."""
+    ``actor``. The invitations ``actor`` issued that still work are revoked (a former administrator
+    keeps no way to open accounts). Refused unless ``actor`` administers the institution and
+    ``colleague`` is another active account of it."""
+    now = now or timezone.now()
     colleague = _colleague(actor, colleague)
     if colleague.pk == actor.pk or not colleague.is_active:
         raise ValidationError({"colleague": _("Choose another active colleague of your institution.")})
@@ -382,6 +431,7 @@ def institution_administrator_hand_over(*, actor, colleague) -> User:
     me.institution_administrator = False
     _attributed(me, actor).save(update_fields=["institution_administrator"])
     actor.institution_administrator = False
+    _invitations_of_issuer_revoke(issuer=me, actor=actor, now=now)
     return colleague
 
 

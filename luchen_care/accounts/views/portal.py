@@ -8,6 +8,7 @@ guessing passwords, and is recorded like them.
 """
 
 from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
@@ -39,7 +40,8 @@ PASSWORD_RESET_REQUESTS_PER_HOUR = 5
 
 
 def site_url(request) -> str:
-    return request.build_absolute_uri("/")
+    # The platform's public address, never the request's Host header (which a client chooses).
+    return settings.PUBLIC_BASE_URL
 
 
 def _no_store(response):
