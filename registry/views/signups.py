@@ -15,7 +15,7 @@ from luchen_care.accounts.lockout import client_address
 
 from ..forms.signups import SignupCodeForm, SignupForm
 from ..models import PortalSignup, SignupState
-from ..services.signups import CodeRefused, portal_signup_confirm, portal_signup_request
+from ..services.signups import CODE_WITHHELD, CodeRefused, portal_signup_confirm, portal_signup_request
 
 SESSION_KEY = "registry_portal_signup"
 # The account is signed in as ModelBackend would sign it in (axes' backend only counts failures).
@@ -50,6 +50,8 @@ def signup(request):
             request.session[SESSION_KEY] = outcome.signup.pk
             if outcome.code_sent:
                 return redirect("registry_portal:signup-confirm")
+            if outcome.code_withheld:
+                messages.warning(request, CODE_WITHHELD)
             return redirect("registry_portal:signup-pending")
     return render(request, "registry/portal/signup.html", {"title": _("Sign up your institution"), "form": form})
 
