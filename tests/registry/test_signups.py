@@ -570,3 +570,18 @@ def test_a_code_less_sign_up_older_than_the_limit_expires_when_a_new_one_arrives
     old.account.refresh_from_db()
     assert not old.account.is_active
     assert PortalSignup.objects.get(state=SignupState.PENDING).account.username == "lingyige"
+
+
+def test_the_decide_page_shows_the_phone_on_record_and_says_to_phone_it(client, registered, health_user):
+    institution, _registration = registered
+    sign_up(client, institution, phone="+86 139 0577 0001")
+    signup = PortalSignup.objects.get()
+    client.force_login(health_user)
+    page = client.post(
+        reverse("admin:registry_portalsignup_changelist"),
+        {"action": "activate", "_selected_action": [signup.pk], "index": "0"},
+    )
+    html = page.content.decode()
+    assert 'id="signup-decision-verify"' in html
+    assert f'<span class="phone-on-record">{PHONE}</span>' in html
+    assert "+86 139 0577 0001" not in html  # the number given is not the one to phone
