@@ -9,6 +9,7 @@ from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from luchen_care.accounts.lockout import client_address
@@ -37,6 +38,7 @@ def _apply_errors(form, exc):
         form.add_error(None, exc)
 
 
+@sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
 def signup(request):
     """Sign up with the credit code, the registration number and the contact phone."""
@@ -56,6 +58,7 @@ def signup(request):
     return render(request, "registry/portal/signup.html", {"title": _("Sign up your institution"), "form": form})
 
 
+@sensitive_post_parameters("code")
 @require_http_methods(["GET", "POST"])
 def signup_confirm(request):
     """Enter the code sent to the phone on record: the right one activates the account and signs it in."""

@@ -585,3 +585,19 @@ def test_the_decide_page_shows_the_phone_on_record_and_says_to_phone_it(client, 
     assert 'id="signup-decision-verify"' in html
     assert f'<span class="phone-on-record">{PHONE}</span>' in html
     assert "+86 139 0577 0001" not in html  # the number given is not the one to phone
+
+
+# --- what an error report keeps (review finding 7) --------------------------------------------------
+
+
+def test_the_passwords_and_the_code_are_hidden_from_error_reports(
+    client, registered, notice_settings, receiver, django_capture_on_commit_callbacks
+):
+    from django.views.debug import SafeExceptionReporterFilter
+
+    institution, _registration = registered
+    response, code, _phone = sent_code(receiver, django_capture_on_commit_callbacks, client, institution)
+    shown = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
+    assert PASSWORD not in shown.values() and shown["username"] == "zizhu-jigou"
+    confirm = client.post(reverse("registry_portal:signup-confirm"), {"code": wrong_of(code)})
+    assert wrong_of(code) not in SafeExceptionReporterFilter().get_post_parameters(confirm.wsgi_request).values()
