@@ -118,13 +118,17 @@ def signup_account_errors(*, username, password, email=""):
 
     The platform's own rules: Django's username rule and uniqueness, and the password validators
     of a level-3 system (``AUTH_PASSWORD_VALIDATORS``)."""
-    user = get_user_model()(username=username, email=email, role=Role.INSTITUTION)
+    User = get_user_model()
+    user = User(username=username, email=email, role=Role.INSTITUTION)
     errors = {}
     try:
         user.clean_fields(exclude=[f.name for f in user._meta.fields if f.name not in ("username", "email")])
         user.validate_unique(exclude=[f.name for f in user._meta.fields if f.name not in ("username",)])
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    # Usernames differing only in case are one username (as invitations check them).
+    if "username" not in errors and User.objects.filter(username__iexact=(username or "").strip()).exists():
+        errors["username"] = [User._meta.get_field("username").error_messages["unique"]]
     try:
         validate_password(password, user)
     except ValidationError as exc:

@@ -601,3 +601,14 @@ def test_the_passwords_and_the_code_are_hidden_from_error_reports(
     assert PASSWORD not in shown.values() and shown["username"] == "zizhu-jigou"
     confirm = client.post(reverse("registry_portal:signup-confirm"), {"code": wrong_of(code)})
     assert wrong_of(code) not in SafeExceptionReporterFilter().get_post_parameters(confirm.wsgi_request).values()
+
+
+# --- usernames differing in case (review finding 9) -------------------------------------------------
+
+
+def test_a_username_differing_only_in_case_is_taken(client, registered):
+    institution, _registration = registered
+    UserFactory(username="Zizhu-Jigou")
+    response = sign_up(client, institution, username="zizhu-jigou")
+    assert response.status_code == 200 and response.context["form"].errors["username"]
+    assert not PortalSignup.objects.exists()
