@@ -184,9 +184,17 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "luchen_care.accounts.lockout.client_address"
 
 # --- Institutions' self-service sign-up to the portal (``registry.services.signups``) ----------------
-# The one-time code sent to the phone on record: valid this many minutes, for this many tries.
+# The one-time code sent to the phone on record: valid this many minutes. Within the window
+# (hours), an institution takes this many wrong codes over all its sign-ups, and this many codes
+# sent; an address this many codes sent. Beyond them no code goes out: the bureau activates.
 PORTAL_SIGNUP_CODE_MINUTES = env.int("PORTAL_SIGNUP_CODE_MINUTES", default=10)
 PORTAL_SIGNUP_CODE_ATTEMPTS = env.int("PORTAL_SIGNUP_CODE_ATTEMPTS", default=5)
+PORTAL_SIGNUP_CODE_WINDOW_HOURS = env.int("PORTAL_SIGNUP_CODE_WINDOW_HOURS", default=24)
+PORTAL_SIGNUP_CODES_PER_INSTITUTION = env.int("PORTAL_SIGNUP_CODES_PER_INSTITUTION", default=3)
+PORTAL_SIGNUP_CODES_PER_ADDRESS = env.int("PORTAL_SIGNUP_CODES_PER_ADDRESS", default=5)
+# A sign-up without a code (no SMS, a landline, the limits above) the bureau has not decided on
+# expires after this many days, when the institution's next sign-up arrives.
+PORTAL_SIGNUP_PENDING_DAYS = env.int("PORTAL_SIGNUP_PENDING_DAYS", default=14)
 # Sign-ups that match no institution, per client address and hour: beyond it the address is refused.
 PORTAL_SIGNUP_ADDRESS_LIMIT = env.int("PORTAL_SIGNUP_ADDRESS_LIMIT", default=10)
 

@@ -100,7 +100,7 @@ class PortalSignupAdmin(LogsPersonalDataPages, BureauReadOnlyAdmin, ScopedHistor
         none (the message names each one refused and why)."""
         service = getattr(signup_services, f"portal_signup_{name}")
         step = signup_services.SIGNUP_TRANSITIONS[name]
-        selected = list(queryset.order_by("pk"))
+        selected = list(queryset.select_related("registration", "institution").order_by("pk"))
         if not selected:
             self.message_user(request, _("None of the selected sign-ups is visible to you."), messages.WARNING)
             return None
@@ -138,6 +138,8 @@ class PortalSignupAdmin(LogsPersonalDataPages, BureauReadOnlyAdmin, ScopedHistor
             "opts": self.opts,
             "form": form,
             "signups": selected,
+            # The officer verifies by phoning the number the platform holds, never the one given.
+            "rows": [(signup, signup_services.phone_on_record(signup.registration)) for signup in selected],
             "action_name": name,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "media": self.media + form.media,

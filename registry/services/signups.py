@@ -23,6 +23,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -44,6 +45,11 @@ NO_MATCH = gettext_lazy(
 )
 THROTTLED = gettext_lazy("Too many sign-up attempts from this address. Try again in an hour, or ask the health bureau.")
 CODE_TOPIC = "registry.portal_signup_code"
+# Said when the limits of codes per institution or address are reached: the sign-up waits for the bureau.
+CODE_WITHHELD = gettext_lazy(
+    "No code was sent: too many codes or wrong codes for this institution or from this address recently. "
+    "The health bureau will phone the institution on the number on record and activate the account."
+)
 _ADDRESS_WINDOW = 60 * 60  # seconds during which an address's sign-ups that matched nothing count
 
 
@@ -112,13 +118,17 @@ def signup_account_errors(*, username, password, email=""):
 
     The platform's own rules: Django's username rule and uniqueness, and the password validators
     of a level-3 system (``AUTH_PASSWORD_VALIDATORS``)."""
-    user = get_user_model()(username=username, email=email, role=Role.INSTITUTION)
+    User = get_user_model()
+    user = User(username=username, email=email, role=Role.INSTITUTION)
     errors = {}
     try:
         user.clean_fields(exclude=[f.name for f in user._meta.fields if f.name not in ("username", "email")])
         user.validate_unique(exclude=[f.name for f in user._meta.fields if f.name not in ("username",)])
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    # Usernames differing only in case are one username (as invitations check them).
+    if "username" not in errors and User.objects.filter(username__iexact=(username or "").strip()).exists():
+        errors["username"] = [User._meta.get_field("username").error_messages["unique"]]
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -130,6 +140,44 @@ def signup_account_errors(*, username, password, email=""):
 class SignupRequested:
     signup: PortalSignup
     code_sent: bool  # a code went to the phone on record; otherwise the bureau activates
+    code_withheld: bool = False  # no code because of the limits (``codes_withheld``)
+
+
+def _window_start():
+    return timezone.now() - datetime.timedelta(hours=settings.PORTAL_SIGNUP_CODE_WINDOW_HOURS)
+
+
+def institution_wrong_codes(institution) -> int:
+    """The wrong codes entered within the window over all of ``institution``'s sign-ups."""
+    recent = PortalSignup.objects.filter(institution=institution, created_at__gte=_window_start())
+    return recent.aggregate(total=Sum("code_attempts"))["total"] or 0
+
+
+def codes_withheld(*, institution, client_address) -> bool:
+    """Whether no more codes may be sent for ``institution`` or from ``client_address`` within the window
+    (``PORTAL_SIGNUP_CODE_WINDOW_HOURS``): ``PORTAL_SIGNUP_CODES_PER_INSTITUTION`` codes sent, or
+    ``PORTAL_SIGNUP_CODE_ATTEMPTS`` wrong codes, for the institution; ``PORTAL_SIGNUP_CODES_PER_ADDRESS``
+    codes sent from the address. The sign-up then waits for the bureau."""
+    sent = PortalSignup.objects.filter(created_at__gte=_window_start()).exclude(code_sent_to="")
+    if sent.filter(institution=institution).count() >= settings.PORTAL_SIGNUP_CODES_PER_INSTITUTION:
+        return True
+    if institution_wrong_codes(institution) >= settings.PORTAL_SIGNUP_CODE_ATTEMPTS:
+        return True
+    return bool(client_address) and (
+        sent.filter(client_address=client_address).count() >= settings.PORTAL_SIGNUP_CODES_PER_ADDRESS
+    )
+
+
+def _stale(signup) -> str:
+    """Why a pending sign-up is over (its code ran out; no code and not decided in
+    ``PORTAL_SIGNUP_PENDING_DAYS``), or ``""``."""
+    now = timezone.now()
+    if signup.code_hash:
+        return str(_("The code was not entered in time.")) if signup.code_expires_at <= now else ""
+    days = settings.PORTAL_SIGNUP_PENDING_DAYS
+    if signup.created_at <= now - datetime.timedelta(days=days):
+        return _("Not activated by the health bureau within %(days)d days.") % {"days": days}
+    return ""
 
 
 @transaction.atomic
@@ -144,12 +192,13 @@ def portal_signup_request(
       within the hour, and counts each sign-up that matches nothing against its address; a
       mismatch is answered with one message (``NO_MATCH``) whatever was wrong, and stores nothing;
     - refuses an institution that already has an active portal account (its administrator invites
-      colleagues) or a pending sign-up (one at a time; one whose code has run out expires first);
+      colleagues) or a pending sign-up (one at a time; one whose code has run out, or one without a
+      code older than ``PORTAL_SIGNUP_PENDING_DAYS``, expires first, by the platform, with why);
     - creates the account (role institution, bound to the institution, **inactive**: it cannot sign
       in) and the pending ``PortalSignup``, with history rows;
-    - when an SMS channel is configured, sends a 6-digit code to the phone on record
-      (``phone_on_record``; never to the number typed) through the outbox, valid
-      ``PORTAL_SIGNUP_CODE_MINUTES``; otherwise the sign-up waits for the bureau.
+    - when an SMS channel is configured and the limits allow (``codes_withheld``), sends a 6-digit
+      code to the phone on record (``phone_on_record``; never to the number typed) through the
+      outbox, valid ``PORTAL_SIGNUP_CODE_MINUTES``; otherwise the sign-up waits for the bureau.
     """
     errors = signup_account_errors(username=username, password=password, email=email)
     if errors:
@@ -171,8 +220,8 @@ def portal_signup_request(
             code="has_account",
         )
     for stale in PortalSignup.objects.select_for_update().filter(institution=institution, state=S.PENDING):
-        if stale.code_hash and stale.code_expires_at <= timezone.now():
-            portal_signup_expire(signup=stale, actor=None, comment=_("The code was not entered in time."))
+        if why := _stale(stale):
+            portal_signup_expire(signup=stale, actor=None, comment=why)
         else:
             raise ValidationError(
                 _(
@@ -209,6 +258,8 @@ def portal_signup_request(
             _("Another sign-up of this institution or username was made just now. Try again in a moment."),
             code="concurrent",
         ) from exc
+    if codes_withheld(institution=institution, client_address=client_address):
+        return SignupRequested(signup=signup, code_sent=False, code_withheld=True)
     return SignupRequested(signup=signup, code_sent=_send_code(signup, phone_on_record(registration)))
 
 
@@ -368,11 +419,13 @@ class CodeRefused(ValidationError):
 
 
 def portal_signup_confirm(*, signup, code) -> PortalSignup:
-    """Enter the one-time code of a pending sign-up: the right code, in time and within
-    ``PORTAL_SIGNUP_CODE_ATTEMPTS`` tries, activates the account (the caller signs it in).
+    """Enter the one-time code of a pending sign-up: the right code, in time and while its institution
+    has had fewer than ``PORTAL_SIGNUP_CODE_ATTEMPTS`` wrong codes within the window
+    (``PORTAL_SIGNUP_CODE_WINDOW_HOURS``, over all its sign-ups), activates the account (the caller
+    signs it in).
 
-    A wrong code counts (a history row); the last allowed wrong code, or a code entered after its
-    time, expires the sign-up, leaving the account inactive for good. Raises ``CodeRefused`` (on
+    A wrong code counts (a history row); the last allowed wrong code of the institution, or a code
+    entered after its time, expires the sign-up, leaving the account inactive for good. Raises ``CodeRefused`` (on
     ``code``) then; each outcome is committed, so a wrong guess is counted even though it is refused.
     """
     with transaction.atomic():
@@ -388,9 +441,9 @@ def portal_signup_confirm(*, signup, code) -> PortalSignup:
             return _portal_signup_confirmed(signup=locked, actor=None)
         else:
             locked.code_attempts += 1
-            left = settings.PORTAL_SIGNUP_CODE_ATTEMPTS - locked.code_attempts
             locked._change_reason = str(_("Wrong code entered"))
             locked.save(update_fields=["code_attempts"])
+            left = settings.PORTAL_SIGNUP_CODE_ATTEMPTS - institution_wrong_codes(locked.institution_id)
             if left <= 0:
                 portal_signup_expire(signup=locked, actor=None, comment=_("Too many wrong codes."))
                 refusal = CodeRefused(_("Too many wrong codes: this sign-up has expired. Sign up again, or ask "

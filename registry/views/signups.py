@@ -9,13 +9,14 @@ from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from luchen_care.accounts.lockout import client_address
 
 from ..forms.signups import SignupCodeForm, SignupForm
 from ..models import PortalSignup, SignupState
-from ..services.signups import CodeRefused, portal_signup_confirm, portal_signup_request
+from ..services.signups import CODE_WITHHELD, CodeRefused, portal_signup_confirm, portal_signup_request
 
 SESSION_KEY = "registry_portal_signup"
 # The account is signed in as ModelBackend would sign it in (axes' backend only counts failures).
@@ -37,6 +38,7 @@ def _apply_errors(form, exc):
         form.add_error(None, exc)
 
 
+@sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
 def signup(request):
     """Sign up with the credit code, the registration number and the contact phone."""
@@ -50,10 +52,13 @@ def signup(request):
             request.session[SESSION_KEY] = outcome.signup.pk
             if outcome.code_sent:
                 return redirect("registry_portal:signup-confirm")
+            if outcome.code_withheld:
+                messages.warning(request, CODE_WITHHELD)
             return redirect("registry_portal:signup-pending")
     return render(request, "registry/portal/signup.html", {"title": _("Sign up your institution"), "form": form})
 
 
+@sensitive_post_parameters("code")
 @require_http_methods(["GET", "POST"])
 def signup_confirm(request):
     """Enter the code sent to the phone on record: the right one activates the account and signs it in."""

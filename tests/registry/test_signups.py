@@ -17,7 +17,13 @@ from luchen_care.core.workbench import Audience, workbench_entries
 from luchen_care.exchange.models import Channel, PushDelivery
 from luchen_care.exchange.services import delivery_attempt
 from registry.models import PortalSignup, SignupState
-from registry.services.signups import CODE_TOPIC, NO_MATCH, portal_signup_activate, portal_signup_reject
+from registry.services.signups import (
+    CODE_TOPIC,
+    CODE_WITHHELD,
+    NO_MATCH,
+    portal_signup_activate,
+    portal_signup_reject,
+)
 from tests.exchange.conftest import SMS_PATH
 from tests.factories import InstitutionFactory, RegistrationFactory, UserFactory, make_credit_code
 
@@ -427,3 +433,182 @@ def test_a_phone_the_registration_itself_carries_is_the_one_on_record(
         receiver, django_capture_on_commit_callbacks, client, institution, phone="13905770009"
     )
     assert phone == "13905770009"
+
+
+# --- the limits of codes (review finding 1) ----------------------------------------------------------
+
+
+def wrong_of(code):
+    return f"{(int(code) + 7) % 1_000_000:06d}"
+
+
+def test_a_loop_of_sign_ups_and_wrong_codes_stops_at_the_institutions_limit(
+    client, registered, notice_settings, receiver, django_capture_on_commit_callbacks
+):
+    institution, _registration = registered
+    _response, code, _phone = sent_code(receiver, django_capture_on_commit_callbacks, client, institution)
+    for _attempt in range(5):
+        client.post(reverse("registry_portal:signup-confirm"), {"code": wrong_of(code)})
+    assert PortalSignup.objects.get().state == SignupState.EXPIRED
+    # The next sign-ups of the institution get no code: the bureau activates, and the page says so.
+    for i in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = sign_up(client, institution, username=f"xunhuan-{i}")
+        assert response["Location"] == reverse("registry_portal:signup-pending")
+        page = client.get(response["Location"])
+        assert str(CODE_WITHHELD) in [str(m) for m in page.context["messages"]]
+        assert str(CODE_WITHHELD) in page.content.decode()
+        signup = PortalSignup.objects.get(state=SignupState.PENDING)
+        assert signup.code_hash == "" and signup.code_sent_to == ""
+        # The code page takes nothing; the bureau rejects this one so that the loop may go on.
+        assert client.get(reverse("registry_portal:signup-confirm")).status_code == 302
+        PortalSignup.objects.filter(pk=signup.pk).update(created_at=timezone.now() - datetime.timedelta(days=15))
+    for row in PushDelivery.objects.filter(topic=CODE_TOPIC):
+        delivery_attempt(delivery_id=row.pk)
+    assert PushDelivery.objects.filter(topic=CODE_TOPIC).count() == 1 and len(receiver.received(SMS_PATH)) == 1
+
+
+def test_wrong_codes_count_per_institution_not_per_sign_up(
+    client, registered, notice_settings, receiver, django_capture_on_commit_callbacks
+):
+    institution, _registration = registered
+    _response, code, _phone = sent_code(receiver, django_capture_on_commit_callbacks, client, institution)
+    for _attempt in range(3):
+        client.post(reverse("registry_portal:signup-confirm"), {"code": wrong_of(code)})
+    PortalSignup.objects.update(code_expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=False):
+        again = sign_up(client, institution, username="lingyige")
+    assert again["Location"] == reverse("registry_portal:signup-confirm")
+    second = PortalSignup.objects.get(state=SignupState.PENDING)
+    # 3 wrong codes already: the sign-up gets 2 more tries, not 5.
+    first_try = client.post(reverse("registry_portal:signup-confirm"), {"code": "000000"})
+    assert first_try.status_code == 200 and "1" in first_try.context["form"].errors["code"][0]
+    last = client.post(reverse("registry_portal:signup-confirm"), {"code": "000001"})
+    assert last.status_code == 302
+    second.refresh_from_db()
+    assert second.state == SignupState.EXPIRED and second.code_attempts == 2
+
+
+def test_an_institution_gets_at_most_three_codes_a_day(
+    client, registered, notice_settings, receiver, django_capture_on_commit_callbacks, settings
+):
+    institution, _registration = registered
+    for i in range(3):
+        with django_capture_on_commit_callbacks(execute=False):
+            assert sign_up(client, institution, username=f"sanci-{i}")["Location"] == reverse(
+                "registry_portal:signup-confirm"
+            )
+        PortalSignup.objects.update(code_expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=False):
+        fourth = sign_up(client, institution, username="sanci-3")
+    assert fourth["Location"] == reverse("registry_portal:signup-pending")
+    assert PushDelivery.objects.filter(topic=CODE_TOPIC).count() == 3
+    # After the window, codes go out again.
+    PortalSignup.objects.update(created_at=timezone.now() - datetime.timedelta(hours=25))
+    PortalSignup.objects.filter(state=SignupState.PENDING).update(
+        created_at=timezone.now() - datetime.timedelta(days=settings.PORTAL_SIGNUP_PENDING_DAYS, hours=1)
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        later = sign_up(client, institution, username="sanci-4")
+    assert later["Location"] == reverse("registry_portal:signup-confirm")
+
+
+def test_an_address_gets_a_limited_number_of_codes_across_institutions(
+    client, notice_settings, receiver, django_capture_on_commit_callbacks, settings
+):
+    settings.PORTAL_SIGNUP_CODES_PER_ADDRESS = 2
+    outcomes = []
+    for i in range(3):
+        institution = InstitutionFactory(credit_code=make_credit_code(882_000 + i), contact_phone=f"1390577100{i}")
+        RegistrationFactory(
+            credit_code=institution.credit_code,
+            registration_number=f"330302MA00ADDR{i:05d}",
+            institution_name=institution.name,
+            street_code=institution.street.code,
+            address=institution.address,
+            legal_representative=institution.legal_representative,
+        )
+        with django_capture_on_commit_callbacks(execute=False):
+            response = sign_up(
+                client,
+                institution,
+                phone=f"1390577100{i}",
+                username=f"dizhi-{i}",
+                registration_number=f"330302MA00ADDR{i:05d}",
+            )
+        assert response.status_code == 302
+        outcomes.append(response["Location"])
+    assert outcomes == [reverse("registry_portal:signup-confirm")] * 2 + [reverse("registry_portal:signup-pending")]
+    assert PushDelivery.objects.filter(topic=CODE_TOPIC).count() == 2
+
+
+# --- sign-ups without a code expire (review finding 6) ----------------------------------------------
+
+
+def test_a_code_less_sign_up_older_than_the_limit_expires_when_a_new_one_arrives(client, registered, settings):
+    institution, _registration = registered
+    sign_up(client, institution)
+    old = PortalSignup.objects.get()
+    assert old.code_hash == ""
+    # Younger than the limit: it still blocks.
+    PortalSignup.objects.update(
+        created_at=timezone.now() - datetime.timedelta(days=settings.PORTAL_SIGNUP_PENDING_DAYS - 1)
+    )
+    blocked = sign_up(client, institution, username="lingyige")
+    assert blocked.context["form"].non_field_errors().as_data()[0].code == "pending"
+    # Older: the new sign-up goes through, and the old one is recorded as expired by the platform.
+    PortalSignup.objects.update(
+        created_at=timezone.now() - datetime.timedelta(days=settings.PORTAL_SIGNUP_PENDING_DAYS, minutes=1)
+    )
+    before = timezone.now()
+    assert sign_up(client, institution, username="lingyige").status_code == 302
+    old.refresh_from_db()
+    assert old.state == SignupState.EXPIRED and old.step == "expire" and old.decided_by is None
+    assert old.decided_at >= before and str(settings.PORTAL_SIGNUP_PENDING_DAYS) in old.comment
+    latest = old.history.latest()
+    assert latest.state == SignupState.EXPIRED and latest.history_user is None and latest.history_date >= before
+    old.account.refresh_from_db()
+    assert not old.account.is_active
+    assert PortalSignup.objects.get(state=SignupState.PENDING).account.username == "lingyige"
+
+
+def test_the_decide_page_shows_the_phone_on_record_and_says_to_phone_it(client, registered, health_user):
+    institution, _registration = registered
+    sign_up(client, institution, phone="+86 139 0577 0001")
+    signup = PortalSignup.objects.get()
+    client.force_login(health_user)
+    page = client.post(
+        reverse("admin:registry_portalsignup_changelist"),
+        {"action": "activate", "_selected_action": [signup.pk], "index": "0"},
+    )
+    html = page.content.decode()
+    assert 'id="signup-decision-verify"' in html
+    assert f'<span class="phone-on-record">{PHONE}</span>' in html
+    assert "+86 139 0577 0001" not in html  # the number given is not the one to phone
+
+
+# --- what an error report keeps (review finding 7) --------------------------------------------------
+
+
+def test_the_passwords_and_the_code_are_hidden_from_error_reports(
+    client, registered, notice_settings, receiver, django_capture_on_commit_callbacks
+):
+    from django.views.debug import SafeExceptionReporterFilter
+
+    institution, _registration = registered
+    response, code, _phone = sent_code(receiver, django_capture_on_commit_callbacks, client, institution)
+    shown = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
+    assert PASSWORD not in shown.values() and shown["username"] == "zizhu-jigou"
+    confirm = client.post(reverse("registry_portal:signup-confirm"), {"code": wrong_of(code)})
+    assert wrong_of(code) not in SafeExceptionReporterFilter().get_post_parameters(confirm.wsgi_request).values()
+
+
+# --- usernames differing in case (review finding 9) -------------------------------------------------
+
+
+def test_a_username_differing_only_in_case_is_taken(client, registered):
+    institution, _registration = registered
+    UserFactory(username="Zizhu-Jigou")
+    response = sign_up(client, institution, username="zizhu-jigou")
+    assert response.status_code == 200 and response.context["form"].errors["username"]
+    assert not PortalSignup.objects.exists()
