@@ -441,8 +441,9 @@ PERSONAL_DATA_ACCESS_RETENTION_DAYS = env.int("PERSONAL_DATA_ACCESS_RETENTION_DA
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 
 # --- Documents (luchen_care.documents) ---------------------------------------
-# The address printed on every PDF for its verification page (/verify/<code>/) and in its QR code:
-# the platform's public address, as a holder of the paper reaches it.
+# The platform's public address, as a holder of the paper or of a link reaches it: printed on every PDF
+# (its verification page /verify/<code>/ and QR code) and in invitation and password-reset links.
+# ``manage.py check --deploy`` refuses a local one in production (``documents.checks``).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="") or "http://localhost:8000"
 # Verification look-ups per client address: at most this many in this many seconds.
 DOCUMENTS_VERIFY_RATE = (env.int("DOCUMENTS_VERIFY_LIMIT", default=30), env.int("DOCUMENTS_VERIFY_WINDOW", default=600))

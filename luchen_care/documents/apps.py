@@ -13,3 +13,6 @@ class DocumentsConfig(AppConfig):
     name = "luchen_care.documents"
     label = "documents"
     verbose_name = _("Documents")
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers the deploy check of PUBLIC_BASE_URL)
