@@ -1,8 +1,8 @@
 """Login limits: guessing is stopped without letting anyone lock out a named officer or a whole office.
 
 django-axes counts failed logins on every face that takes a password (the admin login and the
-token endpoint, the portal's sign-in, and the invitation and password-reset links of the portal,
-where a wrong token counts as a failure) through Django's ``authenticate``. Two counts
+token endpoint and the portal's sign-in, through Django's ``authenticate``; the invitation and
+password-reset links of the portal, where a wrong token is sent as a ``user_login_failed`` signal). Two counts
 (``AXES_LOCKOUT_PARAMETERS``), each with its own limit:
 
 - per (username, client address): ``AXES_FAILURE_LIMIT`` (5) failures lock that user out from

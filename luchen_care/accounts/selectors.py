@@ -99,11 +99,12 @@ def colleagues_of(user):
 
 
 def invitations_pending_for(user, *, include_closed=False):
-    """The invitations of ``user``'s institution still waiting to be used (every one with
-    ``include_closed``), newest first; through ``visible_to``."""
+    """The colleagues' invitations of ``user``'s institution still waiting to be used (every one with
+    ``include_closed``), newest first; through ``visible_to``. An invitation of an administrator is the
+    bureau's to manage, not the institution's: it is not listed."""
     from django.utils import timezone  # noqa: PLC0415
 
-    invitations = Invitation.objects.visible_to(user).filter(institution_id=user.institution_id)
+    invitations = Invitation.objects.visible_to(user).filter(institution_id=user.institution_id, administrator=False)
     if not include_closed:
         invitations = invitations.live(timezone.now())
     return invitations.select_related("created_by")

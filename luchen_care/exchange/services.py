@@ -545,7 +545,7 @@ def person_notice_enqueue(
     this again for the same step returns the rows already there (adding a channel configured
     since) and sends nothing twice. So a step that may be repeated needs its own subject or
     topic: an invitation or reset is its own record (subject: that invitation / reset token,
-    topic e.g. ``"accounts.institution_invitation"``), so sending it again is a new record and a
+    topic e.g. ``"accounts.invitation"``), so sending it again is a new record and a
     new notice; a notice about a record's state names the state in the topic
     (``"inspections.order_due:2027-03-01"``).
 

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from .access import in_portal
+
 
 @dataclass(frozen=True)
 class NavEntry:
@@ -27,7 +29,7 @@ def nav_entries():
 
 def portal_nav(request):
     """Context processor: ``portal_nav`` for portal pages' menu, ``current`` on the page shown."""
-    if not request.path.startswith("/portal/"):
+    if not request.path.startswith("/portal/") or not in_portal(request.user):
         return {}
     items = []
     for entry in nav_entries():

@@ -427,7 +427,8 @@ class InstitutionAdmin(LogsPersonalDataPages, StaffAdminPermissions, ScopedHisto
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # The bureau that may change institutions invites their people from here (accounts' pages).
         extra_context = extra_context or {}
-        if manages_institution_accounts(request.user):
+        institution = self.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
+        if institution is not None and manages_institution_accounts(request.user, institution):
             add, listed = reverse("admin:accounts_invitation_add"), reverse("admin:accounts_invitation_changelist")
             extra_context["invite_url"] = f"{add}?{urlencode({'institution': object_id})}"
             extra_context["invitations_url"] = f"{listed}?{urlencode({'institution__id__exact': object_id})}"

@@ -109,6 +109,8 @@
     }
     form.addEventListener("input", later);
     form.addEventListener("change", function () { save(form); });
+    // Leaving the page (a reload, the tab closed or sent to the background) saves at once.
+    window.addEventListener("pagehide", function () { clearTimeout(timer); save(form); });
     form.addEventListener("submit", function (event) {
       save(form);
       if (navigator.onLine === false) {

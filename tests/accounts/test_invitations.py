@@ -92,6 +92,16 @@ def test_the_education_bureau_invites_to_nursery_classes_only(education_user, in
     assert issue(education_user, nursery).record.institution == nursery
 
 
+def test_the_admin_offers_the_invitation_only_where_the_officer_may_invite(client, education_user, institution):
+    nursery = InstitutionFactory(kind="nursery_class")
+    client.force_login(education_user)
+    offered = client.get(reverse("admin:registry_institution_change", args=[nursery.pk])).content.decode()
+    assert 'id="invite-institution-account"' in offered
+    # The education bureau reads the other kinds it sees, if any, but invites only to nursery classes.
+    response = client.get(reverse("admin:registry_institution_change", args=[institution.pk]))
+    assert 'id="invite-institution-account"' not in response.content.decode()
+
+
 def test_an_invitation_needs_a_name_and_a_phone_or_email(health_user, institution):
     with pytest.raises(ValidationError) as refused:
         issue(health_user, institution, name=" ", phone="", email="")

@@ -164,7 +164,7 @@ def test_a_long_form_loses_nothing_to_a_reload_or_a_lost_connection(phone, regis
     page.fill("#id_phone", PHONE)
     page.fill("#id_username", "shouji-jigou")
     page.fill("#id_password1", PASSWORD)
-    page.wait_for_timeout(500)  # the copy is written 0.3 s after the last key
+    page.wait_for_function("() => (localStorage.getItem('lucheng-autosave:signup') || '').includes('shouji-jigou')")
 
     page.reload()  # the tab was killed, the browser crashed, the page was opened again
     assert page.input_value("#id_credit_code") == registered.credit_code

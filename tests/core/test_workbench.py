@@ -22,6 +22,7 @@ INDEX = reverse("admin:index")
 def providers(monkeypatch):
     """An empty registry for the test's own providers (the apps' are put back afterwards)."""
     monkeypatch.setattr(workbench, "_providers", {audience: [] for audience in Audience})
+    monkeypatch.setattr(workbench, "_chart_providers", {audience: [] for audience in Audience})
 
 
 def staff_user(role):

@@ -1488,6 +1488,11 @@ def probe_signup(p, kind, url):
                     p.fail("POST", url, f"a sign-up with {key}'s partial details changed the database")
                 if response.status_code != 200:
                     p.fail("POST", url, f"a mismatching sign-up answered {response.status_code}")
+                # Refused because the details do not match (not because a sign-up is already pending).
+                form = response.context and response.context.get("form")
+                codes = [e.code for e in form.non_field_errors().as_data()] if form else []
+                if codes != ["no_match"]:
+                    p.fail("POST", url, f"a mismatching sign-up was answered {codes}, not no_match")
                 # What was typed comes back in the form; nothing else of the institution may.
                 hidden = [v for v in (institution.name, institution.legal_representative) if v in absent]
                 if number != registration.registration_number:
