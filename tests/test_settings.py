@@ -70,6 +70,7 @@ def production_env():
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
         "DJANGO_ALLOWED_HOSTS": "care.example.gov.cn",
+        "PUBLIC_BASE_URL": "https://care.example.gov.cn",
     }
 
 
@@ -259,6 +260,13 @@ def test_build_steps_need_no_services():
     assert result.returncode == 0, result.stdout + result.stderr
     result = run(["manage.py", "check", "--deploy"], **production_env())
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_without_its_public_address_fails_the_deploy_check():
+    env = production_env()
+    del env["PUBLIC_BASE_URL"]
+    result = run(["manage.py", "check", "--deploy"], **env)
+    assert result.returncode != 0 and "documents.E001" in result.stdout + result.stderr
 
 
 def test_collectstatic_writes_to_the_project_folder_unless_told_where(tmp_path):
