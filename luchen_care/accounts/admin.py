@@ -436,11 +436,6 @@ def _printable(request, issued_links, title, back_url=""):
     return _no_store(TemplateResponse(request, "accounts/link_print.html", context))
 
 
-def _site_url(request):
-    # The platform's public address, never the request's Host header (which a client chooses).
-    return settings.PUBLIC_BASE_URL
-
-
 class InvitationAddForm(forms.ModelForm):
     """A new invitation: the institution (among those the bureau may change), the person and how to send."""
 
@@ -564,7 +559,6 @@ class InvitationAdmin(ScopedHistoryAdmin):
             phone=obj.phone,
             administrator=obj.administrator,
             send=form.cleaned_data.get("send", False),
-            site_url=_site_url(request),
         )
         obj.pk = issued.record.pk
         obj.refresh_from_db()
@@ -597,10 +591,7 @@ class InvitationAdmin(ScopedHistoryAdmin):
             return self._confirm(request, invitations, "reissue", gettext("Issue new invitation links"), explanation)
         try:
             with transaction.atomic():
-                issued = [
-                    invitation_reissue(actor=request.user, invitation=invitation, site_url=_site_url(request))
-                    for invitation in invitations
-                ]
+                issued = [invitation_reissue(actor=request.user, invitation=invitation) for invitation in invitations]
         except (ValidationError, PermissionDenied) as exc:
             self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
             return None
@@ -632,10 +623,7 @@ def start_password_reset(modeladmin, request, queryset):
     account's e-mail or phone, and the page that follows shows every link once, to print."""
     try:
         with transaction.atomic():
-            issued = [
-                password_reset_start(actor=request.user, user=account, site_url=_site_url(request))
-                for account in queryset
-            ]
+            issued = [password_reset_start(actor=request.user, user=account) for account in queryset]
     except (ValidationError, PermissionDenied) as exc:
         modeladmin.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
         return None

@@ -6,22 +6,14 @@ documents stays far below it.
 """
 
 from django.conf import settings
-from django.core.cache import cache
 
-from luchen_care.accounts.lockout import client_address
+from luchen_care.accounts.lockout import address_throttled
 
 
 def verification_allowed(request) -> bool:
     """Count this look-up for the request's address; ``False`` once the address is over its limit."""
     limit, window = settings.DOCUMENTS_VERIFY_RATE
-    key = f"documents:verify:{client_address(request)}"
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
-    return count <= limit
+    return not address_throttled(request, "documents.verify", limit, window)
 
 
 def verification_window_minutes() -> int:

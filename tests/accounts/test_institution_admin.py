@@ -72,7 +72,6 @@ def test_the_administrator_cannot_name_another_administrator_by_invitation(direc
     with pytest.raises(ValidationError) as refused:
         invitation_issue(
             actor=director, institution=director.institution, name="x", phone="13700002222", administrator=True,
-            site_url="https://care.example/",
         )  # fmt: skip
     assert "administrator" in refused.value.message_dict
 
@@ -182,9 +181,7 @@ def test_my_account_changes_the_password_and_ends_other_sessions(client, teacher
 
 
 def invite(actor, name="新老师"):
-    return invitation_issue(
-        actor=actor, institution=actor.institution, name=name, phone="13700003333", site_url="https://care.example/"
-    )
+    return invitation_issue(actor=actor, institution=actor.institution, name=name, phone="13700003333")
 
 
 def test_the_invitation_link_uses_the_public_address_not_the_host_header(settings, client, director):

@@ -80,7 +80,6 @@ def test_an_expired_reset_link_fails(client, health_user, account):
     issued = password_reset_start(
         actor=health_user,
         user=account,
-        site_url="https://care.example/",
         now=timezone.now() - datetime.timedelta(days=2),
     )
     assert set_password(client, issued.token).status_code == 410
@@ -128,5 +127,5 @@ def test_a_street_office_cannot_start_a_reset(account):
 
     office = UserFactory(role=Role.STREET_OFFICE, street=account.institution.street)
     with pytest.raises(PermissionDenied):
-        password_reset_start(actor=office, user=account, site_url="https://care.example/")
+        password_reset_start(actor=office, user=account)
     assert not PasswordReset.objects.exists()

@@ -484,7 +484,6 @@ def build_world():
             name=f"矩阵受邀人{key}",
             phone="13800000000",
             administrator=True,
-            site_url="http://testserver/",
             send=False,
         )
         invitations[key] = (issued.record, issued.token)

@@ -58,17 +58,18 @@ def _attributed(record, actor):
     return record
 
 
-def _site(site_url) -> str:
-    return (site_url or "").rstrip("/")
+def _site() -> str:
+    # The platform's public address, never a request's Host header (which a client chooses).
+    return settings.PUBLIC_BASE_URL.rstrip("/")
 
 
-def invitation_url(*, site_url, token) -> str:
+def invitation_url(*, token) -> str:
     """The invitation's address: the token in the fragment, which browsers never send nor log."""
-    return f"{_site(site_url)}{reverse('accounts_portal:invitation')}#{token}"
+    return f"{_site()}{reverse('accounts_portal:invitation')}#{token}"
 
 
-def password_reset_url(*, site_url, token) -> str:
-    return f"{_site(site_url)}{reverse('accounts_portal:password_reset_confirm')}#{token}"
+def password_reset_url(*, token) -> str:
+    return f"{_site()}{reverse('accounts_portal:password_reset_confirm')}#{token}"
 
 
 def _county_code(institution) -> str:
@@ -157,7 +158,7 @@ def _invitation_notice(invitation, url):
     return title, text
 
 
-def _invitation_create(*, actor, institution, values, site_url, send, now, replaces=None):
+def _invitation_create(*, actor, institution, values, send, now, replaces=None):
     token = secrets.token_urlsafe(TOKEN_BYTES)
     invitation = Invitation(
         institution=institution,
@@ -170,7 +171,7 @@ def _invitation_create(*, actor, institution, values, site_url, send, now, repla
     )
     invitation.full_clean()
     _attributed(invitation, actor).save()
-    url = invitation_url(site_url=site_url, token=token)
+    url = invitation_url(token=token)
     deliveries = []
     if send:
         title, text = _invitation_notice(invitation, url)
@@ -189,7 +190,7 @@ def _invitation_create(*, actor, institution, values, site_url, send, now, repla
 
 @transaction.atomic
 def invitation_issue(
-    *, actor, institution, name, email="", phone="", administrator=False, site_url, send=True, now=None
+    *, actor, institution, name, email="", phone="", administrator=False, send=True, now=None
 ) -> IssuedLink:
     """Invite the person ``name`` (reached at ``email`` and/or ``phone``) to open an account of
     ``institution``, as its administrator or as a colleague, on behalf of ``actor``.
@@ -204,9 +205,7 @@ def invitation_issue(
     values = invitation_validate(
         actor=actor, institution=institution, name=name, email=email, phone=phone, administrator=administrator
     )
-    return _invitation_create(
-        actor=actor, institution=institution, values=values, site_url=site_url, send=send, now=now
-    )
+    return _invitation_create(actor=actor, institution=institution, values=values, send=send, now=now)
 
 
 def _may_manage_invitation(actor, invitation) -> bool:
@@ -231,7 +230,7 @@ def invitation_revoke(*, actor, invitation, now=None) -> Invitation:
 
 
 @transaction.atomic
-def invitation_reissue(*, actor, invitation, site_url, send=True, now=None) -> IssuedLink:
+def invitation_reissue(*, actor, invitation, send=True, now=None) -> IssuedLink:
     """A fresh link for the person ``invitation`` names (to print it, or because the first was lost):
     ``invitation`` is revoked (if it still worked) and a new ``Invitation`` with the same person, role
     and institution ``replaces`` it, valid for ``INVITATION_VALID_DAYS`` from ``now``; with ``send``, the
@@ -247,9 +246,7 @@ def invitation_reissue(*, actor, invitation, site_url, send=True, now=None) -> I
         raise ValidationError(_("This invitation has been replaced already: re-issue the newest one."))
     invitation_revoke(actor=actor, invitation=old, now=now)
     values = {"name": old.name, "email": old.email, "phone": old.phone, "administrator": old.administrator}
-    return _invitation_create(
-        actor=actor, institution=old.institution, values=values, site_url=site_url, send=send, now=now, replaces=old
-    )
+    return _invitation_create(actor=actor, institution=old.institution, values=values, send=send, now=now, replaces=old)
 
 
 def _issuer_withdrawn(invitation) -> bool:
@@ -454,7 +451,7 @@ def _password_reset_notice(reset, url):
     return title, text
 
 
-def _password_reset_create(*, user, actor, site_url, now, email, phone, send=True):
+def _password_reset_create(*, user, actor, now, email, phone, send=True):
     for live in PasswordReset.objects.live(now).filter(user=user).select_for_update():
         live.revoked_at = now
         live.revoked_by = actor if actor is not None and actor.pk else None
@@ -469,7 +466,7 @@ def _password_reset_create(*, user, actor, site_url, now, email, phone, send=Tru
     )
     reset.full_clean()
     _attributed(reset, actor).save()
-    url = password_reset_url(site_url=site_url, token=token)
+    url = password_reset_url(token=token)
     deliveries = []
     if send and (email or phone):
         title, text = _password_reset_notice(reset, url)
@@ -487,7 +484,7 @@ def _password_reset_create(*, user, actor, site_url, now, email, phone, send=Tru
 
 
 @transaction.atomic
-def password_reset_request(*, username, contact, site_url, now=None) -> None:
+def password_reset_request(*, username, contact, now=None) -> None:
     """A person asks for a new password of the portal account ``username``, giving ``contact``.
 
     Changes in the world, only when ``username`` is an active institution account whose e-mail or
@@ -512,7 +509,7 @@ def password_reset_request(*, username, contact, site_url, now=None) -> None:
     phone = user.phone if user.phone and user.phone == contact else ""
     if not (email or phone):
         return
-    _password_reset_create(user=user, actor=None, site_url=site_url, now=now, email=email, phone=phone)
+    _password_reset_create(user=user, actor=None, now=now, email=email, phone=phone)
 
 
 def may_start_password_reset(actor, user) -> bool:
@@ -526,7 +523,7 @@ def may_start_password_reset(actor, user) -> bool:
 
 
 @transaction.atomic
-def password_reset_start(*, actor, user, site_url, send=True, now=None) -> IssuedLink:
+def password_reset_start(*, actor, user, send=True, now=None) -> IssuedLink:
     """The bureau starts a password reset of the institution account ``user``, on behalf of ``actor``.
 
     Changes in the world: a ``PasswordReset`` (its history row names ``actor``; the account's older live
@@ -540,9 +537,7 @@ def password_reset_start(*, actor, user, site_url, send=True, now=None) -> Issue
         raise PermissionDenied(_("You may not reset this account's password."))
     if not user.is_active:
         raise ValidationError(_("This account has been removed: invite its person again instead."))
-    return _password_reset_create(
-        user=user, actor=actor, site_url=site_url, now=now, email=user.email, phone=user.phone, send=send
-    )
+    return _password_reset_create(user=user, actor=actor, now=now, email=user.email, phone=user.phone, send=send)
 
 
 def password_reset_for_token(token, *, now=None):

@@ -8,7 +8,6 @@ guessing passwords, and is recorded like them.
 """
 
 from axes.handlers.proxy import AxesProxyHandler
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
@@ -37,11 +36,6 @@ from . import qr_svg
 INVITATION_CREDENTIALS = {"username": "(invitation link)"}
 RESET_CREDENTIALS = {"username": "(password reset link)"}
 PASSWORD_RESET_REQUESTS_PER_HOUR = 5
-
-
-def site_url(request) -> str:
-    # The platform's public address, never the request's Host header (which a client chooses).
-    return settings.PUBLIC_BASE_URL
 
 
 def _no_store(response):
@@ -121,7 +115,7 @@ def password_reset(request):
             return render(request, template, context, status=429)
         if form.is_valid():
             services.password_reset_request(
-                username=form.cleaned_data["username"], contact=form.cleaned_data["contact"], site_url=site_url(request)
+                username=form.cleaned_data["username"], contact=form.cleaned_data["contact"]
             )
             context["done"] = True
     return render(request, template, context)
@@ -224,7 +218,6 @@ def colleague_invite(request):
                 phone=form.cleaned_data["phone"],
                 administrator=False,
                 send=form.cleaned_data["send"],
-                site_url=site_url(request),
             )
         except ValidationError as exc:
             form.add_service_errors(exc)
@@ -297,9 +290,7 @@ def invitation_reissue(request, pk):
     me = _administrator(request)
     found = _invitation_or_404(request, pk)
     try:
-        issued = services.invitation_reissue(
-            actor=me, invitation=found, site_url=site_url(request), send="send" in request.POST
-        )
+        issued = services.invitation_reissue(actor=me, invitation=found, send="send" in request.POST)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("accounts_portal:colleagues")
