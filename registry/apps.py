@@ -40,17 +40,16 @@ class RegistryConfig(AppConfig):
         from luchen_care.portal.nav import nav_register
 
         from . import workbench
-        from .invitations import register as invitations_register
 
         for provider in (
             workbench.registration_push_entries,
             workbench.awaiting_filing_entries,
             workbench.street_registration_entries,
             workbench.pending_signups_entries,
+            workbench.institutions_to_invite_entry,
         ):
             workbench_register(provider, audience=Audience.STAFF)
         workbench_chart_register(workbench.new_registrations_chart, audience=Audience.STAFF)
-        invitations_register()
         nav_register(url_name="registry_portal:documents", label=_("Licences and certificates"), order=50)
 
         # The dated policies a county loads rows of (``manage.py policy load``).

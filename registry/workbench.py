@@ -11,7 +11,8 @@ an entry is decided by the rule that lets them act on it, never by a role switch
   nursery classes, the city's commission) sees the registrations whose institution has not filed;
 - a street office (a scope of streets) sees what was registered in its street lately;
 - a district bureau (``Scope.district_wide``) sees a bar per street of this month's new registrations;
-- whoever reads the portal sign-ups' list (``PortalSignupAdmin``) sees those awaiting activation.
+- whoever reads the portal sign-ups' list (``PortalSignupAdmin``) sees those awaiting activation;
+- whoever invites institutions' people sees the institutions still to invite.
 
 Each entry and chart costs one query, whatever the data.
 """
@@ -22,12 +23,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from luchen_care.accounts.permissions import works_in_admin
+from luchen_care.accounts.permissions import manages_institution_accounts, works_in_admin
 from luchen_care.core.scope import Reach, scope_for
 from luchen_care.core.workbench import Bar, Chart, Entry
 
-from .models import InboxEntry, InstitutionStatus, PortalSignup, Registration, RegistrationKind, SignupState
+from .models import (
+    InboxEntry,
+    Institution,
+    InstitutionStatus,
+    PortalSignup,
+    Registration,
+    RegistrationKind,
+    SignupState,
+)
 from .permissions import can_record_registration
+from .selectors.invitations import institutions_to_invite
 from .selectors.registrations import (
     RECENT_DAYS,
     registrations_awaiting_filing,
@@ -38,6 +48,9 @@ from .selectors.registrations import (
     registrations_registered_in_month,
 )
 from .selectors.signups import portal_signups_awaiting_activation
+
+# The institution list's filter (``admin.invitations.PortalAccountFilter``) of the institutions to invite.
+TO_INVITE = "to_invite"
 
 
 def _changelist(model, query):
@@ -158,5 +171,22 @@ def pending_signups_entries(user):
             url=_changelist(PortalSignup, f"state__exact={SignupState.PENDING}"),
             help=_("Institutions that signed up without a code: check each and activate or reject it."),
             order=45,
+        )
+    ]
+
+
+def institutions_to_invite_entry(user):
+    """Whoever invites institutions' people: the institutions to invite, opening the institution list
+    filtered to them (``admin.invitations.PortalAccountFilter``; one COUNT)."""
+    if not manages_institution_accounts(user):
+        return []
+    return [
+        Entry(
+            key="registry.institutions_to_invite",
+            label=_("Institutions to invite to the portal"),
+            count=institutions_to_invite(user=user).count(),
+            url=_changelist(Institution, f"portal={TO_INVITE}"),
+            help=_("Registered, with no portal account and no invitation waiting: invite their administrator."),
+            order=60,
         )
     ]

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from luchen_care.core.admin import ScopedHistoryAdmin
+from luchen_care.core.views import no_store
 
 from .forms import InvitationForm, TwoFactorAuthenticationForm
 from .models import ApiToken, Invitation, Role, User
@@ -302,12 +303,6 @@ TOKEN_DETAIL_FIELDS = [
 ]
 
 
-def _no_store(response):
-    # A page holding a key is not kept by the browser or a proxy.
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 @admin.register(ApiToken)
 class ApiTokenAdmin(AccountManagersOnly, ScopedHistoryAdmin):
     """API tokens: every one for a superuser, its API clients' for a county administrator.
@@ -368,7 +363,7 @@ class ApiTokenAdmin(AccountManagersOnly, ScopedHistoryAdmin):
             "title": title,
             "issued": issued,
         }
-        return _no_store(TemplateResponse(request, "admin/accounts/apitoken/key_once.html", context))
+        return no_store(TemplateResponse(request, "admin/accounts/apitoken/key_once.html", context))
 
     def _confirm_page(self, request, tokens, action, title, explanation):
         context = {
@@ -433,7 +428,7 @@ def _printable(request, issued_links, title, back_url=""):
 
     links = [{"issued": issued, "qr_svg": mark_safe(qr_svg(issued.url))} for issued in issued_links]
     context = {"title": title, "links": links, "back_url": back_url}
-    return _no_store(TemplateResponse(request, "accounts/link_print.html", context))
+    return no_store(TemplateResponse(request, "accounts/link_print.html", context))
 
 
 class InvitationAddForm(forms.ModelForm):

@@ -6,13 +6,17 @@ from .api.errors import error_body
 from .health import health_report
 
 
+def no_store(response):
+    """``response`` kept by no browser or proxy: a page holding a key, a link's token, a code."""
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def healthz(request):
     """The dependencies' health, for the container health check and load balancers: 200 with
     ``ok``, or 503 with ``degraded`` and the failing dependency named (``core.health``)."""
     report = health_report()
-    response = JsonResponse(report, status=200 if report["status"] == "ok" else 503)
-    response["Cache-Control"] = "no-store"
-    return response
+    return no_store(JsonResponse(report, status=200 if report["status"] == "ok" else 503))
 
 
 def _is_api(request):

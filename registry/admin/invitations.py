@@ -4,8 +4,8 @@ entry opens it)."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from ..invitations import TO_INVITE
 from ..selectors.invitations import institutions_to_invite
+from ..workbench import TO_INVITE
 
 
 class PortalAccountFilter(admin.SimpleListFilter):

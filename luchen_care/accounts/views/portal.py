@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from luchen_care.core.views import no_store
 from luchen_care.portal.access import institution_required
 
 from ..forms import InvitationAcceptForm, InvitationForm, PasswordResetRequestForm, PasswordResetSetForm, TokenForm
@@ -38,12 +39,6 @@ RESET_CREDENTIALS = {"username": "(password reset link)"}
 PASSWORD_RESET_REQUESTS_PER_HOUR = 5
 
 
-def _no_store(response):
-    # A page holding a link's token is not kept by the browser or a proxy.
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 def _locked(request, credentials):
     if AxesProxyHandler.is_allowed(request, credentials):
         return None
@@ -57,7 +52,7 @@ def _refused(request, template, form, credentials, message, status):
     if "token" not in form.errors:
         form.add_error("token", message)
     context = {"title": _("This link does not work"), "form": form, "refused": message}
-    return _no_store(render(request, template, context, status=status))
+    return no_store(render(request, template, context, status=status))
 
 
 def _status(state):
@@ -71,7 +66,7 @@ def invitation(request):
     password. An unknown, used, revoked or expired link says so and opens nothing."""
     template = "accounts/portal/invitation.html"
     if request.method != "POST":
-        return _no_store(render(request, template, {"title": _("Open your account"), "form": TokenForm()}))
+        return no_store(render(request, template, {"title": _("Open your account"), "form": TokenForm()}))
     locked = _locked(request, INVITATION_CREDENTIALS)
     if locked is not None:
         return locked
@@ -84,7 +79,7 @@ def invitation(request):
     context = {"title": _("Open your account"), "invitation": found}
     if "username" not in request.POST:  # the link checked: now the account's username and password
         form = InvitationAcceptForm(initial={"token": token, "username": found.phone or found.email})
-        return _no_store(render(request, template, {**context, "form": form, "accepting": True}))
+        return no_store(render(request, template, {**context, "form": form, "accepting": True}))
     form = InvitationAcceptForm(request.POST)
     if form.is_valid():
         try:
@@ -99,7 +94,7 @@ def invitation(request):
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Your account is open. Welcome to the portal."))
             return redirect("portal:home")
-    return _no_store(render(request, template, {**context, "form": form, "accepting": True}, status=400))
+    return no_store(render(request, template, {**context, "form": form, "accepting": True}, status=400))
 
 
 @never_cache
@@ -127,7 +122,7 @@ def password_reset_confirm(request):
     """Set a new password with a reset link (the token from the fragment); other sessions end."""
     template = "accounts/portal/password_reset_confirm.html"
     if request.method != "POST":
-        return _no_store(render(request, template, {"title": _("Set a new password"), "form": TokenForm()}))
+        return no_store(render(request, template, {"title": _("Set a new password"), "form": TokenForm()}))
     locked = _locked(request, RESET_CREDENTIALS)
     if locked is not None:
         return locked
@@ -140,7 +135,7 @@ def password_reset_confirm(request):
     context = {"title": _("Set a new password"), "account": reset.user, "accepting": True}
     if "new_password1" not in request.POST:
         form = PasswordResetSetForm(initial={"token": token})
-        return _no_store(render(request, template, {**context, "form": form}))
+        return no_store(render(request, template, {**context, "form": form}))
     form = PasswordResetSetForm(request.POST)
     if form.is_valid():
         try:
@@ -152,7 +147,7 @@ def password_reset_confirm(request):
         else:
             messages.success(request, _("Your new password is set. Sign in with it."))
             return redirect("portal:login")
-    return _no_store(render(request, template, {**context, "form": form}, status=400))
+    return no_store(render(request, template, {**context, "form": form}, status=400))
 
 
 @institution_required
@@ -199,7 +194,7 @@ def _print_page(request, issued, title):
         "links": [{"issued": issued, "qr_svg": mark_safe(qr_svg(issued.url))}],  # our own SVG of our own link
         "back_url": reverse("accounts_portal:colleagues"),
     }
-    return _no_store(render(request, "accounts/link_print.html", context))
+    return no_store(render(request, "accounts/link_print.html", context))
 
 
 @institution_required
