@@ -163,11 +163,10 @@ AXES_RESET_ON_SUCCESS = False  # the handler forgets the user's own failures fro
 AXES_LOCKOUT_CALLABLE = "luchen_care.accounts.lockout.lockout_response"
 AXES_ENABLE_ADMIN = False  # its pages are ours, scoped (``luchen_care.accounts.admin``)
 AXES_VERBOSE = False
-# What axes keeps of a failed attempt's form (AccessAttempt/AccessFailureLog.post_data): these fields
-# are masked, so a wrong link token, a code or a password is never stored readable.
-AXES_SENSITIVE_PARAMETERS = [
+# Form fields never kept readable: not by axes in a failed attempt's record (AccessAttempt/AccessFailureLog
+# .post_data: masked), nor by the keeper of a form posted after the session expired (``core.resubmit``).
+SENSITIVE_POST_FIELDS = [
     "username",
-    "ip_address",
     "password",
     "password1",
     "password2",
@@ -178,6 +177,7 @@ AXES_SENSITIVE_PARAMETERS = [
     "code",
     "otp_token",
 ]
+AXES_SENSITIVE_PARAMETERS = [*SENSITIVE_POST_FIELDS, "ip_address"]
 # How many reverse proxies stand in front of the platform (nginx: 1). Only their X-Forwarded-For
 # entries are believed: with none, the header is ignored, so a client cannot pick its own address.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

@@ -25,19 +25,7 @@ SESSION_KEY = "luchen_care.kept_post"
 KEPT_BYTES = 64 * 1024
 ADMIN_PREFIX = "/admin/"
 PORTAL_PREFIX = "/portal/"
-NOT_KEPT = {
-    "csrfmiddlewaretoken",
-    "username",
-    "password",
-    "password1",
-    "password2",
-    "old_password",
-    "new_password1",
-    "new_password2",
-    "token",
-    "code",
-    "otp_token",
-}
+NOT_KEPT = {"csrfmiddlewaretoken", *settings.SENSITIVE_POST_FIELDS}
 ALL = "__ALL__"  # ``sensitive_post_parameters()`` without names: every field is sensitive
 
 
