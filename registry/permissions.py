@@ -8,7 +8,7 @@ authorities, institutions and API clients read.
 
 from luchen_care.accounts.models import Authority, Role
 
-from .models import InstitutionKind
+from .models import Institution, InstitutionKind
 
 
 def can_create_institution(user, kind=None) -> bool:
@@ -94,3 +94,27 @@ def can_onboard_institutions(user) -> bool:
     if not (user and user.is_authenticated and user.is_active):
         return False
     return user.is_superuser or user.role == Role.HEALTH_BUREAU
+
+
+def can_file_for(user, institution) -> bool:
+    """May ``user`` fill in and submit ``institution``'s filings? Its own institution users (a chain
+    head office's users also for its branches), and an API client granted filing for institutions
+    in its grant. The bureaus review; they never file in an institution's name."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if user.role == Role.INSTITUTION and user.institution_id:
+        return Institution.objects.visible_to(user).filter(pk=institution.pk).exists()
+    if user.role == Role.API_CLIENT and getattr(user, "grant_filing", False):
+        return Institution.objects.visible_to(user).filter(pk=institution.pk).exists()
+    return False
+
+
+def can_review_filing(user, filing) -> bool:
+    """May ``user`` take ``filing`` through its review? The bureau it is routed to (``review_body``:
+    the education bureau for nursery classes, the health bureau for the rest), of the
+    institution's county; a superuser any."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if not (user.is_superuser or user.role == filing.review_body):
+        return False
+    return Institution.objects.visible_to(user).filter(pk=filing.institution_id).exists()

@@ -10,6 +10,7 @@ from luchen_care.exchange.signals import delivery_recorded
 from luchen_care.workdays.signals import working_days_changed
 
 from .services import push
+from .services.filings import filing_deadlines_recompute
 from .services.registrations import registration_deadlines_recompute
 from .services.streets import street_statistics_refresh
 
@@ -19,6 +20,12 @@ def recount_push_deadlines(sender, *, days, cause, actor, **kwargs):
     """A working-day override was added, changed or deleted: recount the push deadlines whose
     window holds one of ``days``, in the calendar's transaction."""
     registration_deadlines_recompute(days=days, cause=cause, actor=actor)
+
+
+@receiver(working_days_changed, dispatch_uid="registry.recount_filing_deadlines")
+def recount_filing_deadlines(sender, *, days, cause, actor, **kwargs):
+    """The same change recounts the review deadlines of the filings waiting for a bureau."""
+    filing_deadlines_recompute(days=days, cause=cause, actor=actor)
 
 
 @receiver(delivery_recorded, dispatch_uid="registry.record_delivery_outcome")

@@ -1,6 +1,19 @@
 """The institution registry's models, one module per entity (Django looks for them here)."""
 
 from .documents import InstitutionDocument
+from .filings import (
+    Filing,
+    FilingDeadlinePolicy,
+    FilingKind,
+    FilingMaterial,
+    FilingSection,
+    FilingStatus,
+    FilingStep,
+    FilingTransition,
+    GuidedFeePolicy,
+    SectionKey,
+    SectionStatus,
+)
 from .institutions import (
     STATUS_DATE_FIELD,
     ClassType,
@@ -34,6 +47,17 @@ __all__ = [
     "ClassType",
     "DemonstrationLevel",
     "DigestRun",
+    "Filing",
+    "FilingDeadlinePolicy",
+    "FilingKind",
+    "FilingMaterial",
+    "FilingSection",
+    "FilingStatus",
+    "FilingStep",
+    "FilingTransition",
+    "GuidedFeePolicy",
+    "SectionKey",
+    "SectionStatus",
     "InboxEntry",
     "Institution",
     "InstitutionDocument",

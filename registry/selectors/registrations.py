@@ -12,10 +12,7 @@ from luchen_care.accounts.models import Authority
 from luchen_care.core.masking import PERSONAL_FIELDS, reads_personal_data
 from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
 
-from ..models import (
-    InboxEntry,
-    Registration,
-)
+from ..models import Filing, FilingStatus, InboxEntry, Registration
 from ..services.push import REGISTRATION_TOPIC
 
 
@@ -185,7 +182,7 @@ def registration_sla_report(*, user, year=None, authority=None, today=None) -> S
 
 def registrations_awaiting_filing(*, user):
     """The inbox (待备案登记) as ``user`` may see it: registrations whose push reached the
-    platform's inbox, scoped by ``InboxEntry.objects.visible_to``.
+    platform's inbox and whose filing is not approved yet, scoped by ``InboxEntry.objects.visible_to``.
 
     Each row is annotated with ``delivered_at``, when its inbox delivery was delivered;
     newest first. The registration, its institution and street are loaded.
@@ -197,9 +194,12 @@ def registrations_awaiting_filing(*, user):
         channel=Channel.INBOX,
         status=DeliveryStatus.DELIVERED,
     )
+    # A registration whose filing the bureau approved has been answered: it leaves the inbox.
+    filed = Filing.objects.filter(registration=OuterRef("pk"), status=FilingStatus.FILED)
     return (
         InboxEntry.objects.visible_to(user)
         .filter(Exists(inbox))
+        .exclude(Exists(filed))
         .annotate(delivered_at=Subquery(inbox.values("delivered_at")[:1]))
         .select_related("institution__street")
         .order_by("-delivered_at", "-pk")

@@ -39,6 +39,7 @@ from ..models import (
     RegistrationSource,
 )
 from ..permissions import can_correct_registration, can_record_registration
+from .filings import filings_open_after_registration
 from .institutions import institution_save, institution_update
 from .push import registration_push_enqueue, registration_pushes_enqueue
 
@@ -281,6 +282,8 @@ def registration_record(
                 registration = _new_registration(actor=actor, source=source, cleaned=cleaned, institution=institution)
                 registration.save()
                 registration_push_enqueue(registration=registration)
+                # A change reopens the filed institution's filing; a deregistration opens its closure filing.
+                filings_open_after_registration(registration=registration)
             return registration, True
         except RegistrationRefused:
             raise

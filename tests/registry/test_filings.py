@@ -1,0 +1,320 @@
+"""The filing workflow through its services: sections, submission, routing, the review's steps,
+deadlines in working days, fees against the guided range, numbers, documents and notices."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from luchen_care.documents.models import IssuedDocument
+from luchen_care.exchange.models import PushDelivery
+from luchen_care.workdays.models import WorkdayOverride
+from luchen_care.workdays.services import workday_override_save
+from registry.models import (
+    Filing,
+    FilingDeadlinePolicy,
+    FilingKind,
+    FilingStatus,
+    FilingTransition,
+    GuidedFeePolicy,
+    InstitutionStatus,
+    SectionKey,
+    SectionStatus,
+)
+from registry.services import filings as services
+from tests.registry.factories import InstitutionFactory
+from tests.registry.filing_factories import (
+    complete_filing,
+    filed_filing,
+    fill_section,
+    institution_user,
+    section_input,
+    submitted_filing,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def registered():
+    return InstitutionFactory(status=InstitutionStatus.REGISTERED)
+
+
+@pytest.fixture
+def filer(registered):
+    return institution_user(registered)
+
+
+def test_a_new_filing_has_every_section_not_started_and_goes_to_the_health_bureau(registered, filer):
+    filing = services.filing_open(institution=registered, actor=filer)
+    assert filing.status == FilingStatus.DRAFT
+    assert filing.review_body == "health_bureau"
+    assert [s.key for s in filing.sections.all()] == [
+        "basic",
+        "premises",
+        "classes",
+        "staff",
+        "safety",
+        "food",
+        "fees",
+        "commitment",
+    ]
+    assert {s.status for s in filing.sections.all()} == {SectionStatus.NOT_STARTED}
+    assert FilingTransition.objects.get(filing=filing).actor == filer
+
+
+def test_submitting_an_incomplete_filing_is_refused_naming_what_is_missing_and_changes_nothing(registered, filer):
+    filing = services.filing_open(institution=registered, actor=filer)
+    fill_section(filing.sections.get(key=SectionKey.BASIC), filer)
+    with pytest.raises(ValidationError) as refused:
+        services.filing_submit(filing=filing, actor=filer)
+    messages = refused.value.message_dict["sections"]
+    assert any("场地" in m or "Premises" in m for m in messages)
+    assert not any("Basic" in m or "基本信息" in m for m in messages)
+    filing.refresh_from_db()
+    assert filing.status == FilingStatus.DRAFT and filing.receipt_deadline is None
+    assert filing.transitions.count() == 1
+
+
+def test_a_lease_shorter_than_three_years_is_refused_and_nothing_is_saved(registered, filer):
+    filing = services.filing_open(institution=registered, actor=filer)
+    section = filing.sections.get(key=SectionKey.PREMISES)
+    fill_section(section, filer)  # complete with a four-year lease
+    short = section_input(SectionKey.PREMISES, lease_start="2026-01-01", lease_end="2028-06-30")
+    with pytest.raises(ValidationError) as refused:
+        services.filing_section_save(section=section, actor=filer, data=short)
+    assert "3" in refused.value.message_dict["lease_end"][0]
+    section.refresh_from_db()
+    assert section.status == SectionStatus.COMPLETE
+    assert section.data["lease_end"] != "2028-06-30"
+
+
+def test_a_section_is_not_complete_without_its_required_materials(registered, filer):
+    filing = services.filing_open(institution=registered, actor=filer)
+    section = filing.sections.get(key=SectionKey.SAFETY)
+    with pytest.raises(ValidationError) as refused:
+        services.filing_section_save(section=section, actor=filer, data=section_input(SectionKey.SAFETY))
+    assert len(refused.value.message_dict["materials"]) == 2
+    saved = services.filing_section_save(
+        section=section, actor=filer, data=section_input(SectionKey.SAFETY), complete=False
+    )
+    assert saved.status == SectionStatus.DRAFT and saved.data["hygiene_rating"] == "pass"
+
+
+def test_food_licence_is_required_only_when_meals_are_served(registered, filer):
+    filing = services.filing_open(institution=registered, actor=filer)
+    section = filing.sections.get(key=SectionKey.FOOD)
+    saved = services.filing_section_save(
+        section=section, actor=filer, data={"serves_meals": "False", "food_licence_number": ""}
+    )
+    assert saved.status == SectionStatus.COMPLETE
+
+
+def test_nursery_classes_go_to_the_education_bureau_queue_and_not_the_health_bureau(health_user, education_user):
+    nursery = InstitutionFactory(nursery_class=True, status=InstitutionStatus.REGISTERED)
+    standalone = InstitutionFactory(status=InstitutionStatus.REGISTERED)
+    to_education = submitted_filing(nursery, institution_user(nursery))
+    to_health = submitted_filing(standalone, institution_user(standalone))
+    assert list(Filing.objects.reviewed_by(education_user)) == [to_education]
+    assert list(Filing.objects.reviewed_by(health_user)) == [to_health]
+    with pytest.raises(PermissionDenied):
+        services.filing_review_start(filing=to_education, actor=health_user)
+    with pytest.raises(PermissionDenied):
+        services.filing_review_start(filing=to_health, actor=education_user)
+
+
+def test_the_whole_review_return_resubmit_approve(registered, filer, health_user):
+    filing = submitted_filing(registered, filer)
+    services.filing_review_start(filing=filing, actor=health_user)
+    services.filing_return(filing=filing, actor=health_user, comments={"premises": "租赁合同缺少盖章页"})
+    filing.refresh_from_db()
+    assert filing.status == FilingStatus.RETURNED
+    premises = filing.sections.get(key="premises")
+    assert premises.status == SectionStatus.RETURNED and premises.review_comment == "租赁合同缺少盖章页"
+    assert filing.sections.get(key="basic").status == SectionStatus.ACCEPTED
+    assert IssuedDocument.objects.filter(kind="registry.filing_return_notice", subject_id=filing.pk).count() == 1
+    # The accepted sections stay as they were; the returned one is changed and the filing resubmitted.
+    with pytest.raises(ValidationError):
+        services.filing_section_save(section=filing.sections.get(key="basic"), actor=filer, data=section_input("basic"))
+    services.filing_section_save(section=premises, actor=filer, data=section_input("premises", floor_area="430"))
+    filing = services.filing_submit(filing=filing, actor=filer)
+    assert filing.status == FilingStatus.RESUBMITTED
+    services.filing_review_start(filing=filing, actor=health_user)
+    filing = services.filing_approve(filing=filing, actor=health_user)
+    registered.refresh_from_db()
+    assert filing.status == FilingStatus.FILED
+    assert (
+        registered.status == InstitutionStatus.FILED
+        and registered.transitions.last().document_reference == filing.number
+    )
+    year = filing.decided_at.year
+    assert filing.number == f"{year}-330302-0001"
+    kinds = set(IssuedDocument.objects.filter(subject_id=filing.pk).values_list("kind", flat=True))
+    assert {"registry.filing_receipt", "registry.filing_basic_conditions"} <= kinds
+    steps = list(filing.transitions.values_list("name", "actor__username"))
+    assert [name for name, _who in steps] == [
+        "open",
+        "submit",
+        "start_review",
+        "return",
+        "resubmit",
+        "start_review",
+        "approve",
+    ]
+    assert PushDelivery.objects.filter(topic="registry.filing_decision").count() == 2
+
+
+def test_approving_a_filing_not_under_review_is_refused_and_changes_nothing(registered, filer, health_user):
+    filing = submitted_filing(registered, filer)
+    with pytest.raises(ValidationError) as refused:
+        services.filing_approve(filing=filing, actor=health_user)
+    assert "status" in refused.value.message_dict
+    filing.refresh_from_db()
+    registered.refresh_from_db()
+    assert filing.status == FilingStatus.SUBMITTED and filing.number == ""
+    assert registered.status == InstitutionStatus.REGISTERED
+    assert not IssuedDocument.objects.filter(subject_id=filing.pk, kind="registry.filing_receipt").exists()
+
+
+def test_rejecting_needs_reasons_and_is_final(registered, filer, health_user):
+    filing = submitted_filing(registered, filer)
+    services.filing_review_start(filing=filing, actor=health_user)
+    with pytest.raises(ValidationError):
+        services.filing_reject(filing=filing, actor=health_user, reasons=" ")
+    filing = services.filing_reject(filing=filing, actor=health_user, reasons="场地不符合要求")
+    assert filing.status == FilingStatus.REJECTED
+    with pytest.raises(ValidationError):
+        services.filing_submit(filing=filing, actor=filer)
+    # A new filing may be opened after a rejection.
+    assert services.filing_open(institution=registered, actor=filer).status == FilingStatus.DRAFT
+
+
+def test_the_institution_withdraws_before_a_decision(registered, filer, health_user):
+    filing = submitted_filing(registered, filer)
+    with pytest.raises(PermissionDenied):
+        services.filing_withdraw(filing=filing, actor=health_user)
+    assert services.filing_withdraw(filing=filing, actor=filer).status == FilingStatus.WITHDRAWN
+
+
+def test_a_second_open_filing_is_refused(registered, filer):
+    services.filing_open(institution=registered, actor=filer)
+    with pytest.raises(ValidationError):
+        services.filing_open(institution=registered, actor=filer)
+
+
+# --- deadlines ---
+
+
+def test_deadlines_after_national_day_and_an_override_moves_both_and_resubmission_restarts(
+    registered, filer, health_user
+):
+    with time_machine.travel(datetime.datetime(2026, 9, 29, 10, 0, tzinfo=datetime.UTC), tick=False):
+        filing = submitted_filing(registered, filer)
+    # 2026: 9-30 works; 10-1..10-7 holiday; 10-8, 10-9 and the make-up Saturday 10-10 work; 10-11 is a Sunday.
+    assert filing.clock_started_on == datetime.date(2026, 9, 29)
+    assert filing.receipt_deadline == datetime.date(2026, 10, 12)
+    assert filing.notice_deadline == datetime.date(2026, 10, 26)
+    workday_override_save(
+        override=WorkdayOverride(date=datetime.date(2026, 10, 8), is_working_day=False, reason="台风停工"),
+        actor=health_user,
+    )
+    filing.refresh_from_db()
+    assert filing.receipt_deadline == datetime.date(2026, 10, 13)
+    assert filing.notice_deadline == datetime.date(2026, 10, 27)
+    with time_machine.travel(datetime.datetime(2026, 10, 9, 3, 0, tzinfo=datetime.UTC), tick=False):
+        services.filing_review_start(filing=filing, actor=health_user)
+        services.filing_return(filing=filing, actor=health_user, comments={"fees": "请补充收费项目"})
+        fill_section(filing.sections.get(key="fees"), filer)
+        filing = services.filing_submit(filing=filing, actor=filer)
+    assert filing.clock_started_on == datetime.date(2026, 10, 9)
+    assert filing.receipt_deadline == datetime.date(2026, 10, 15)  # 10-10, 12, 13, 14, 15
+
+
+# --- fees ---
+
+
+@pytest.fixture
+def guided_range(registered):
+    return GuidedFeePolicy.objects.create(
+        county=registered.street.county,
+        effective_from=datetime.date(2024, 1, 1),
+        full_day_min=Decimal("1500"),
+        full_day_max=Decimal("2800"),
+        half_day_min=Decimal("800"),
+        half_day_max=Decimal("1600"),
+        legal_source="鹿城区普惠托育服务价格指导意见",
+    )
+
+
+def test_an_inclusive_fee_above_the_guided_range_is_flagged_and_one_within_is_not(guided_range):
+    above = InstitutionFactory(status=InstitutionStatus.REGISTERED, inclusive=True)
+    within = InstitutionFactory(status=InstitutionStatus.REGISTERED, inclusive=True)
+    private = InstitutionFactory(status=InstitutionStatus.REGISTERED)
+    high = {"toddler_full_day": "3200", "older_full_day": "2500"}
+    fair = {"toddler_full_day": "2600", "older_full_day": "2500"}
+    assert submitted_filing(above, institution_user(above), **high).fee_above_guided is True
+    flagged = submitted_filing(within, institution_user(within), **fair)
+    assert flagged.fee_above_guided is False and flagged.fee_rule == guided_range
+    assert submitted_filing(private, institution_user(private), **high).fee_rule is None
+
+
+# --- change and closure ---
+
+
+def test_a_change_registration_reopens_the_filing_and_keeps_the_number(registered, filer, health_user, market_user):
+    filing = filed_filing(registered, filer, health_user)
+    from registry.services.registrations import registration_record
+
+    registration, _created = registration_record(
+        actor=market_user,
+        source="api",
+        authority="market_regulation",
+        registration_number="CHG-1",
+        registered_on=datetime.date.today(),
+        kind="change",
+        credit_code=registered.credit_code,
+        institution_name=registered.name,
+        street_code=registered.street.code,
+        address="温州市鹿城区新地址2号",
+        legal_representative=registered.legal_representative,
+    )
+    change = Filing.objects.get(registration=registration)
+    assert change.kind == FilingKind.CHANGE and change.number == filing.number
+    statuses = dict(change.sections.values_list("key", "status"))
+    assert statuses["basic"] == statuses["premises"] == SectionStatus.DRAFT
+    assert statuses["fees"] == SectionStatus.ACCEPTED
+
+
+def test_an_approved_closure_filing_closes_the_institution(registered, filer, health_user):
+    filed_filing(registered, filer, health_user)
+    closure = complete_filing(registered, filer, kind=FilingKind.CLOSURE)
+    services.filing_submit(filing=closure, actor=filer)
+    services.filing_review_start(filing=closure, actor=health_user)
+    services.filing_approve(filing=closure, actor=health_user)
+    registered.refresh_from_db()
+    assert registered.status == InstitutionStatus.CLOSED and registered.archived
+    assert "12" in registered.archived_reason
+
+
+def test_a_site_check_rule_puts_the_check_between_review_and_decision(registered, filer, health_user):
+    FilingDeadlinePolicy.objects.create(
+        effective_from=datetime.date(2026, 1, 1),
+        receipt_working_days=5,
+        notice_working_days=15,
+        site_check_required=True,
+        legal_source="托育服务法（草案）准入许可",
+    )
+    filing = submitted_filing(registered, filer)
+    assert filing.site_check_required
+    services.filing_review_start(filing=filing, actor=health_user)
+    with pytest.raises(ValidationError):
+        services.filing_approve(filing=filing, actor=health_user)
+    services.filing_site_check_start(filing=filing, actor=health_user)
+    assert services.filing_approve(filing=filing, actor=health_user).status == FilingStatus.FILED
