@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 
+from .services.filings import filing_deadlines_recompute
 from .services.push import overdue_digest_send
 from .services.registrations import registration_deadlines_recompute
 
@@ -12,8 +13,9 @@ log = logging.getLogger(__name__)
 
 @shared_task(name="registry.recompute_provisional_push_deadlines")
 def recompute_provisional_push_deadlines():
-    """Recount push deadlines the calendar as now known counts differently (provisional ones, override days)."""
-    return registration_deadlines_recompute()
+    """Recount the deadlines the calendar as now known counts differently (provisional ones, override days):
+    registrations' push deadlines and the review deadlines of filings waiting for a bureau."""
+    return registration_deadlines_recompute() + filing_deadlines_recompute()
 
 
 @shared_task(name="registry.overdue_digest", acks_late=True, reject_on_worker_lost=True, ignore_result=True)

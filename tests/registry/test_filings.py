@@ -318,3 +318,16 @@ def test_a_site_check_rule_puts_the_check_between_review_and_decision(registered
         services.filing_approve(filing=filing, actor=health_user)
     services.filing_site_check_start(filing=filing, actor=health_user)
     assert services.filing_approve(filing=filing, actor=health_user).status == FilingStatus.FILED
+
+
+def test_the_filing_receipt_prints_the_number_and_the_name_in_chinese(registered, filer, health_user, caplog):
+    import shutil
+    import subprocess
+
+    filing = filed_filing(registered, filer, health_user)
+    receipt = IssuedDocument.objects.get(subject_id=filing.pk, kind="registry.filing_receipt")
+    assert shutil.which("pdftotext"), "poppler-utils is installed in CI"
+    text = subprocess.run(["pdftotext", "-", "-"], input=bytes(receipt.content), capture_output=True, check=True).stdout
+    text = text.decode()
+    assert filing.number in text and registered.name in text and "备案回执" in text
+    assert not [r for r in caplog.records if "no glyph" in r.getMessage()]
