@@ -331,3 +331,33 @@ def test_the_filing_receipt_prints_the_number_and_the_name_in_chinese(registered
     text = text.decode()
     assert filing.number in text and registered.name in text and "备案回执" in text
     assert not [r for r in caplog.records if "no glyph" in r.getMessage()]
+
+
+def test_an_institution_sees_only_its_own_filings_sections_and_steps(registered, filer):
+    from registry.models import FilingSection
+
+    mine = services.filing_open(institution=registered, actor=filer)
+    other = InstitutionFactory(status=InstitutionStatus.REGISTERED)
+    theirs = services.filing_open(institution=other, actor=institution_user(other))
+    assert list(Filing.objects.visible_to(filer)) == [mine]
+    assert not FilingSection.objects.visible_to(filer).filter(filing=theirs).exists()
+    assert FilingSection.objects.visible_to(filer).filter(filing=mine).count() == 8
+    assert not FilingTransition.objects.visible_to(filer).filter(filing=theirs).exists()
+    with pytest.raises(PermissionDenied):
+        services.filing_section_save(section=theirs.sections.first(), actor=filer, data=section_input("basic"))
+
+
+def test_the_nightly_job_recounts_a_deadline_whose_window_holds_a_new_override(registered, filer):
+    from luchen_care.workdays import calendar
+    from registry.tasks import recompute_provisional_push_deadlines
+
+    with time_machine.travel(datetime.datetime(2026, 12, 28, 2, 0, tzinfo=datetime.UTC), tick=False):
+        filing = submitted_filing(registered, filer)
+    # The receipt window (2026-12-29 … 2027-01-05) crosses into 2027; if the package already knows 2027 the
+    # deadline is exact, otherwise it is provisional until the arrangement is known.
+    assert filing.deadlines_provisional == (not calendar.package_knows(2027))
+    WorkdayOverride.objects.create(date=datetime.date(2026, 12, 30), is_working_day=False, reason="停电")
+    before = filing.receipt_deadline
+    assert recompute_provisional_push_deadlines.apply().get() >= 1
+    filing.refresh_from_db()
+    assert filing.receipt_deadline > before
