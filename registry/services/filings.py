@@ -152,6 +152,11 @@ def filing_open(*, institution, actor, kind=FilingKind.INITIAL, registration=Non
         )
     if kind == FilingKind.CHANGE and filed is None:
         raise ValidationError(_("Only a filed institution files a change; file first."))
+    if registration is None and kind == FilingKind.INITIAL:
+        # The registration it answers: the institution's latest new registration (its inbox entry closes on approval).
+        registration = (
+            institution.registrations.filter(kind=RegistrationKind.NEW).order_by("-registered_on", "-pk").first()
+        )
     filing = Filing(
         institution=institution,
         kind=kind,

@@ -361,3 +361,14 @@ def test_the_nightly_job_recounts_a_deadline_whose_window_holds_a_new_override(r
     assert recompute_provisional_push_deadlines.apply().get() >= 1
     filing.refresh_from_db()
     assert filing.receipt_deadline > before
+
+
+def test_approving_the_filing_closes_the_registrations_awaiting_filing_entry(registered, filer, health_user):
+    from registry.selectors.registrations import registrations_awaiting_filing
+    from tests.registry.test_workbench import add_registration
+
+    registration = add_registration(registered, "market_regulation", registered=-3, deadline=2, pushed=-2, inbox=True)
+    assert list(registrations_awaiting_filing(user=health_user)) == [registration]
+    filing = filed_filing(registered, filer, health_user)
+    assert filing.registration == registration
+    assert list(registrations_awaiting_filing(user=health_user)) == []
