@@ -51,6 +51,9 @@ class RegistryConfig(AppConfig):
             workbench_register(provider, audience=Audience.STAFF)
         workbench_chart_register(workbench.new_registrations_chart, audience=Audience.STAFF)
         nav_register(url_name="registry_portal:documents", label=_("Licences and certificates"), order=50)
+        # The institution's filings (备案): its menu entry, and what awaits it on its workbench.
+        nav_register(url_name="registry_portal:filings", label=_("Filing"), order=40)
+        workbench_register(workbench.portal_filing_entries, audience=Audience.PORTAL)
 
         # The dated policies a county loads rows of (``manage.py policy load``).
         from luchen_care.core.policy import PolicyKind, register_policy_kind

@@ -18,7 +18,7 @@ Each entry and chart costs one query, whatever the data.
 """
 
 from django.contrib import admin
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,8 +26,11 @@ from django.utils.translation import gettext as _
 from luchen_care.accounts.permissions import manages_institution_accounts, works_in_admin
 from luchen_care.core.scope import Reach, scope_for
 from luchen_care.core.workbench import Bar, Chart, Entry
+from luchen_care.portal.access import in_portal
 
 from .models import (
+    Filing,
+    FilingStatus,
     InboxEntry,
     Institution,
     InstitutionStatus,
@@ -36,6 +39,7 @@ from .models import (
     RegistrationKind,
     SignupState,
 )
+from .models.filings import AWAITING_BUREAU
 from .permissions import can_record_registration
 from .selectors.invitations import institutions_to_invite
 from .selectors.registrations import (
@@ -190,3 +194,43 @@ def institutions_to_invite_entry(user):
             order=60,
         )
     ]
+
+
+def portal_filing_entries(user):
+    """The portal workbench's filing entries (``Audience.PORTAL``): the filings awaiting the institution
+    (a draft to finish, or returned: urgent), and those with the bureau; each opens the filings page.
+    Two COUNTs, on ``visible_to(user)`` as the page's own list is."""
+    if not in_portal(user):
+        return []
+    filings = Filing.objects.visible_to(user)
+    counts = filings.aggregate(
+        awaiting=Count("pk", filter=Q(status__in=[FilingStatus.DRAFT, FilingStatus.RETURNED])),
+        returned=Count("pk", filter=Q(status=FilingStatus.RETURNED)),
+        with_bureau=Count("pk", filter=Q(status__in=AWAITING_BUREAU)),
+    )
+    url = reverse("registry_portal:filings")
+    entries = [
+        Entry(
+            key="registry.filing_awaiting_you",
+            label=_("Filing awaiting you"),
+            count=counts["awaiting"],
+            url=url,
+            urgent=bool(counts["returned"]),
+            help=_("Returned by the bureau: answer its comments and submit again.")
+            if counts["returned"]
+            else _("Fill in every section and upload the materials, then submit."),
+            order=20,
+        )
+    ]
+    if counts["with_bureau"]:
+        entries.append(
+            Entry(
+                key="registry.filing_under_review",
+                label=_("Filing under review"),
+                count=counts["with_bureau"],
+                url=url,
+                help=_("The bureau is reviewing it; its deadlines are on the filing's page."),
+                order=30,
+            )
+        )
+    return entries

@@ -43,6 +43,7 @@ from luchen_care.accounts.services.institution_accounts import invitation_issue
 from luchen_care.audit.models import AccessAction, Face, PersonalDataAccess
 from luchen_care.core.masking import mask_name
 from luchen_care.documents.models import IssuedDocument
+from luchen_care.documents.selectors import document_file, document_latest
 from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
 from luchen_care.exchange.services import person_notice_enqueue
 from luchen_care.files.models import StoredFile
@@ -51,6 +52,8 @@ from luchen_care.regions.models import County
 from luchen_care.workdays.models import WorkdayOverride
 from registry.models import (
     DigestRun,
+    Filing,
+    FilingSection,
     InboxEntry,
     Institution,
     InstitutionKind,
@@ -62,6 +65,7 @@ from registry.models import (
     Street,
     StreetPopulation,
 )
+from registry.services import filings as filing_services
 from registry.services.push import registration_deliveries
 from registry.services.receipts import registration_receipt
 from registry.services.registrations import registration_record
@@ -71,6 +75,7 @@ from tests.accounts.factories import api_token
 from tests.factories import InstitutionFactory, make_credit_code, street
 from tests.files.samples import ELF, pdf_bytes, upload
 from tests.otp import sign_in
+from tests.registry.filing_factories import institution_user, section_input, submitted_filing
 
 pytestmark = pytest.mark.django_db
 
@@ -183,6 +188,11 @@ SEES_PUSH_DELIVERIES = SEES_INBOX_ENTRIES
 # only the portal's people read it, each the notices of the institutions it sees (the chain's head
 # office its own and its branch's). Staff read them in the outbox's admin, never in the portal.
 SEES_PORTAL_MESSAGES = {"institution": {"qidu_head", "wuma_branch"}}
+# The institutions' filings in the portal (registry_portal:filing…): 七都's head office's and 五马's
+# stand-alone institution's, each returned by the health bureau with its notice. Only the portal's people
+# reach them, each the filings of the institutions it files for; staff review them elsewhere.
+PORTAL_FILING_KEYS = ["qidu_head", "wuma_standalone"]
+SEES_PORTAL_FILINGS = {"institution": {"qidu_head"}}
 # Institutions' portal sign-ups awaiting activation (one pending for each institution but the one
 # with an account, ``SIGNUP_KEYS``), named by their institution: the district bureaus read them as
 # they read the inbox; those who may change the institution activate or reject them (``changes``).
@@ -297,6 +307,8 @@ def sees(role, resource):
         return set(SEES_ACCESS_LOG.get(role, NONE))
     if resource == "portalmessage":
         return set(SEES_PORTAL_MESSAGES.get(role, NONE))
+    if resource == "portalfiling":
+        return set(SEES_PORTAL_FILINGS.get(role, NONE))
     viewers, _changers = DISTRICT_RECORDS[resource]
     keys = set(RECORD_KEYS[resource]) if role in viewers else set()
     if resource == "digestrun":
@@ -331,6 +343,7 @@ RECORD_KEYS = {
     "personaldataaccess": ["lucheng", "longwan", "deployment"],
     "storedfile": INSTITUTIONS,
     "portalsignup": SIGNUP_KEYS,
+    "portalfiling": PORTAL_FILING_KEYS,
 }
 
 # --- the world ------------------------------------------------------------------------------------
@@ -545,6 +558,21 @@ def build_world():
         )
         for key, institution in institutions.items()
     }
+    # The portal's filings: submitted by each institution through the services (五马's by a filer of its
+    # own, outside the matrix's roles) and returned by the health bureau, so each has a returned
+    # section with the reviewer's comment and its notice (an issued document about the filing).
+    filings, filing_notices = {}, {}
+    for key in PORTAL_FILING_KEYS:
+        filer = users["institution"] if key == "qidu_head" else institution_user(institutions[key])
+        filing = submitted_filing(institutions[key], filer)
+        filing_services.filing_review_start(filing=filing, actor=users["health"])
+        filings[key] = filing_services.filing_return(
+            filing=filing, actor=users["health"], comments={"premises": f"矩阵退回意见-{key}"}
+        )
+        filing_notices[key] = document_latest(subject=filing, kind="registry.filing_return_notice")
+        if filer != users["institution"]:  # no account of its own afterwards: its sign-up below is the probes'
+            filer.is_active = False
+            filer.save(update_fields=["is_active"])
     # A sign-up of each institution without an account, through the portal's service (no SMS channel:
     # each waits for the bureau).
     signups = {
@@ -579,6 +607,8 @@ def build_world():
         "portalsignup": signups,
         "portalmessage": portal_messages,
         "invitation": {key: record for key, (record, _token) in invitations.items()},
+        "portalfiling": filings,
+        "portalfilingnotice": filing_notices,
     }
     world = World(users=users, tokens=tokens, records=records)
     for key, institution in institutions.items():
@@ -607,6 +637,8 @@ def build_world():
         world.values[("invitation", key)] = [record.name, token, record.token_hash]
     for key, stored in files.items():
         world.values[("storedfile", key)] = [stored.original_name, f"MATRIX-FILE-{key}", str(stored.public_id)]
+    for key in filings:
+        world.values[("portalfiling", key)] = [f"矩阵退回意见-{key}", institutions[key].name]
     return world
 
 
@@ -678,6 +710,17 @@ PORTAL_PAGES = {"portal:home", "portal:inbox"}
 # on a record it sees; refused for another institution's record, and for every other role.
 PORTAL_OBJECTS = {"portal:inbox-message": "portalmessage"}
 PORTAL_PAGES |= {"registry_portal:documents"}
+# The filings (备案): the list (POST opens one) is a portal page; one filing's overview a portal object;
+# its steps, sections, materials and documents are probed by ``probe_portal_filing`` (kind: what it is).
+PORTAL_PAGES |= {"registry_portal:filings"}
+PORTAL_OBJECTS |= {"registry_portal:filing": "portalfiling"}
+PORTAL_FILING = {
+    "registry_portal:filing-submit": "submit",
+    "registry_portal:filing-withdraw": "withdraw",
+    "registry_portal:filing-section": "section",
+    "registry_portal:filing-material": "material",
+    "registry_portal:filing-document": "document",
+}
 # Downloads of uploaded files (GET by public id): whoever sees the file's subject gets it, anyone
 # else a 404 (anonymous: a sign-in page), for a real id and a guessed one alike.
 FILE_DOWNLOAD = "files:download"
@@ -806,6 +849,8 @@ def classify(route):
         return "portal_page", None
     if name in PORTAL_OBJECTS:
         return "portal_object", PORTAL_OBJECTS[name]
+    if name in PORTAL_FILING:
+        return "portal_filing", PORTAL_FILING[name]
     if name in PORTAL_LINKS:
         return "portal_link", None
     if name == PORTAL_RESET_REQUEST:
@@ -1453,6 +1498,8 @@ def probe_portal(p, kind, route):
         p.check_read(url, expect_ok=own, values_absent=absent if own else every_value)
         if route.name == "registry_portal:documents":
             probe_document_upload(p, url, own)
+        if route.name == "registry_portal:filings":
+            probe_filing_open(p, url, own)
     else:
         raise AssertionError(kind)
 
@@ -1575,6 +1622,104 @@ def probe_document_upload(p, url, own):
     p.check_write(
         "POST", url, allowed=True, data=data, target=("storedfile", foreign), values=p.values("storedfile", foreign)[:2]
     )
+
+
+def filing_state(filing):
+    """What a refused filing request must leave as it was: the filing, its sections, steps, files and documents."""
+    return (
+        list(Filing.objects.filter(pk=filing.pk).values()),
+        list(FilingSection.objects.filter(filing=filing).order_by("pk").values()),
+        filing.transitions.count(),
+        StoredFile.objects.count(),
+        IssuedDocument.objects.count(),
+        Filing.objects.count(),
+    )
+
+
+def check_filing_write(p, url, filing, *, allowed, data, values=()):
+    """A POST to a filing's page: refused (404, or the sign-in) unless ``allowed``; either way, sent a
+    body the service refuses (``allowed``) or would take (not), it changes nothing and leaks nothing."""
+    before = filing_state(filing)
+    response = p.send("POST", url, data=data)
+    status = response.status_code
+    if not allowed and not (status in REFUSED or p.login_redirect(response)):
+        p.fail("POST", url, f"a forbidden write answered {status}")
+    if allowed and status != 400:
+        p.fail("POST", url, f"a refused write answered {status}, not 400")
+    if filing_state(filing) != before:
+        if not allowed:
+            FIGURES["forbidden_writes"] += 1
+        p.fail("POST", url, "the write changed the filing")
+    found = leaked(body_text(response), values) if status < 500 else []
+    if found:
+        FIGURES["leaks"] += 1
+        p.fail("POST", url, f"leaks {found}")
+
+
+def probe_filing_open(p, url, own):
+    """Opening a filing (POST to the list): refused for every role but the institution, whose filing in
+    progress makes its own request refused on the page (400); nothing is opened either way."""
+    filing = p.world.record("portalfiling", "qidu_head")
+    check_filing_write(p, url, filing, allowed=own, data={"kind": "initial"})
+
+
+def probe_portal_filing(p, kind, route):
+    """A filing's steps, section, materials and documents, for the institution's own filing and another
+    institution's: the institution user reaches its own (a refused body changes nothing: the filing is
+    returned, incomplete, its premises section awaiting a fix); anyone else, and anyone on the other
+    filing, is refused with nothing changed or shown. A document named under another filing is a 404."""
+    seen = sees(p.role, "portalfiling")
+    for key in PORTAL_FILING_KEYS:
+        filing = p.world.record("portalfiling", key)
+        own = key in seen
+        absent = p.out_of_scope_values("portalfiling") if own else p.values("portalfiling", key)
+        present = p.values("portalfiling", key) if own else ()
+        if kind == "submit":
+            url = reverse(route.name, args=[filing.pk])
+            check_filing_write(p, url, filing, allowed=own, data={}, values=absent)
+        elif kind == "withdraw":
+            url = reverse(route.name, args=[filing.pk])
+            p.check_read(url, expect_ok=own, values_absent=absent, refusals={404})
+            if own:  # without the confirmation only the question comes back
+                before = filing_state(filing)
+                if p.send("POST", url, data={"comment": "矩阵"}).status_code != 200 or filing_state(filing) != before:
+                    p.fail("POST", url, "an unconfirmed withdrawal was not only asked again")
+            else:
+                check_filing_write(p, url, filing, allowed=False, data={"confirm": "1"}, values=absent)
+        elif kind == "section":
+            url = reverse(route.name, args=[filing.pk, "premises"])
+            p.check_read(url, expect_ok=own, values_absent=absent, values_present=present, refusals={404})
+            body = {**section_input("premises"), "complete": "1"}
+            if own:  # a lease of one year: refused on the page
+                today = datetime.date.today()
+                body["lease_start"], body["lease_end"] = (
+                    today.isoformat(),
+                    (today + datetime.timedelta(days=400)).isoformat(),
+                )
+            check_filing_write(p, url, filing, allowed=own, data=body, values=absent)
+        elif kind == "material":
+            url = reverse(route.name, args=[filing.pk, "premises"])
+            content = ELF if own else pdf_bytes()
+            body = {"purpose": "filing.premises_proof", "file": upload("矩阵材料.pdf", content)}
+            check_filing_write(p, url, filing, allowed=own, data=body, values=absent)
+            if p.send("GET", url).status_code not in (302, 404, 405):
+                p.fail("GET", url, "an upload answered a GET")
+        elif kind == "document":
+            document = p.world.record("portalfilingnotice", key)
+            url = reverse(route.name, args=[filing.pk, document.pk])
+            response = p.check_read(url, expect_ok=own, values_absent=absent, refusals={404})
+            if own and response.status_code == 200:
+                if response.content != document_file(document) or not response["Content-Disposition"].startswith(
+                    "attachment"
+                ):
+                    p.fail("GET", url, "not the issued PDF as an attachment")
+                if response["Cache-Control"] != "no-store":
+                    p.fail("GET", url, "a document may be kept by a cache")
+            other = next(k for k in PORTAL_FILING_KEYS if k != key)
+            crossed = reverse(route.name, args=[filing.pk, p.world.record("portalfilingnotice", other).pk])
+            p.check_read(crossed, expect_ok=False, values_absent=p.values("portalfiling", other), refusals={404})
+        else:
+            raise AssertionError(kind)
 
 
 def probe_file_download(p, route):
@@ -1804,6 +1949,8 @@ def run_probes(world, role):
             probe_verify(p, kind, route)
         elif kind == "portal_object":
             probe_portal_object(p, resource, route)
+        elif kind == "portal_filing":
+            probe_portal_filing(p, resource, route)
         elif kind == "portal_administrator_action":
             probe_portal_administrator_action(p, resource, route)
         elif kind.startswith("portal_"):
@@ -1914,6 +2061,31 @@ def test_the_upload_probe_would_store_a_file_if_allowed(client):
     assert client.post(reverse("registry_portal:documents"), data).status_code == 302
     assert StoredFile.objects.count() == before + 1
     assert StoredFile.objects.latest("pk").subject == world.record("institution", "qidu_head")
+
+
+def test_the_filing_probes_would_change_the_filing_if_allowed(client):
+    """The filing probes' bodies are real: posted by the institution with what the page needs (a lease of
+    four years, a PDF, the confirmation), they save the section, store the file, submit, withdraw and open."""
+    world = build_world()
+    client.force_login(world.users["institution"])
+    filing = world.record("portalfiling", "qidu_head")
+    files = StoredFile.objects.count()
+    body = {"purpose": "filing.premises_proof", "file": upload("矩阵材料.pdf", pdf_bytes())}
+    assert (
+        client.post(reverse("registry_portal:filing-material", args=[filing.pk, "premises"]), body).status_code == 302
+    )
+    assert StoredFile.objects.count() == files + 1
+    section = reverse("registry_portal:filing-section", args=[filing.pk, "premises"])
+    assert client.post(section, {**section_input("premises"), "complete": "1"}).status_code == 302
+    assert filing.sections.get(key="premises").status == "complete"
+    assert client.post(reverse("registry_portal:filing-submit", args=[filing.pk])).status_code == 302
+    assert Filing.objects.get(pk=filing.pk).status == "resubmitted"
+    withdraw = reverse("registry_portal:filing-withdraw", args=[filing.pk])
+    assert client.post(withdraw, {"confirm": "1"}).status_code == 302
+    assert Filing.objects.get(pk=filing.pk).status == "withdrawn"
+    opened = Filing.objects.count()
+    assert client.post(reverse("registry_portal:filings"), {"kind": "initial"}).status_code == 302
+    assert Filing.objects.count() == opened + 1
 
 
 def test_the_step_probes_would_take_the_step_if_allowed(client):
