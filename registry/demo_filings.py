@@ -48,7 +48,7 @@ from .models import (
 from .models.filings import AWAITING_BUREAU, MATERIALS_OF
 from .models.registrations import PUSH_TIMEZONE
 from .services import filings as services
-from .services.filings import _count_deadlines
+from .services.filings import filing_deadlines_count
 
 DEMO_COUNTY, SECOND_COUNTY = "330302", "330303"
 
@@ -231,7 +231,7 @@ class _Journey:
             # recounted by the services' counting function on the working-day calendar.
             filing = self.filing
             filing.submitted_at, filing.clock_started_on = moment, day
-            filing.receipt_deadline, filing.notice_deadline, filing.deadlines_provisional = _count_deadlines(filing)
+            filing.receipt_deadline, filing.notice_deadline, filing.deadlines_provisional = filing_deadlines_count(filing)
             filing._change_reason = f"演示数据：提交日为 {day.isoformat()}，按工作日重新计算期限"[:100]
             filing.save(
                 update_fields=[

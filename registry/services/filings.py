@@ -353,7 +353,9 @@ def _fee_check(filing, day):
 # --- deadlines ---------------------------------------------------------------------------------
 
 
-def _count_deadlines(filing, calendar=None):
+def filing_deadlines_count(filing, calendar=None):
+    """``(receipt, notice, provisional)``: the two deadlines of ``filing`` counted from ``clock_started_on``
+    in its ``deadline_rule``'s working days (the day itself does not count). Writes nothing."""
     rule = filing.deadline_rule
     receipt = working_day_deadline(filing.clock_started_on, rule.receipt_working_days, calendar=calendar)
     notice = working_day_deadline(filing.clock_started_on, rule.notice_working_days, calendar=calendar)
@@ -371,7 +373,7 @@ def _start_clocks(filing, now):
     filing.clock_started_on = day
     filing.deadline_rule = rule
     filing.site_check_required = rule.site_check_required
-    filing.receipt_deadline, filing.notice_deadline, filing.deadlines_provisional = _count_deadlines(filing)
+    filing.receipt_deadline, filing.notice_deadline, filing.deadlines_provisional = filing_deadlines_count(filing)
 
 
 def _windows_touching(days):
@@ -409,7 +411,7 @@ def filing_deadlines_recompute(*, days=None, cause="", actor=None, today=None) -
     calendar = Calendar(first.year, max(first.year, (today or timezone.localdate()).year) + 1)
     changed = 0
     for filing in candidates.order_by("pk"):
-        receipt, notice, provisional = _count_deadlines(filing, calendar)
+        receipt, notice, provisional = filing_deadlines_count(filing, calendar)
         if (receipt, notice, provisional) == (
             filing.receipt_deadline,
             filing.notice_deadline,
