@@ -47,6 +47,7 @@ class RegistryConfig(AppConfig):
             workbench.street_registration_entries,
             workbench.pending_signups_entries,
             workbench.institutions_to_invite_entry,
+            workbench.filing_review_entries,
         ):
             workbench_register(provider, audience=Audience.STAFF)
         workbench_chart_register(workbench.new_registrations_chart, audience=Audience.STAFF)
@@ -58,11 +59,27 @@ class RegistryConfig(AppConfig):
         # The dated policies a county loads rows of (``manage.py policy load``).
         from luchen_care.core.policy import PolicyKind, register_policy_kind
 
-        from .models import PushWindowPolicy
-        from .services.policies import push_window_policy_save
+        from .models import FilingDeadlinePolicy, GuidedFeePolicy, PushWindowPolicy
+        from .services.policies import filing_deadline_policy_save, guided_fee_policy_save, push_window_policy_save
 
         register_policy_kind(
             PolicyKind(
                 key="push_window", model=PushWindowPolicy, fields=("working_days",), save=push_window_policy_save
+            )
+        )
+        register_policy_kind(
+            PolicyKind(
+                key="filing_deadlines",
+                model=FilingDeadlinePolicy,
+                fields=("receipt_working_days", "notice_working_days", "site_check_required"),
+                save=filing_deadline_policy_save,
+            )
+        )
+        register_policy_kind(
+            PolicyKind(
+                key="guided_fees",
+                model=GuidedFeePolicy,
+                fields=("full_day_min", "full_day_max", "half_day_min", "half_day_max"),
+                save=guided_fee_policy_save,
             )
         )

@@ -231,7 +231,9 @@ class _Journey:
             # recounted by the services' counting function on the working-day calendar.
             filing = self.filing
             filing.submitted_at, filing.clock_started_on = moment, day
-            filing.receipt_deadline, filing.notice_deadline, filing.deadlines_provisional = filing_deadlines_count(filing)
+            filing.receipt_deadline, filing.notice_deadline, filing.deadlines_provisional = filing_deadlines_count(
+                filing
+            )
             filing._change_reason = f"演示数据：提交日为 {day.isoformat()}，按工作日重新计算期限"[:100]
             filing.save(
                 update_fields=[

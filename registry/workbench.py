@@ -12,7 +12,9 @@ an entry is decided by the rule that lets them act on it, never by a role switch
 - a street office (a scope of streets) sees what was registered in its street lately;
 - a district bureau (``Scope.district_wide``) sees a bar per street of this month's new registrations;
 - whoever reads the portal sign-ups' list (``PortalSignupAdmin``) sees those awaiting activation;
-- whoever invites institutions' people sees the institutions still to invite.
+- whoever invites institutions' people sees the institutions still to invite;
+- the bureau that reviews filings (``filing_review_queue``) sees those awaiting its review, and
+  those past their receipt deadline.
 
 Each entry and chart costs one query, whatever the data.
 """
@@ -41,6 +43,7 @@ from .models import (
 )
 from .models.filings import AWAITING_BUREAU
 from .permissions import can_record_registration
+from .selectors.filing_review import filing_review_queue, filings_awaiting_review, reviews_filings
 from .selectors.invitations import institutions_to_invite
 from .selectors.registrations import (
     RECENT_DAYS,
@@ -234,3 +237,37 @@ def portal_filing_entries(user):
             )
         )
     return entries
+
+
+def filing_review_entries(user, *, today=None):
+    """The reviewing bureau's filings: those awaiting its review (urgent when one is due today or
+    overdue) and those past their receipt deadline, each opening the queue filtered to them
+    (``admin.filings.DueFilter``). One query for both."""
+    if not (works_in_admin(user) and reviews_filings(user)):
+        return []
+    today = today or timezone.localdate()
+    figures = filings_awaiting_review(filing_review_queue(user=user)).aggregate(
+        awaiting=Count("pk"),
+        due=Count("pk", filter=Q(receipt_deadline__lte=today)),
+        overdue=Count("pk", filter=Q(receipt_deadline__lt=today)),
+    )
+    return [
+        Entry(
+            key="registry.filings_awaiting_review",
+            label=_("Filings awaiting my review"),
+            count=figures["awaiting"],
+            url=_changelist(Filing, "due=awaiting"),
+            urgent=bool(figures["due"]),
+            help=_("Due today or overdue: %(count)d.") % {"count": figures["due"]} if figures["due"] else "",
+            order=35,
+        ),
+        Entry(
+            key="registry.filings_overdue",
+            label=_("Filings past their receipt deadline"),
+            count=figures["overdue"],
+            url=_changelist(Filing, "due=overdue"),
+            urgent=bool(figures["overdue"]),
+            help=_("The receipt was due within the legal working days and has not been given."),
+            order=36,
+        ),
+    ]

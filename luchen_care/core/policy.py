@@ -213,7 +213,16 @@ def _row_save(kind, county, row, actor) -> bool:
         raise ValidationError({"effective_from": refused.messages}) from refused
     stored = model._default_manager.filter(county=county, effective_from=policy.effective_from).first()
     if stored is not None:
-        if all(str(getattr(stored, name)) == str(getattr(policy, name)) for name in kind.fields):
+
+        def same(name):
+            # Compared as values of the field (a file's "2800" is the stored 2800.00, its "false" False).
+            field = model._meta.get_field(name)
+            try:
+                return field.to_python(getattr(stored, name)) == field.to_python(getattr(policy, name))
+            except ValidationError:
+                return False
+
+        if all(same(name) for name in kind.fields):
             return False
         raise ValidationError(
             {

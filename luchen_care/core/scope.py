@@ -233,10 +233,15 @@ class ScopePath:
     def inherited(self):
         """The declaration of the model ``institution`` points at (``None`` if none, or on that model itself)."""
         name = self.given["institution"]
-        if not name or name == "pk" or "__" in name or self.model is None:
+        if not name or name == "pk" or self.model is None:
             return None
+        # Followed across relations too (a filing's section: ``filing__institution``).
+        target = self.model
         try:
-            target = self.model._meta.get_field(name).related_model
+            for part in name.split("__"):
+                target = target._meta.get_field(part).related_model
+                if target is None:
+                    return None
         except FieldDoesNotExist:
             return None
         path = getattr(target, "scope", None) if target is not None else None

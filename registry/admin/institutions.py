@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseRedirect
@@ -30,7 +31,7 @@ from luchen_care.core.admin import (
 from luchen_care.core.imports import views as import_views
 
 from ..exports import export_filename, institutions_workbook
-from ..models import Institution, InstitutionClass, InstitutionStep
+from ..models import Filing, Institution, InstitutionClass, InstitutionStep, Registration
 from ..onboarding import INSTITUTION_ONBOARDING_IMPORT, onboarding_kind_for
 from ..permissions import (
     can_change_institution,
@@ -249,7 +250,59 @@ class InstitutionAdmin(LogsPersonalDataPages, StaffAdminPermissions, ScopedHisto
         # read-only, each downloaded through the scoped, logged ``files:download``.
         if obj is not None and obj.pk:
             context["institution_documents"] = institution_documents(institution=obj, viewer=request.user)
+            context.update(self.links_context(request, obj))
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def links_context(self, request, institution):
+        """The institution's registrations, filings (status, number) and the documents issued about
+        them, as the user sees them, each linked to its admin page or PDF where the user has one."""
+        from luchen_care.documents.models import IssuedDocument  # noqa: PLC0415
+
+        from ..selectors.filing_review import filing_review_queue  # noqa: PLC0415
+
+        registrations = list(
+            Registration.objects.visible_to(request.user).filter(institution=institution).order_by("-registered_on")
+        )
+        filings = list(Filing.objects.visible_to(request.user).filter(institution=institution).order_by("-created_at"))
+        in_queue = set(
+            filing_review_queue(user=request.user).filter(institution=institution).values_list("pk", flat=True)
+        )
+        filing_pages = admin.site.is_registered(Filing) and admin.site.get_model_admin(Filing).has_view_permission(
+            request
+        )
+        for filing in filings:
+            filing.admin_url = (
+                reverse("admin:registry_filing_change", args=[filing.pk])
+                if filing_pages and filing.pk in in_queue
+                else ""
+            )
+        types = ContentType.objects.get_for_models(Registration, Filing)
+        documents = []
+        subjects = [(Registration, [r.pk for r in registrations]), (Filing, [f.pk for f in filings])]
+        for model, ids in subjects:
+            if not ids:
+                continue
+            rows = (
+                IssuedDocument.objects.visible_to(request.user)
+                .filter(subject_type=types[model], subject_id__in=ids)
+                .defer("content")
+                .order_by("issued_at", "pk")
+            )
+            for document in rows:
+                if model is Registration:
+                    document.admin_url = reverse("admin:registry_registration_receipt", args=[document.subject_id])
+                elif filing_pages and document.subject_id in in_queue:
+                    document.admin_url = reverse(
+                        "admin:registry_filing_document", args=[document.subject_id, document.pk]
+                    )
+                else:
+                    document.admin_url = ""
+                documents.append(document)
+        return {
+            "institution_registrations": registrations,
+            "institution_filings": filings,
+            "institution_issued_documents": documents,
+        }
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "head_office":

@@ -1,4 +1,5 @@
-"""The registry's dated policy rows: the push window of plan task 20.
+"""The registry's dated policy rows: the push window of plan task 20, the filing deadlines and the
+guided fee ranges of filings.
 
 A registration's push deadline is counted with the window in force on its day of
 registration (``push_window_on``), and the registration keeps that row
@@ -6,6 +7,9 @@ registration (``push_window_on``), and the registration keeps that row
 later row applies to registrations dated from its ``effective_from`` on, recounts of the
 calendar (overrides, a year's arrangement becoming known) count again in the same rule's
 working days, and nothing moves a recorded registration to another rule.
+
+The same holds for a filing's deadline rule (the day its clocks started) and its guided fee range
+(the day it was submitted): ``filing_deadline_policy_save``, ``guided_fee_policy_save``.
 
 So that "the row in force on the day of registration" and "the row a registration was
 counted under" are always the same row, a new row may not take effect on or before a
@@ -22,18 +26,23 @@ from django.utils.translation import gettext as _
 
 from luchen_care.accounts.permissions import administers_district
 
-from ..models import PushWindowPolicy, Registration
+from ..models import Filing, FilingDeadlinePolicy, GuidedFeePolicy, PushWindowPolicy, Registration
 
 
-def can_change_push_window(user, policy=None) -> bool:
-    """A county's health bureau enters and corrects its county's own push windows; the superuser
-    also the defaults every county without a row of its own follows. Other staff read them.
-    ``policy`` ``None`` asks whether ``user`` enters push windows at all."""
+def can_change_policy(user, policy=None) -> bool:
+    """A county's health bureau enters and corrects its county's own rows of a dated policy (push
+    windows, filing deadlines, guided fee ranges); the superuser also the defaults every county
+    without a row of its own follows. Other staff read them. ``policy`` ``None`` asks whether
+    ``user`` enters rows of the policy at all."""
     if not (user and user.is_authenticated and administers_district(user)):
         return False
     if user.is_superuser or policy is None:
         return True
     return policy.county_id is not None and policy.county_id == user.county_id
+
+
+#: The push window's rule, as it was first written.
+can_change_push_window = can_change_policy
 
 
 def push_window_policy_validate(*, policy: PushWindowPolicy) -> None:
@@ -116,3 +125,118 @@ def push_window_policy_save(*, policy: PushWindowPolicy, actor) -> PushWindowPol
     policy.full_clean()
     policy.save()
     return policy
+
+
+# --- the filing's policies: deadlines and guided fees ---------------------------------------------
+
+
+def _filing_policy_validate(policy, *, rule_field, figures):
+    """The rules of ``push_window_policy_validate`` for a policy filings are counted under
+    (``Filing.<rule_field>``, from the day their clocks started, ``clock_started_on``)."""
+    model = type(policy)
+    errors = {}
+    if policy.pk is not None:
+        stored = model.objects.filter(pk=policy.pk).first()
+        if stored is not None and Filing.objects.filter(**{rule_field: stored}).exists():
+            for name in ("effective_from", *figures):
+                if getattr(stored, name) != getattr(policy, name):
+                    errors[name] = [
+                        _(
+                            "Filings have been counted under this rule, so its %(field)s stays as it was. "
+                            "To change it, add a new rule from the day it takes effect."
+                        )
+                        % {"field": model._meta.get_field(name).verbose_name}
+                    ]
+    if policy.effective_from and "effective_from" not in errors:
+        if policy.county_id is None:
+            affected = Filing.objects.filter(**{f"{rule_field}__county__isnull": True})
+        else:
+            affected = Filing.objects.filter(institution__street__county_id=policy.county_id)
+        counted = (
+            affected.filter(
+                clock_started_on__gte=policy.effective_from,
+                **{f"{rule_field}__effective_from__lt": policy.effective_from},
+            )
+            .exclude(**{f"{rule_field}_id": policy.pk})
+            .aggregate(latest=Max("clock_started_on"))["latest"]
+        )
+        if counted is not None:
+            errors["effective_from"] = [
+                _(
+                    "Filings submitted up to %(latest)s have already been counted under the earlier rule, and "
+                    "keep it. A new rule can take effect from %(next)s at the earliest."
+                )
+                % {"latest": counted.isoformat(), "next": (counted + datetime.timedelta(days=1)).isoformat()}
+            ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def filing_deadline_policy_validate(*, policy: FilingDeadlinePolicy) -> None:
+    """Check a filing deadline rule as ``filing_deadline_policy_save`` would save it; writes nothing.
+
+    A rule that counted filings keeps its day, its two figures and its on-site check switch; a new
+    rule cannot take effect on or before a day whose filings were counted under an earlier one.
+    Raises a ``ValidationError`` keyed by field."""
+    _filing_policy_validate(
+        policy,
+        rule_field="deadline_rule",
+        figures=("receipt_working_days", "notice_working_days", "site_check_required"),
+    )
+
+
+def guided_fee_policy_validate(*, policy: GuidedFeePolicy) -> None:
+    """Check a guided fee range as ``guided_fee_policy_save`` would save it; writes nothing.
+
+    A range that filings were compared with keeps its day and its four figures; a new range cannot
+    take effect on or before a day whose filings were compared with an earlier one."""
+    _filing_policy_validate(
+        policy, rule_field="fee_rule", figures=("full_day_min", "full_day_max", "half_day_min", "half_day_max")
+    )
+
+
+def _county_policy_save(policy, actor, validate):
+    """Save ``policy`` for ``actor`` as the push window is saved: a county's health bureau its own
+    county's rows, the superuser the defaults; rows locked while checked; ``validate`` first."""
+    model = type(policy)
+    if policy.pk is None and not actor.is_superuser:
+        if policy.county_id is not None and policy.county_id != actor.county_id:
+            raise PermissionDenied(_("A county's health bureau enters its own county's rules only."))
+        policy.county_id = actor.county_id
+    stored = model.objects.filter(pk=policy.pk).first() if policy.pk is not None else None
+    if not can_change_policy(actor, stored or policy) or (stored and stored.county_id != policy.county_id):
+        raise PermissionDenied(
+            _("Only the health bureau may enter or correct its county's rules; the defaults are the superuser's.")
+        )
+    list(model.objects.select_for_update().values_list("pk", flat=True))
+    validate(policy=policy)
+    policy.stamp(actor)
+    policy.full_clean()
+    policy.save()
+    return policy
+
+
+@transaction.atomic
+def filing_deadline_policy_save(*, policy: FilingDeadlinePolicy, actor) -> FilingDeadlinePolicy:
+    """Save a new filing deadline rule, or correct one; return it.
+
+    What it changes in the world: the row, with ``actor`` as its creator or last modifier and a
+    history row naming ``actor``. Filings submitted from its ``effective_from`` on are counted with
+    its working days (and checked on site when it says so); filings already counted keep their rule.
+
+    Raises ``PermissionDenied`` unless ``actor`` is its county's health bureau (the defaults: a
+    superuser), and the ``ValidationError`` of ``filing_deadline_policy_validate``."""
+    return _county_policy_save(policy, actor, filing_deadline_policy_validate)
+
+
+@transaction.atomic
+def guided_fee_policy_save(*, policy: GuidedFeePolicy, actor) -> GuidedFeePolicy:
+    """Save a new guided fee range, or correct one; return it.
+
+    What it changes in the world: the row, with ``actor`` and a history row. Public and inclusive
+    institutions' filings submitted from its ``effective_from`` on are compared with it; filings
+    already compared keep their range and their flag.
+
+    Raises ``PermissionDenied`` as ``filing_deadline_policy_save`` does, and the ``ValidationError``
+    of ``guided_fee_policy_validate``."""
+    return _county_policy_save(policy, actor, guided_fee_policy_validate)

@@ -31,6 +31,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from luchen_care.accounts.models import Authority, Role
 from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
@@ -143,6 +144,9 @@ EXPECTED = {
         # Lucheng's institutions (named by their registrations), none with a portal account yet.
         "registry.institutions_to_invite": {"m1", "m2", "c3", "m4", "e5", "c6", "e7", "c8"},
         "registry.portal_signups_pending": set(),
+        # The world has no filing: the reviewing bureaus' entries say none.
+        "registry.filings_awaiting_review": set(),
+        "registry.filings_overdue": set(),
     },
     "longwan": {
         "registry.push_overdue": {"l9"},
@@ -152,6 +156,8 @@ EXPECTED = {
         "exchange.failed_deliveries": set(),
         "registry.institutions_to_invite": {"l9"},
         "registry.portal_signups_pending": set(),
+        "registry.filings_awaiting_review": set(),
+        "registry.filings_overdue": set(),
     },
     "market": {
         "registry.push_overdue": {"m1"},
@@ -173,6 +179,8 @@ EXPECTED = {
         "registry.awaiting_filing": {"e7"},
         "registry.institutions_to_invite": {"e5", "e7"},
         "registry.portal_signups_pending": set(),
+        "registry.filings_awaiting_review": set(),
+        "registry.filings_overdue": set(),
     },
     "city": {  # both counties of 温州市; it reads sign-ups, and invites nobody
         "registry.awaiting_filing": {"m4", "e7", "l9"},
@@ -192,6 +200,9 @@ LABELS = {
     "registry.street_recent": "本街道近30天的登记",
     "registry.institutions_to_invite": "待邀请开通门户账号的机构",
     "registry.portal_signups_pending": "待激活的机构门户注册",
+    # The filing review's entries, as the catalogue translates them (their Chinese is in /work/trans until merged).
+    "registry.filings_awaiting_review": gettext("Filings awaiting my review"),
+    "registry.filings_overdue": gettext("Filings past their receipt deadline"),
 }
 
 ENTRY = re.compile(

@@ -42,8 +42,10 @@ from luchen_care.accounts.permissions import works_in_admin
 from luchen_care.accounts.services.institution_accounts import invitation_issue
 from luchen_care.audit.models import AccessAction, Face, PersonalDataAccess
 from luchen_care.core.masking import mask_name
+from luchen_care.documents.layout import Document
 from luchen_care.documents.models import IssuedDocument
 from luchen_care.documents.selectors import document_file, document_latest
+from luchen_care.documents.services import document_issue
 from luchen_care.exchange.models import Channel, DeliveryStatus, PushDelivery
 from luchen_care.exchange.services import person_notice_enqueue
 from luchen_care.files.models import StoredFile
@@ -53,7 +55,10 @@ from luchen_care.workdays.models import WorkdayOverride
 from registry.models import (
     DigestRun,
     Filing,
+    FilingDeadlinePolicy,
     FilingSection,
+    FilingTransition,
+    GuidedFeePolicy,
     InboxEntry,
     Institution,
     InstitutionKind,
@@ -66,6 +71,8 @@ from registry.models import (
     StreetPopulation,
 )
 from registry.services import filings as filing_services
+from registry.services.filing_documents import FILING_RECEIPT
+from registry.services.filings import filing_open
 from registry.services.push import registration_deliveries
 from registry.services.receipts import registration_receipt
 from registry.services.registrations import registration_record
@@ -216,6 +223,10 @@ DISTRICT_RECORDS = {
     # A county's daily digest lists its overdue registrations: its bureau and its city's
     # commission read it (DIGEST_ROWS), nobody changes it.
     "digestrun": (COUNTY_BUREAUS | {"city"}, set()),
+    # The seeded filing deadline rule and a default guided fee range: every county's, the superuser's to
+    # correct (a county's bureau adds rows of its own county, ADDS below).
+    "filingdeadlinepolicy": (ADMIN_ROLES, {"superuser"}),
+    "guidedfeepolicy": (ADMIN_ROLES, {"superuser"}),
 }
 # Accounts and API tokens (named by the account, or by the API client the token is of): the
 # superuser manages every one; the county administrator (the matrix's 鹿城 health bureau) its own
@@ -244,6 +255,19 @@ SEES_INVITATIONS = {
 }
 INVITERS = set(SEES_INVITATIONS)
 BUREAU_PAGES["invitation"] = SEES_INVITATIONS
+# Filings (named by their institution; one under review for each): the review queue of the bureau each
+# is routed to (the education bureau nursery classes, the county's health bureau the rest), the city
+# commission reads those it sees; street offices and registration authorities have no filing pages.
+# Nobody edits, adds or deletes a filing in the admin: the reviewers take its steps (REVIEWS_FILINGS).
+NURSERIES = frozenset({"wuma_nursery", "qidu_nursery"})
+REVIEWS_FILINGS = {
+    "superuser": ALL,
+    "health": LUCHENG_INSTITUTIONS - NURSERIES,
+    "education": NURSERIES,
+    "longwan": LONGWAN_INSTITUTIONS - {"longwan_nursery"},
+}
+SEES_FILINGS = {**REVIEWS_FILINGS, "city": ALL}
+BUREAU_PAGES["filing"] = SEES_FILINGS
 # The access log of personal data (named by the county whose records were read): the superuser
 # reads every entry, one of no county too (a superuser's export across counties); a county's health
 # bureau (鹿城's is its county administrator) its own county's. Nobody else reaches the page, the
@@ -282,6 +306,8 @@ ADDS = {
     "user": ACCOUNT_MANAGERS,
     "apitoken": ACCOUNT_MANAGERS,
     "invitation": COUNTY_BUREAUS | {"education"},  # the education bureau: to nursery classes only
+    "filingdeadlinepolicy": COUNTY_BUREAUS,
+    "guidedfeepolicy": COUNTY_BUREAUS,
 }
 DELETES = {"workdayoverride": COUNTY_BUREAUS}
 # Plain reference data whose history page may revert it (for those who may change it).
@@ -344,6 +370,9 @@ RECORD_KEYS = {
     "storedfile": INSTITUTIONS,
     "portalsignup": SIGNUP_KEYS,
     "portalfiling": PORTAL_FILING_KEYS,
+    "filing": INSTITUTIONS,
+    "filingdeadlinepolicy": ["default"],
+    "guidedfeepolicy": ["default"],
 }
 
 # --- the world ------------------------------------------------------------------------------------
@@ -561,12 +590,12 @@ def build_world():
     # The portal's filings: submitted by each institution through the services (五马's by a filer of its
     # own, outside the matrix's roles) and returned by the health bureau, so each has a returned
     # section with the reviewer's comment and its notice (an issued document about the filing).
-    filings, filing_notices = {}, {}
+    portal_filings, filing_notices = {}, {}
     for key in PORTAL_FILING_KEYS:
         filer = users["institution"] if key == "qidu_head" else institution_user(institutions[key])
         filing = submitted_filing(institutions[key], filer)
         filing_services.filing_review_start(filing=filing, actor=users["health"])
-        filings[key] = filing_services.filing_return(
+        portal_filings[key] = filing_services.filing_return(
             filing=filing, actor=users["health"], comments={"premises": f"矩阵退回意见-{key}"}
         )
         filing_notices[key] = document_latest(subject=filing, kind="registry.filing_return_notice")
@@ -585,7 +614,51 @@ def build_world():
         ).signup
         for key in SIGNUP_KEYS
     }
+    # A filing of each institution, under review (set up by a plain UPDATE: the probes need it there,
+    # not the journey to it), with one document issued about it. The portal's returned filings above
+    # are their institutions' (one open filing an institution): the review probes put each where
+    # their step starts (``ready_for``) and back.
+    deadline_rule = FilingDeadlinePolicy.objects.get(county__isnull=True)
+    deadline_rule.note = f"{deadline_rule.note}（矩阵）"
+    deadline_rule.save()  # a history row, for the history pages
+    guided_fees = GuidedFeePolicy(
+        effective_from=datetime.date(2024, 1, 1),
+        full_day_min=1500,
+        full_day_max=2800,
+        half_day_min=800,
+        half_day_max=1600,
+        legal_source="矩阵普惠托育指导价",
+    )
+    guided_fees.save()
+    filings, filing_documents = {}, {}
+    today = datetime.date.today()
+    for key, institution in institutions.items():
+        if key in portal_filings:
+            filing = filings[key] = portal_filings[key]
+        else:
+            filing = filing_open(institution=institution, actor=None)
+        Filing.objects.filter(pk=filing.pk).exclude(status="returned").update(
+            status="under_review",
+            submitted_at=now,
+            clock_started_on=today,
+            receipt_deadline=today + datetime.timedelta(days=7),
+            notice_deadline=today + datetime.timedelta(days=21),
+            deadline_rule=deadline_rule,
+        )
+        filings[key] = Filing.objects.get(pk=filing.pk)
+        filing_documents[key] = document_issue(
+            actor=users["superuser"],
+            kind=FILING_RECEIPT,
+            county=institution.street.county,
+            subject=filing,
+            document=Document(title="矩阵备案回执").paragraph(f"矩阵备案文书-{key}"),
+            number=f"矩阵备案-{key}",
+            institution=institution.name,
+        )
     records = {
+        "filing": filings,
+        "filingdeadlinepolicy": {"default": deadline_rule},
+        "guidedfeepolicy": {"default": guided_fees},
         "institution": institutions,
         "storedfile": files,
         "registration": registrations,
@@ -607,10 +680,11 @@ def build_world():
         "portalsignup": signups,
         "portalmessage": portal_messages,
         "invitation": {key: record for key, (record, _token) in invitations.items()},
-        "portalfiling": filings,
+        "portalfiling": portal_filings,
         "portalfilingnotice": filing_notices,
     }
     world = World(users=users, tokens=tokens, records=records)
+    world.filing_documents = filing_documents
     for key, institution in institutions.items():
         world.values[("institution", key)] = [
             institution.name,
@@ -619,6 +693,7 @@ def build_world():
         ]
     for key, registration in registrations.items():
         world.values[("registration", key)] = [registration.registration_number, *world.values[("institution", key)]]
+        world.values[("filing", key)] = [*world.values[("institution", key)], f"矩阵备案-{key}"]
         world.values[("pushdelivery", key)] = world.values[("registration", key)]
         world.values[("inboxentry", key)] = world.values[("registration", key)]
     world.values[("user", "civil")] = [users["civil"].email]
@@ -637,7 +712,7 @@ def build_world():
         world.values[("invitation", key)] = [record.name, token, record.token_hash]
     for key, stored in files.items():
         world.values[("storedfile", key)] = [stored.original_name, f"MATRIX-FILE-{key}", str(stored.public_id)]
-    for key in filings:
+    for key in portal_filings:
         world.values[("portalfiling", key)] = [f"矩阵退回意见-{key}", institutions[key].name]
     return world
 
@@ -684,6 +759,10 @@ CUSTOM_ADMIN = {
     "admin:auth_user_password_change": ("user_password", "user"),
     # A registration's receipt (PDF): whoever sees the registration in the admin.
     "admin:registry_registration_receipt": ("receipt", "registration"),
+    # A review step of a filing (its page, then the service): the bureau it is routed to, nobody else.
+    "admin:registry_filing_review": ("filing_step", "filing"),
+    # A document issued about a filing (PDF): whoever has the filing in the admin.
+    "admin:registry_filing_document": ("filing_document", "filing"),
 }
 ADMIN_SITE = {
     "admin:index": "admin_page",
@@ -926,9 +1005,15 @@ def snapshot(world, resource=None, key=None):
                 ApiToken,
                 StoredFile,
                 PortalSignup,
+                Filing,
+                FilingTransition,
+                FilingDeadlinePolicy,
+                GuidedFeePolicy,
+                IssuedDocument,
             )
         ),
         "institutions": list(Institution.objects.order_by("pk").values()),
+        "filings": list(Filing.objects.order_by("pk").values()),
         "registrations": list(Registration.objects.order_by("pk").values()),
     }
     if resource and key:
@@ -1152,6 +1237,12 @@ STEP_SOURCE = {
     "resume": {"status": "suspended", "suspended_on": datetime.date(2024, 1, 2)},
     "close": {"status": "operating", "operating_since": datetime.date(2024, 1, 2)},
     "requeue": {"status": DeliveryStatus.FAILED},
+    # The world's filings are under review: each review step's source.
+    "filing.start_review": {"status": "submitted"},
+    "filing.site_check": {"status": "under_review", "site_check_required": True},
+    "filing.return": {"status": "under_review"},
+    "filing.approve": {"status": "under_review"},
+    "filing.reject": {"status": "under_review"},
 }
 
 
@@ -1248,6 +1339,24 @@ def add_data(world, resource):
         return {"date": "2026-10-20", "is_working_day": "", "reason": "矩阵停工"}
     if resource == "pushwindowpolicy":
         return {"effective_from": "2030-01-01", "working_days": "7", "legal_source": "矩阵文件〔2029〕1号", "note": ""}
+    if resource == "filingdeadlinepolicy":
+        return {
+            "effective_from": "2030-01-01",
+            "receipt_working_days": "5",
+            "notice_working_days": "15",
+            "legal_source": "矩阵文件〔2029〕2号",
+            "note": "",
+        }
+    if resource == "guidedfeepolicy":
+        return {
+            "effective_from": "2030-01-01",
+            "full_day_min": "1500",
+            "full_day_max": "3000",
+            "half_day_min": "800",
+            "half_day_max": "1700",
+            "legal_source": "矩阵文件〔2029〕3号",
+            "note": "",
+        }
     if resource == "user":
         return {"username": "matrix-new", "password1": "Lucheng-Matrix-2026!", "password2": "Lucheng-Matrix-2026!"}
     if resource == "apitoken":
@@ -1324,6 +1433,10 @@ def probe_custom_admin(p, kind, resource, route):
             elif documents.count() != before:
                 FIGURES["forbidden_writes"] += 1
                 p.fail("GET", url, "a refused receipt issued a document")
+    elif kind == "filing_step":
+        probe_filing_steps(p, route)
+    elif kind == "filing_document":
+        probe_filing_documents(p, route)
     elif kind == "user_password":
         for key, side in p.samples("user"):
             record = p.world.record("user", key)
@@ -1332,6 +1445,57 @@ def probe_custom_admin(p, kind, resource, route):
             p.check_read(url, expect_ok=seen, values_absent=[] if seen else p.values("user", key))
             data = {} if seen else {"password1": "Matrix-Takeover-2026!", "password2": "Matrix-Takeover-2026!"}
             p.check_write("POST", url, allowed=seen, data=data, target=("user", key))
+
+
+#: The review steps of a filing (``registry.admin.filings.REVIEW_STEPS``), and the body that takes each.
+FILING_STEPS = ("start_review", "site_check", "return", "approve", "reject")
+FILING_STEP_BODY = {"apply": "1", "comment": "矩阵意见", "reasons": "矩阵理由", "comment_basic": "矩阵退回"}
+
+
+def probe_filing_steps(p, route):
+    """Each review step on one filing in and one out of the role's list: the reviewer gets its page and
+    stops there (a POST without ``apply`` shows it again, changing nothing); anyone else posting the
+    body that would take it, with the filing made ready for it, is refused and changes nothing."""
+    admin_role = p.role in ADMIN_ROLES
+    for step in FILING_STEPS:
+        for key, side in p.samples("filing"):
+            record = p.world.record("filing", key)
+            seen = side == "in" and admin_role
+            reviewer = seen and key in REVIEWS_FILINGS.get(p.role, NONE)
+            absent = p.values("filing", key) if not seen else []
+            url = reverse(route.name, args=[record.pk, step])
+            if reviewer:
+                with ready_for(record, f"filing.{step}"):
+                    page = p.check_read(url, expect_ok=True)
+                    if page.status_code == 200 and 'id="filing-step-form"' not in body_text(page):
+                        p.fail("GET", url, "the step's page has no form")
+                    p.check_write("POST", url, allowed=True, data={}, target=("filing", key))
+            else:
+                p.check_read(url, expect_ok=False, values_absent=absent)
+                with ready_for(record, f"filing.{step}"):
+                    p.check_write(
+                        "POST", url, allowed=False, data=FILING_STEP_BODY, target=("filing", key), values=absent
+                    )
+        url = reverse(route.name, args=[p.world.record("filing", "wuma_standalone").pk, "no_such_step"])
+        response = p.send("GET", url)
+        if not (response.status_code in REFUSED or p.login_redirect(response)):
+            p.fail("GET", url, f"an unknown step answered {response.status_code}")
+
+
+def probe_filing_documents(p, route):
+    """A filing's document: its PDF for whoever has the filing in the admin, 404 for anyone else; never
+    another filing's document through this filing's address."""
+    admin_role = p.role in ADMIN_ROLES
+    for key, side in p.samples("filing"):
+        record = p.world.record("filing", key)
+        document = p.world.filing_documents[key]
+        seen = side == "in" and admin_role
+        url = reverse(route.name, args=[record.pk, document.pk])
+        response = p.check_read(url, expect_ok=seen, values_absent=[] if seen else p.values("filing", key))
+        if seen and response.status_code == 200 and response["Content-Type"] != "application/pdf":
+            p.fail("GET", url, "the document is not its PDF")
+        other = next(d for k, d in p.world.filing_documents.items() if k != key)
+        p.check_read(reverse(route.name, args=[record.pk, other.pk]), expect_ok=False)
 
 
 def probe_admin_site(p, kind, route):
@@ -1937,9 +2101,16 @@ def run_probes(world, role):
             probe_admin_model(p, kind, resource, route)
         elif kind == "admin_object_redirect":
             probe_object_redirect(p, resource, route)
-        elif kind in ("export", "report", "add_page", "import", "user_password", "receipt") and route.name.startswith(
-            "admin:"
-        ):
+        elif kind in (
+            "export",
+            "report",
+            "add_page",
+            "import",
+            "user_password",
+            "receipt",
+            "filing_step",
+            "filing_document",
+        ) and route.name.startswith("admin:"):
             probe_custom_admin(p, kind, resource, route)
         elif route.name and route.name.startswith("admin:") or kind == "admin_catch_all":
             probe_admin_site(p, kind, route)
@@ -2129,3 +2300,26 @@ def test_the_step_probes_would_take_the_step_if_allowed(client):
         url = reverse("admin:exchange_pushdelivery_changelist")
         client.post(url, {"action": "requeue", "_selected_action": [delivery.pk], "index": "0"})
         assert PushDelivery.objects.get(pk=delivery.pk).status == DeliveryStatus.PENDING
+
+
+def test_the_filing_step_probes_would_take_the_step_if_allowed(client):
+    """The forbidden review steps are real: with the filing made ready as the probes make it ready, the
+    health bureau's same request takes each step; and the policy add bodies add a county row."""
+    world = build_world()
+    sign_in(client, world.users["health"], "pw-Lucheng-2026")
+    targets = {"start_review": "under_review", "site_check": "site_check", "return": "returned", "reject": "rejected"}
+    for step, target in targets.items():
+        filing = world.record("filing", "wuma_standalone")
+        with ready_for(filing, f"filing.{step}"):
+            url = reverse("admin:registry_filing_review", args=[filing.pk, step])
+            assert client.post(url, FILING_STEP_BODY).status_code == 302
+            assert Filing.objects.get(pk=filing.pk).status == target, step
+    filing = world.record("filing", "qidu_employer")
+    with ready_for(filing, "filing.approve"):
+        client.post(reverse("admin:registry_filing_review", args=[filing.pk, "approve"]), FILING_STEP_BODY)
+        assert Filing.objects.get(pk=filing.pk).status == "filed"
+    for resource, model in (("filingdeadlinepolicy", FilingDeadlinePolicy), ("guidedfeepolicy", GuidedFeePolicy)):
+        before = model.objects.count()
+        assert client.post(reverse(f"admin:registry_{resource}_add"), add_data(world, resource)).status_code == 302
+        assert model.objects.count() == before + 1
+        assert model.objects.latest("pk").county.code == LUCHENG
