@@ -17,6 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, permissions, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -243,16 +244,15 @@ class FilingWritePermission(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or can_file_for(request.user, obj.institution)
 
 
-class PdfRenderer(renderers.BaseRenderer):
-    """Lets a client ask for ``Accept: application/pdf``; the PDF itself is sent as it was issued."""
+class WhateverAccepted(BaseContentNegotiation):
+    """A document's PDF is sent whatever the client accepts (``Accept: application/pdf`` included),
+    and an error is the API's JSON: no negotiation, no 406."""
 
-    media_type = "application/pdf"
-    format = "pdf"
-    charset = None
-    render_style = "binary"
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 SECTION_KEY = OpenApiParameter(
@@ -424,7 +424,8 @@ class FilingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         methods=["get"],
         url_path=r"documents/(?P<document_id>[0-9]+)",
         url_name="document",
-        renderer_classes=[renderers.JSONRenderer, PdfRenderer],
+        renderer_classes=[renderers.JSONRenderer],
+        content_negotiation_class=WhateverAccepted,
         filter_backends=[],
         pagination_class=None,
     )
@@ -452,10 +453,6 @@ class FilingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return response
 
     def handle_exception(self, exc):
-        if getattr(self, "action", None) == "document":
-            # An error is JSON whatever the client accepts: the PDF renderer only lets it ask for the file.
-            self.request.accepted_renderer = renderers.JSONRenderer()
-            self.request.accepted_media_type = "application/json"
         if isinstance(exc, exceptions.UnsupportedMediaType) and getattr(self, "action", None) == "materials":
             message = _('Send the material as "multipart/form-data", with its purpose and the file, not "%(type)s".')
             response = Response(
