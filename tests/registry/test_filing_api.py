@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from luchen_care.accounts.models import Role
+from luchen_care.documents.models import IssuedDocument
 from luchen_care.files.models import StoredFile
 from registry.forms.filings import PremisesSectionForm
 from registry.models import (
@@ -368,8 +369,6 @@ def test_a_document_of_another_filing_is_not_served_under_this_one(api, filer, w
         filing=services.filing_review_start(filing=submitted_filing(other_institution, other_user), actor=health_user),
         actor=health_user,
     )
-    from luchen_care.documents.models import IssuedDocument
-
     theirs = IssuedDocument.objects.filter(
         subject_type=ContentType.objects.get_for_model(Filing), subject_id=other.pk
     ).first()
@@ -397,3 +396,25 @@ def test_the_lists_query_count_does_not_grow_with_the_filings(health_user):
     many, shown_many = queries()
     assert (shown, shown_many) == (1, 5)
     assert many == few
+
+
+def test_a_document_is_sent_as_pdf_whatever_the_client_accepts(api, filer, wuma_institution, health_user):
+    filing = services.filing_approve(
+        filing=services.filing_review_start(filing=submitted_filing(wuma_institution, filer), actor=health_user),
+        actor=health_user,
+    )
+    url = api.get(detail(filing)).json()["documents"][0]["download_url"]
+    for accept in ("application/pdf", "application/json", "text/html"):
+        response = api.get(url, headers={"accept": accept})
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf", accept
+    unknown = IssuedDocument.objects.order_by("-pk").first().pk + 1
+    missing = api.get(f"{detail(filing)}documents/{unknown}/", headers={"accept": "application/pdf"})
+    assert_error(missing, 404, "not_found")
+
+
+def test_the_user_admin_grants_filing_to_an_api_client(client):
+    superuser = UserFactory(username="root", role="", is_superuser=True, county=None)
+    account = UserFactory(role=Role.API_CLIENT, is_staff=False, county=None)
+    client.force_login(superuser)
+    page = client.get(reverse("admin:accounts_user_change", args=[account.pk]))
+    assert page.status_code == 200 and 'name="grant_filing"' in page.content.decode()
