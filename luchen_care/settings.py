@@ -347,6 +347,7 @@ SPECTACULAR_SETTINGS = {
         "AuthorityEnum": "luchen_care.accounts.models.Authority",
         "InstitutionKindEnum": "registry.models.InstitutionKind",
         "RegistrationKindEnum": "registry.models.RegistrationKind",
+        "FilingKindEnum": "registry.models.FilingKind",
     },
 }
 

@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from luchen_care.accounts.api import ObtainTokenView, RotateTokenView
 from luchen_care.accounts.views import TwoFactorView
 from luchen_care.core.views import healthz
+from registry.api.filings import FilingViewSet
 from registry.api.institutions import InstitutionViewSet
 from registry.api.registrations import RegistrationViewSet
 from registry.api.streets import StreetViewSet
@@ -25,6 +26,7 @@ router = DefaultRouter()
 router.register("institutions", InstitutionViewSet, basename="institution")
 router.register("streets", StreetViewSet, basename="street")
 router.register("registrations", RegistrationViewSet, basename="registration")
+router.register("filings", FilingViewSet, basename="filing")
 
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),

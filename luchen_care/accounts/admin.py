@@ -148,6 +148,7 @@ class UserAdmin(AccountManagersOnly, ScopedHistoryAdmin, DjangoUserAdmin):
                     "scope_streets",
                     "scope_kinds",
                     "scope_personal_data",
+                    "grant_filing",
                 ]
             },
         ),
@@ -167,6 +168,7 @@ class UserAdmin(AccountManagersOnly, ScopedHistoryAdmin, DjangoUserAdmin):
                     "scope_streets",
                     "scope_kinds",
                     "scope_personal_data",
+                    "grant_filing",
                 ]
             },
         ),

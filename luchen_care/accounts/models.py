@@ -112,6 +112,14 @@ class User(AbstractUser):
             "in full; without it they are masked."
         ),
     )
+    grant_filing = models.BooleanField(
+        _("may submit filings for the institutions in its grant"),
+        default=False,
+        help_text=_(
+            "API clients only: the client fills in, submits and withdraws the filings (备案) of the institutions "
+            "its scope reaches, as the institution itself would."
+        ),
+    )
     # Every change to an account (its role, county, street, institution, API grant, active flag…)
     # with its old and new values, who made it and when; never its password or its last login.
     history = HistoricalRecords(
@@ -159,6 +167,8 @@ class User(AbstractUser):
             errors["scope_personal_data"] = _(
                 "Only an API client's grant names personal data; other roles read by their role."
             )
+        if self.grant_filing and self.role != Role.API_CLIENT:
+            errors["grant_filing"] = _("Only an API client is granted filing; institution users file by their role.")
         if self.role == Role.CITY_HEALTH_COMMISSION and not (len(self.city_code) == 4 and self.city_code.isdigit()):
             errors["city_code"] = _("A city health commission user needs its city's four-digit division code.")
         if self.role != Role.CITY_HEALTH_COMMISSION and self.city_code:

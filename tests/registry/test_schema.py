@@ -121,7 +121,9 @@ def test_every_operation_with_a_query_or_a_body_documents_400_and_415(schema):
                 checked += 1
             if takes_body:
                 assert "415" in responses, (method, path)
-                assert set(operation["requestBody"]["content"]) == {"application/json"}, (method, path)
+                # JSON only, but for an upload's multipart form (a section's materials).
+                body_types = {"multipart/form-data"} if path.endswith("/materials/") else {"application/json"}
+                assert set(operation["requestBody"]["content"]) == body_types, (method, path)
             for status, response in responses.items():
                 if status.startswith("4"):
                     assert response["content"]["application/json"]["schema"] == error, (method, path, status)
@@ -135,3 +137,37 @@ def test_ordering_terms_and_empty_values_are_documented(schema):
     assert re.fullmatch(pattern, "-approved_places,name") and not re.fullmatch(pattern, "bogus")
     assert all(p.get("allowEmptyValue") for p in params.values() if p["in"] == "query")
     assert "330302006" in params["street"]["schema"]["enum"] and len(params["street"]["schema"]["enum"]) == 14
+
+
+# --- filings ----------------------------------------------------------------------------------------
+
+FILINGS = "/api/v1/filings/"
+FILING = "/api/v1/filings/{id}/"
+
+
+def test_the_filings_endpoints_are_documented(schema):
+    paths = schema["paths"]
+    assert set(paths[FILINGS]) == {"get", "post"}
+    assert set(paths[FILING]) == {"get"}  # filings change only through their steps
+    assert set(paths[f"{FILING}sections/{{key}}/"]) == {"put"}
+    assert set(paths[f"{FILING}sections/{{key}}/materials/"]) == {"post"}
+    assert set(paths[f"{FILING}submit/"]) == {"post"} and set(paths[f"{FILING}withdraw/"]) == {"post"}
+
+    params = parameters(schema, FILINGS)
+    assert {"status", "kind", "review_body", "receipt_deadline_from", "receipt_deadline_to", "page_size"} <= set(params)
+    key = parameters(schema, f"{FILING}sections/{{key}}/", "put")["key"]
+    assert set(key["schema"]["enum"]) == {
+        "basic", "premises", "classes", "staff", "safety", "food", "fees", "commitment", "placement"
+    }  # fmt: skip
+
+    upload = paths[f"{FILING}sections/{{key}}/materials/"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    fields = schema["components"]["schemas"][upload["schema"]["$ref"].rsplit("/", 1)[1]]["properties"]
+    assert fields["file"] == {"type": "string", "format": "binary", "description": fields["file"]["description"]}
+
+    document = paths[f"{FILING}documents/{{document_id}}/"]["get"]["responses"]
+    assert "application/pdf" in document["200"]["content"]
+    assert document["404"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+    filing = schema["components"]["schemas"]["Filing"]["properties"]
+    assert {"status", "kind", "institution", "review_body", "number", "submitted_at", "deadlines"} <= set(filing)
+    assert {"fee_above_guided", "sections", "documents"} <= set(filing)

@@ -314,6 +314,13 @@ DELETES = {"workdayoverride": COUNTY_BUREAUS}
 REVERTS = {"streetpopulation", "workdayoverride"}
 # Registration authorities and the bureau send registrations through the API.
 API_SENDS_REGISTRATIONS = COUNTY_BUREAUS | AUTHORITIES
+# Filings (备案), named by their institution, are seen as the institution is seen. The world opens a
+# filing for each institution but FILING_FREE, left without one so that opening a filing for it would
+# succeed if the caller were allowed. Who files (opens, fills in, uploads, submits, withdraws): the
+# institution's own users (a chain's head office for its branch too) and the API client granted filing
+# (``grant_filing``), for the institutions its grant reaches. The bureaus review; they never file.
+FILING_FREE = "longwan_standalone"
+FILES_FOR = {"institution": {"qidu_head", "wuma_branch"}, "api": {"qidu_employer", "qidu_standalone"}}
 
 
 def sees(role, resource):
@@ -325,6 +332,8 @@ def sees(role, resource):
     if resource == "storedfile":
         # An uploaded file is visible exactly as the institution it belongs to.
         return set(SEES_INSTITUTIONS[role])
+    if resource == "apifiling":
+        return set(SEES_INSTITUTIONS[role]) & set(RECORD_KEYS["apifiling"])
     if resource in BUREAU_PAGES:
         return set(BUREAU_PAGES[resource].get(role, NONE))
     if resource in SEES_ACCOUNTS:
@@ -345,6 +354,8 @@ def sees(role, resource):
 def changes(role, resource):
     if resource == "institution":
         return set(CHANGES_INSTITUTIONS.get(role, NONE))
+    if resource == "apifiling":
+        return set(FILES_FOR.get(role, NONE))
     if resource == "portalsignup":
         return sees(role, resource) & set(CHANGES_INSTITUTIONS.get(role, NONE))
     if resource in ("registration", "personaldataaccess") or resource in BUREAU_PAGES:
@@ -370,7 +381,10 @@ RECORD_KEYS = {
     "storedfile": INSTITUTIONS,
     "portalsignup": SIGNUP_KEYS,
     "portalfiling": PORTAL_FILING_KEYS,
-    "filing": INSTITUTIONS,
+    # One filing each (FILING_FREE has none: the API opens one); the admin reviews them, the API
+    # reads and files them (``apifiling``: the same filings, seen as their institution is).
+    "filing": [key for key in INSTITUTIONS if key != FILING_FREE],
+    "apifiling": [key for key in INSTITUTIONS if key != FILING_FREE],
     "filingdeadlinepolicy": ["default"],
     "guidedfeepolicy": ["default"],
 }
@@ -425,7 +439,7 @@ USER_SPECS = {
     "establishment": {"role": Role.REGISTRATION_AUTHORITY, "authority": Authority.ESTABLISHMENT_OFFICE},
     "wuma": {"role": Role.STREET_OFFICE},
     "institution": {"role": Role.INSTITUTION, "is_staff": False},
-    "api": {"role": Role.API_CLIENT, "is_staff": False},
+    "api": {"role": Role.API_CLIENT, "is_staff": False, "grant_filing": True},
     "longwan": {"role": Role.HEALTH_BUREAU, "county": LONGWAN},
     "city": {"role": Role.CITY_HEALTH_COMMISSION, "city_code": WENZHOU},
 }
@@ -447,6 +461,7 @@ def build_world():
             authority=spec.get("authority", ""),
             city_code=spec.get("city_code", ""),
             county_administrator=spec.get("county_administrator", False),
+            grant_filing=spec.get("grant_filing", False),
         )
         if key in COUNTY_ROLE_KEYS or "county" in spec:
             user.county = counties[spec.get("county", LUCHENG)]
@@ -633,6 +648,8 @@ def build_world():
     filings, filing_documents = {}, {}
     today = datetime.date.today()
     for key, institution in institutions.items():
+        if key == FILING_FREE:
+            continue
         if key in portal_filings:
             filing = filings[key] = portal_filings[key]
         else:
@@ -660,6 +677,8 @@ def build_world():
         "filingdeadlinepolicy": {"default": deadline_rule},
         "guidedfeepolicy": {"default": guided_fees},
         "institution": institutions,
+        "apifiling": filings,
+        "filingdocument": filing_documents,
         "storedfile": files,
         "registration": registrations,
         "pushdelivery": deliveries,
@@ -693,7 +712,8 @@ def build_world():
         ]
     for key, registration in registrations.items():
         world.values[("registration", key)] = [registration.registration_number, *world.values[("institution", key)]]
-        world.values[("filing", key)] = [*world.values[("institution", key)], f"矩阵备案-{key}"]
+        if key in filings:
+            world.values[("filing", key)] = [*world.values[("institution", key)], f"矩阵备案-{key}"]
         world.values[("pushdelivery", key)] = world.values[("registration", key)]
         world.values[("inboxentry", key)] = world.values[("registration", key)]
     world.values[("user", "civil")] = [users["civil"].email]
@@ -710,6 +730,8 @@ def build_world():
         world.values[("portalmessage", key)] = [f"矩阵门户消息-{key}", f"矩阵门户正文-{key}"]
     for key, (record, token) in invitations.items():
         world.values[("invitation", key)] = [record.name, token, record.token_hash]
+    for key in filings:
+        world.values[("apifiling", key)] = world.values[("filing", key)]
     for key, stored in files.items():
         world.values[("storedfile", key)] = [stored.original_name, f"MATRIX-FILE-{key}", str(stored.public_id)]
     for key in portal_filings:
@@ -876,6 +898,18 @@ ADMIN_ACTIONS["user"]["start_password_reset"] = (ACCOUNT_MANAGERS, None, {})
 # Forgets the selected accounts' authenticators (never the actor's own); an allowed run changes no
 # counted row. Run last on the page: it is the one action that could end a prober's second factor.
 ADMIN_ACTIONS["user"]["reset_two_factor"] = (ACCOUNT_MANAGERS, None, {})
+# Filings through the API (``registry.api.filings``): the list (GET; POST opens a filing), a filing
+# (GET), a section (PUT), its materials (POST, multipart), submit and withdraw (POST), and a document's
+# PDF (GET), each by the filing's id: probed by ``probe_api_filing``.
+API_FILINGS = {
+    "api:filing-list": "list",
+    "api:filing-detail": "detail",
+    "api:filing-section": "section",
+    "api:filing-section-materials": "materials",
+    "api:filing-submit": "submit",
+    "api:filing-withdraw": "withdraw",
+    "api:filing-document": "document",
+}
 API_TOKEN = "api:token"
 # Rotating the token a request presents (POST, by the token only; the password exchange's DELETE
 # revokes it): probed with a token issued for the probe, so the world's keep working.
@@ -952,6 +986,8 @@ def classify(route):
         return "api_root", None
     if name in API_ACTIONS:
         return API_ACTIONS[name]
+    if name in API_FILINGS:
+        return f"api_filing_{API_FILINGS[name]}", "apifiling"
     if name and name.startswith("api:"):
         view = getattr(route.callback, "cls", None)
         model = getattr(getattr(getattr(view, "serializer_class", None), "Meta", None), "model", None)
@@ -1006,6 +1042,7 @@ def snapshot(world, resource=None, key=None):
                 StoredFile,
                 PortalSignup,
                 Filing,
+                FilingSection,
                 FilingTransition,
                 FilingDeadlinePolicy,
                 GuidedFeePolicy,
@@ -1014,6 +1051,7 @@ def snapshot(world, resource=None, key=None):
         ),
         "institutions": list(Institution.objects.order_by("pk").values()),
         "filings": list(Filing.objects.order_by("pk").values()),
+        "sections": list(FilingSection.objects.order_by("pk").values()),
         "registrations": list(Registration.objects.order_by("pk").values()),
     }
     if resource and key:
@@ -1124,7 +1162,7 @@ class Prober:
 
     def in_scope_names(self, resource):
         seen = sees(self.role, resource)
-        if resource in ("institution", "registration", *BUREAU_PAGES):
+        if resource in ("institution", "registration", "apifiling", *BUREAU_PAGES):
             keys = RECORD_KEYS.get(resource, INSTITUTIONS)
             return [self.world.record("institution", k).name for k in keys if k in seen]
         if resource == "personaldataaccess":
@@ -1963,6 +2001,9 @@ def probe_api(p, kind, resource, route):
     if kind == "api_lifecycle":
         probe_api_lifecycle(p, resource, route)
         return
+    if resource == "apifiling":
+        probe_api_filing(p, kind.removeprefix("api_filing_"), route)
+        return
     if resource == "api_street":
         url = api_url(route) if kind == "api_list" else api_url(route, code=WUMA)
         p.check_read(url, expect_ok=authed and (kind == "api_list" or "wuma" in COUNTY_ROWS[p.role]), api=True)
@@ -2069,6 +2110,103 @@ def probe_api_lifecycle(p, resource, route):
                     api=True,
                     json=True,
                     values=absent,
+                )
+
+
+class sections_complete(contextlib.AbstractContextManager):
+    """Mark ``filing``'s sections complete (test set-up, a plain UPDATE), so that submitting it would
+    succeed; restore them after."""
+
+    def __init__(self, filing):
+        self.rows = FilingSection.objects.filter(filing=filing)
+
+    def __enter__(self):
+        self.saved = dict(self.rows.values_list("pk", "status"))
+        self.rows.update(status="complete")
+        return self
+
+    def __exit__(self, *exc):
+        for pk, status in self.saved.items():
+            FilingSection.objects.filter(pk=pk).update(status=status)
+        return False
+
+
+def filing_write_bodies(key):
+    """For each write of a filing: the body a filer is sent (invalid: a 400, nothing changes) and the
+    body anyone else is sent (it would succeed if allowed: ``test_the_filing_probes_would_file_if_allowed``)."""
+    return {
+        "section": (
+            {"data": section_input("basic", contact_phone="矩阵"), "complete": True},
+            {"data": section_input("basic"), "complete": False},
+        ),
+        "materials": (
+            {"purpose": "filing.licence", "file": upload("矩阵材料.pdf", ELF)},
+            {"purpose": "filing.licence", "file": upload("矩阵材料.pdf", pdf_bytes(f"MATRIX-FILING-{key}"))},
+        ),
+        "submit": ({}, {}),  # a filer's filing is incomplete (400); anyone else's is made complete first
+        "withdraw": ({"comment": "矩" * 2001}, {"comment": "矩阵撤回"}),
+    }
+
+
+def probe_api_filing(p, step, route):
+    """Filings through the API: read as the institution is seen; written by those who file for it only.
+
+    A filer is sent an invalid body (a 400 that changes nothing); anyone else the body that would
+    succeed, refused (401/403/404) with nothing changed. A document's PDF is served under its own
+    filing only."""
+    authed = p.role in AUTHENTICATED
+    files_for = changes(p.role, "apifiling")
+    if step == "list":
+        url = api_url(route)
+        p.check_read(
+            url + "?page_size=100",
+            expect_ok=authed,
+            api=True,
+            values_absent=p.out_of_scope_values("apifiling"),
+            values_present=p.in_scope_names("apifiling") if authed else (),
+        )
+        free = p.world.record("institution", FILING_FREE)
+        body = {"institution": free.pk, "kind": "initial"}
+        # FILING_FREE is out of every filer's reach (400); an own institution has its filing open (400).
+        p.check_write("POST", url, allowed=bool(files_for), data=body, api=True, json=True, values=[free.name])
+        for key in sorted(files_for):
+            own = {"institution": p.world.record("institution", key).pk, "kind": "initial"}
+            p.check_write("POST", url, allowed=True, data=own, api=True, json=True)
+        return
+    for key, side in p.samples("apifiling"):
+        filing = p.world.record("apifiling", key)
+        seen = side == "in" and authed
+        may_file = seen and key in files_for
+        absent = p.values("apifiling", key) if not seen else []
+        target = ("apifiling", key)
+        if step == "detail":
+            url = api_url(route, pk=filing.pk)
+            shown = [filing.institution.name] if seen else ()
+            p.check_read(url, expect_ok=seen, api=True, values_absent=absent, values_present=shown)
+            for method in ("PUT", "PATCH", "DELETE"):
+                data = None if method == "DELETE" else {"status": "filed"}
+                p.check_write(method, url, allowed=False, data=data, target=target, api=True, json=True, values=absent)
+        elif step == "document":
+            document = p.world.record("filingdocument", key)
+            url = api_url(route, pk=filing.pk, document_id=document.pk)
+            response = p.check_read(url, expect_ok=seen, api=True, values_absent=absent)
+            if seen and response.status_code == 200 and response.content != bytes(document.content):
+                p.fail("GET", url, "the download is not the filing's issued PDF")
+            other = next(k for k in RECORD_KEYS["apifiling"] if k != key)
+            foreign = api_url(route, pk=filing.pk, document_id=p.world.record("filingdocument", other).pk)
+            p.check_read(foreign, expect_ok=False, api=True, values_absent=p.values("apifiling", other))
+        else:
+            url = api_url(route, pk=filing.pk, key="basic") if step in ("section", "materials") else None
+            url = url or api_url(route, pk=filing.pk)
+            method = "PUT" if step == "section" else "POST"
+            invalid, real = filing_write_bodies(key)[step]
+            json_body = step != "materials"
+            if may_file:
+                p.check_write(method, url, allowed=True, data=invalid, target=target, api=True, json=json_body)
+                continue
+            with sections_complete(filing) if step == "submit" else contextlib.nullcontext():
+                p.check_write(
+                    method, url, allowed=False, data=real, target=target, api=True, json=json_body, values=absent
                 )
 
 
@@ -2323,3 +2461,35 @@ def test_the_filing_step_probes_would_take_the_step_if_allowed(client):
         assert client.post(reverse(f"admin:registry_{resource}_add"), add_data(world, resource)).status_code == 302
         assert model.objects.count() == before + 1
         assert model.objects.latest("pk").county.code == LUCHENG
+
+
+def test_the_filing_probes_would_file_if_allowed():
+    """The bodies the filing probes send to those who may not file are real: sent by an API client
+    granted filing for the whole deployment, each goes through (open, section, material, submit,
+    withdraw)."""
+    world = build_world()
+    filer = User(username="matrix-filer", email="matrix-filer@users.test", role=Role.API_CLIENT, grant_filing=True)
+    filer.set_password("pw-Lucheng-2026")
+    filer.full_clean()
+    filer.save()
+    api = Client()
+    api.defaults["HTTP_AUTHORIZATION"] = f"Token {api_token(filer)}"
+    free = world.record("institution", FILING_FREE)
+    opened = api.post("/api/v1/filings/", {"institution": free.pk, "kind": "initial"}, content_type="application/json")
+    assert opened.status_code == 201, opened.content
+    # The world's filing of 五马's stand-alone institution was returned in the portal; put back in draft
+    # (test set-up, a plain UPDATE) so that its basic information may be written again.
+    filing = world.record("apifiling", "wuma_standalone")
+    Filing.objects.filter(pk=filing.pk).update(status="draft")
+    FilingSection.objects.filter(filing=filing).update(status="draft")
+    bodies = {step: real for step, (_invalid, real) in filing_write_bodies("wuma_standalone").items()}
+    base = f"/api/v1/filings/{filing.pk}/"
+    section = api.put(f"{base}sections/basic/", bodies["section"], content_type="application/json")
+    assert section.status_code == 200 and section.json()["status"] == "draft", section.content
+    material = api.post(f"{base}sections/basic/materials/", bodies["materials"])
+    assert material.status_code == 201, material.content
+    with sections_complete(filing):
+        submitted = api.post(f"{base}submit/", bodies["submit"], content_type="application/json")
+    assert submitted.status_code == 200 and submitted.json()["status"] == "submitted", submitted.content
+    withdrawn = api.post(f"{base}withdraw/", bodies["withdraw"], content_type="application/json")
+    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn", withdrawn.content

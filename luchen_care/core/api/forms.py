@@ -40,27 +40,41 @@ def form_serializer(form_class, name):
     return type(name, (serializers.Serializer,), attrs)
 
 
+def _takes_boolean(field) -> bool:
+    """A boolean field, or a yes/no choice of True and False (a radio's ``TypedChoiceField``)."""
+    if isinstance(field, forms.BooleanField | forms.NullBooleanField):
+        return True
+    if isinstance(field, forms.ChoiceField):
+        keys = {key for key, _label in field.choices if isinstance(key, bool)}
+        return keys == {True, False}
+    return False
+
+
 def form_input(form_class, data) -> dict:
     """The request body ``data`` as the form's fields (others are ignored).
 
+    ``form_class`` is a form class, or a form instance for a form that adds fields as it is made.
     Whole numbers are passed as the text JSON wrote (a form field reads text); true/false only to
-    a boolean field, and a decimal number only to a decimal or float field. Raises a
+    a boolean field (a yes/no choice gets "True"/"False", as its radio posts), and a decimal number
+    only to a decimal or float field. Raises a
     DRF ``ValidationError`` for a body that is not a JSON object, and, keyed by field, for a value
     that is a list or an object where the form takes one plain value.
     """
     if not isinstance(data, Mapping):
         raise serializers.ValidationError({"non_field_errors": [_("Send the fields as one JSON object.")]})
+    fields = form_class.fields if isinstance(form_class, forms.BaseForm) else form_class.base_fields
     values, errors = {}, {}
-    for name in form_class.base_fields:
+    for name, field in fields.items():
         if name not in data:
             continue
         value = data[name]
-        field = form_class.base_fields[name]
         if isinstance(value, list | dict):
             errors[name] = [_("Send one value, not a list or an object.")]
         elif isinstance(value, bool):
             if isinstance(field, forms.BooleanField | forms.NullBooleanField):
                 values[name] = value
+            elif _takes_boolean(field):
+                values[name] = str(value)
             else:
                 errors[name] = [_("Send text here, not true or false.")]
         elif isinstance(value, float):
