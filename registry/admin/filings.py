@@ -158,6 +158,8 @@ def _value_text(field, value):
     """A section's stored value as the reviewer reads it: a choice's label, "—" for nothing."""
     if value in (None, ""):
         return "—"
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
     choices = getattr(field, "choices", None)
     if choices:
         labels = {str(key): label for key, label in choices}
