@@ -67,7 +67,7 @@ SITE_CHECK_RULE = {
     "notice_working_days": 15,
     "site_check_required": True,
     "legal_source": "龙湾区托育机构准入现场核查试点（示范数据）",
-    "note": "演示数据：龙湾区试行备案前现场核查（托育服务法草案的准入许可），鹿城区不核查。",
+    "note": "演示数据：龙湾区试行备案前现场核查（托育服务法草案的准入许可），其他区县沿用默认规则、不核查。",
 }
 
 # Monthly fees within the guided range, per class type (full day, half day), and above it.

@@ -32,10 +32,14 @@ def generated(tmp_path):
     response = Client().get("/api/schema/", {"format": "json"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     (tmp_path / "schema.json").write_text(json.dumps(response.json()))
+    # A filing's documents are PDFs (``application/pdf`` in the schema): the client reads them as bytes.
+    (tmp_path / "config.json").write_text(
+        json.dumps({"content_type_overrides": {"application/pdf": "application/octet-stream"}})
+    )
     name = f"lucheng_client_{uuid.uuid4().hex[:8]}"
     result = subprocess.run(
         [VENV_BIN / "openapi-python-client", "generate", "--path", "schema.json", "--meta", "none"]
-        + ["--output-path", name],
+        + ["--config", "config.json", "--output-path", name],
         cwd=tmp_path,
         env={**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
         capture_output=True,
