@@ -25,8 +25,16 @@ LEASE_MIN_YEARS = 3
 YES_NO = [(True, _("Yes")), (False, _("No"))]
 
 
+class YesNoField(forms.TypedChoiceField):
+    """是/否 as radio buttons; ``true``/``false``/``1``/``0`` (any case) are read as the buttons' values."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return {"true": "True", "1": "True", "false": "False", "0": "False"}.get(str(value).lower(), value)
+
+
 def _boolean(label, **kwargs):
-    return forms.TypedChoiceField(
+    return YesNoField(
         label=label,
         choices=YES_NO,
         coerce=lambda value: value in (True, "True", "true", "1", 1),
@@ -36,6 +44,9 @@ def _boolean(label, **kwargs):
 
 
 def _years_after(day, years):
+    """``day`` ``years`` later (28 February for a 29th); ``None`` past the year 9999, which no lease reaches."""
+    if day.year + years > datetime.date.max.year:
+        return None
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
@@ -86,7 +97,8 @@ class PremisesSectionForm(forms.Form):
         if end is None and "lease_end" not in self.errors:
             self.add_error("lease_end", _("Give the day the lease ends."))
         if start and end:
-            if end < _years_after(start, LEASE_MIN_YEARS):
+            least = _years_after(start, LEASE_MIN_YEARS)
+            if least is None or end < least:
                 self.add_error(
                     "lease_end",
                     forms.ValidationError(
@@ -122,9 +134,11 @@ class ClassesSectionForm(forms.Form):
         cleaned = super().clean()
         offered = 0
         for class_type in ClassType:
-            classes = cleaned.get(f"{class_type.value}_classes") or 0
-            places = cleaned.get(f"{class_type.value}_places") or 0
-            cleaned[f"{class_type.value}_classes"], cleaned[f"{class_type.value}_places"] = classes, places
+            names = (f"{class_type.value}_classes", f"{class_type.value}_places")
+            if any(name in self.errors for name in names):
+                continue  # refused on its own: a draft keeps what was typed
+            classes, places = (cleaned.get(name) or 0 for name in names)
+            cleaned[names[0]], cleaned[names[1]] = classes, places
             if classes and not places:
                 self.add_error(f"{class_type.value}_places", _("Give the places of these classes."))
             elif places and not classes:

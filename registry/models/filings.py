@@ -266,7 +266,9 @@ class Filing(AuditedModel):
         max_length=20,
         blank=True,
         db_index=True,
-        help_text=_("Year, the county's six-digit division code and a sequence: YYYY-CCCCCC-NNNN. A change filing keeps it."),
+        help_text=_(
+            "Year, the county's six-digit division code and a sequence: YYYY-CCCCCC-NNNN. A change filing keeps it."
+        ),
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     clock_started_on = models.DateField(

@@ -17,6 +17,7 @@ Every face (portal, admin, API, demo) calls these; none assigns a status itself.
 import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -25,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from luchen_care.accounts.roles import Role
 from luchen_care.core.policy import PolicyNotInForce, policy_on
+from luchen_care.files.models import StoredFile
 from luchen_care.files.services import stored_file_save
 from luchen_care.regions.models import County
 from luchen_care.workdays.calendar import Calendar, working_day_deadline
@@ -54,6 +56,21 @@ from ..models.registrations import PUSH_TIMEZONE
 from ..permissions import can_file_for, can_review_filing
 
 S = FilingStatus
+FINAL_STATUSES = (S.FILED, S.REJECTED, S.WITHDRAWN)
+#: The longest comment, reason or answer a step keeps (a return's comment per section).
+COMMENT_MAX = 2000
+
+
+def _text(value, field) -> str:
+    """A person's comment on a step, as kept: refused with a clear message when it cannot be."""
+    value = (value or "").strip()
+    if "\x00" in value:
+        raise ValidationError({field: _("The text holds a null character; remove it and try again.")})
+    if len(value) > COMMENT_MAX:
+        raise ValidationError(
+            {field: _("Keep it to %(max)d characters (it has %(count)d).") % {"max": COMMENT_MAX, "count": len(value)}}
+        )
+    return value
 
 
 # --- who ---------------------------------------------------------------------------------------
@@ -66,7 +83,10 @@ def review_body_of(institution) -> str:
 
 def _locked(filing) -> Filing:
     locked = (
-        Filing.objects.select_for_update().select_related("institution__street__county").filter(pk=filing.pk).first()
+        Filing.objects.select_for_update(of=("self",))
+        .select_related("institution__street__county")
+        .filter(pk=filing.pk)
+        .first()
     )
     if locked is None:
         raise ValidationError(_("This filing does not exist."))
@@ -110,13 +130,43 @@ def _refuse_status(filing, allowed, message):
 # --- opening -----------------------------------------------------------------------------------
 
 
-def _changed_sections(registration) -> list[str]:
-    """The sections a change registration reopens: its address the premises, the rest the basic information."""
+def _changed_sections(registration, earlier) -> list[str]:
+    """The sections a change registration reopens: always the basic information (name, legal
+    representative), and the premises when the registered address is not the address filed."""
     data = (registration.data or {}) if registration else {}
     sections = [SectionKey.BASIC]
-    if "address" in data:
+    filed_address = (earlier[SectionKey.BASIC].data or {}).get("address") if SectionKey.BASIC in earlier else None
+    if data.get("address") and data.get("address") != filed_address:
         sections.append(SectionKey.PREMISES)
     return sections
+
+
+def _materials_carry(*, source, target):
+    """The current materials of ``source`` (a filed section) become the same files of ``target``, the
+    section of a change filing that copies it: new rows, the same stored file, uploader and checksum."""
+    subject_type = ContentType.objects.get_for_model(FilingSection)
+    for stored in StoredFile.objects.filter(
+        subject_type=subject_type, subject_id=source.pk, superseded_by__isnull=True
+    ).order_by("pk"):
+        StoredFile.objects.create(
+            subject_type=subject_type,
+            subject_id=target.pk,
+            purpose=stored.purpose,
+            original_name=stored.original_name,
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            file=stored.file.name,
+            uploaded_by_id=stored.uploaded_by_id,
+            uploaded_at=stored.uploaded_at,
+        )
+
+
+def _may_close(institution, registration) -> bool:
+    """A closure filing follows a deregistration, or closes an institution that has filed (online or on paper)."""
+    if registration is not None and registration.kind == RegistrationKind.DEREGISTRATION:
+        return True
+    return institution.status != InstitutionStatus.REGISTERED
 
 
 @transaction.atomic
@@ -132,7 +182,9 @@ def filing_open(*, institution, actor, kind=FilingKind.INITIAL, registration=Non
     Refused while another filing of the institution is open. Routed at once to the bureau that
     reviews it (``review_body_of``). Records the ``open`` step.
     """
-    institution = Institution.objects.select_for_update().select_related("street__county").get(pk=institution.pk)
+    institution = (
+        Institution.objects.select_for_update(of=("self",)).select_related("street__county").get(pk=institution.pk)
+    )
     reviewer = can_review_filing(actor, Filing(institution=institution, review_body=review_body_of(institution)))
     if actor is not None and not (can_file_for(actor, institution) or reviewer):
         raise PermissionDenied(_("You may not open a filing for this institution."))
@@ -152,6 +204,16 @@ def filing_open(*, institution, actor, kind=FilingKind.INITIAL, registration=Non
         )
     if kind == FilingKind.CHANGE and filed is None:
         raise ValidationError(_("Only a filed institution files a change; file first."))
+    if kind == FilingKind.CLOSURE and not _may_close(institution, registration):
+        raise ValidationError(
+            _(
+                "This institution has not filed: a closure filing follows its deregistration at the "
+                "registration authority."
+            )
+        )
+    unknown = [key for key in (reopen or ()) if key not in SECTIONS_OF[FilingKind(kind)]]
+    if unknown or (reopen is not None and kind == FilingKind.CHANGE and not reopen):
+        raise ValidationError({"reopen": _("Choose the sections that change.")})
     if registration is None and kind == FilingKind.INITIAL:
         # The registration it answers: the institution's latest new registration (its inbox entry closes on approval).
         registration = (
@@ -166,8 +228,8 @@ def filing_open(*, institution, actor, kind=FilingKind.INITIAL, registration=Non
         number=filed.number if (filed is not None and kind != FilingKind.INITIAL) else "",
     )
     _save(filing, actor, str(FilingStep.OPEN.label))
-    reopened = set(reopen or _changed_sections(registration))
     earlier = {s.key: s for s in filed.sections.all()} if (filed is not None and kind == FilingKind.CHANGE) else {}
+    reopened = set(reopen or _changed_sections(registration, earlier))
     for position, key in enumerate(SECTIONS_OF[FilingKind(kind)]):
         section = FilingSection(filing=filing, key=key, position=position)
         if key in earlier:
@@ -175,6 +237,8 @@ def filing_open(*, institution, actor, kind=FilingKind.INITIAL, registration=Non
             section.status = SectionStatus.DRAFT if key in reopened else SectionStatus.ACCEPTED
         section._history_user = actor if getattr(actor, "is_authenticated", False) else None
         section.save()
+        if key in earlier:
+            _materials_carry(source=earlier[key], target=section)
     _record(filing, step=FilingStep.OPEN, source="", actor=actor)
     return filing
 
@@ -193,13 +257,20 @@ def filings_open_after_registration(*, registration, actor=None) -> Filing | Non
         kind = FilingKind.CLOSURE
     else:
         return None
-    if (
-        institution.status == InstitutionStatus.CLOSED
-        or Filing.objects.filter(institution=institution)
-        .exclude(status__in=[S.FILED, S.REJECTED, S.WITHDRAWN])
-        .exists()
-    ):
+    if institution.status == InstitutionStatus.CLOSED:
         return None
+    open_filing = Filing.objects.filter(institution=institution).exclude(status__in=FINAL_STATUSES).first()
+    if open_filing is not None:
+        if kind == FilingKind.CHANGE or open_filing.kind == FilingKind.CLOSURE:
+            # The filing in progress carries the change: the institution files what it registered.
+            return None
+        # A deregistration ends the filing in progress: what follows is the closure filing.
+        open_filing = _locked(open_filing)
+        source = open_filing.status
+        open_filing.status = S.WITHDRAWN
+        reason = _("Withdrawn by the deregistration %(number)s") % {"number": registration.registration_number}
+        _save(open_filing, None, reason)
+        _record(open_filing, step=FilingStep.WITHDRAW, source=source, actor=None, comment=reason)
     return filing_open(institution=institution, actor=None, kind=kind, registration=registration)
 
 
@@ -216,10 +287,6 @@ def section_materials_required(section) -> list[str]:
 
 def section_materials_missing(section, files=None) -> list[str]:
     """The required purposes ``section`` has no current file for (``files``: its current StoredFiles, if loaded)."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from luchen_care.files.models import StoredFile
-
     if files is None:
         files = StoredFile.objects.filter(
             subject_type=ContentType.objects.get_for_model(FilingSection),
@@ -231,8 +298,9 @@ def section_materials_missing(section, files=None) -> list[str]:
 
 
 def _editable_section(section, actor) -> FilingSection:
-    section = FilingSection.objects.select_for_update().select_related("filing__institution").get(pk=section.pk)
-    filing = Filing.objects.select_for_update().get(pk=section.filing_id)
+    # The filing first, then its section: the order the review steps lock them in.
+    filing = Filing.objects.select_for_update(of=("self",)).select_related("institution").get(pk=section.filing_id)
+    section = FilingSection.objects.select_for_update().get(pk=section.pk)
     section.filing = filing
     _require_filer(actor, filing)
     if filing.status not in AWAITING_INSTITUTION:
@@ -245,6 +313,16 @@ def _editable_section(section, actor) -> FilingSection:
     if section.status == SectionStatus.ACCEPTED:
         raise ValidationError({"status": _("The bureau accepted this section; it cannot be changed now.")})
     return section
+
+
+def _draft_text(raw, field):
+    """What a draft keeps of a value its field refuses: the text as typed, without null characters and
+    no longer than the field takes (a number field: 40 characters), so that nothing typed is lost
+    and nothing unbounded is stored."""
+    if raw is None or isinstance(raw, bool):
+        return raw
+    text = str(raw).replace("\x00", "")
+    return text[: getattr(field, "max_length", None) or 40]
 
 
 @transaction.atomic
@@ -267,10 +345,9 @@ def filing_section_save(*, section, actor, data, complete=True) -> FilingSection
     else:
         # A draft keeps the fields that are valid on their own, and the raw text of the others.
         cleaned = {name: section_data({name: value})[name] for name, value in getattr(form, "cleaned_data", {}).items()}
-        for name in form.fields:
+        for name, field in form.fields.items():
             if name not in cleaned and name in data:
-                raw = data.get(name)
-                cleaned[name] = raw if isinstance(raw, (str, int, bool)) or raw is None else str(raw)
+                cleaned[name] = _draft_text(data.get(name), field)
     section.data = cleaned
     if complete:
         missing = section_materials_missing(section)
@@ -482,6 +559,7 @@ def filing_withdraw(*, filing, actor, comment="") -> Filing:
     filing = _locked(filing)
     _require_filer(actor, filing)
     _refuse_status(filing, (*AWAITING_INSTITUTION, *AWAITING_BUREAU), _("A “%(status)s” filing cannot be withdrawn."))
+    comment = _text(comment, "comment")
     source = filing.status
     filing.status = S.WITHDRAWN
     _save(filing, actor, str(FilingStep.WITHDRAW.label))
@@ -518,6 +596,7 @@ def filing_site_check_start(*, filing, actor, comment="") -> Filing:
     _refuse_status(
         filing, (S.UNDER_REVIEW,), _("An on-site check starts on a filing under review; this one is “%(status)s”.")
     )
+    comment = _text(comment, "comment")
     filing.status = S.SITE_CHECK
     _save(filing, actor, str(FilingStep.START_SITE_CHECK.label))
     _record(filing, step=FilingStep.START_SITE_CHECK, source=S.UNDER_REVIEW, actor=actor, comment=comment)
@@ -542,7 +621,7 @@ def filing_return(*, filing, actor, comments: dict) -> Filing:
     filing = _locked(filing)
     _require_reviewer(actor, filing)
     _decidable(filing, _("Only a filing under review can be returned; this one is “%(status)s”."))
-    comments = {key: (text or "").strip() for key, text in (comments or {}).items() if (text or "").strip()}
+    comments = {key: _text(text, "comments") for key, text in (comments or {}).items() if (text or "").strip()}
     sections = {s.key: s for s in filing.sections.select_for_update()}
     unknown = [key for key in comments if key not in sections]
     if unknown:
@@ -572,7 +651,7 @@ def filing_reject(*, filing, actor, reasons: str) -> Filing:
     filing = _locked(filing)
     _require_reviewer(actor, filing)
     _decidable(filing, _("Only a filing under review can be rejected; this one is “%(status)s”."))
-    reasons = (reasons or "").strip()
+    reasons = _text(reasons, "reasons")
     if not reasons:
         raise ValidationError({"reasons": _("Give the reasons for the rejection.")})
     source = filing.status
@@ -617,6 +696,9 @@ def filing_approve(*, filing, actor, comment="") -> Filing:
     if filing.site_check_required and filing.status == S.UNDER_REVIEW:
         raise ValidationError({"status": _("This filing needs its on-site check before it is approved.")})
     _refuse_status(filing, allowed, _("Only a filing under review can be approved; this one is “%(status)s”."))
+    comment = _text(comment, "comment")
+    if filing.institution.status == InstitutionStatus.CLOSED:
+        raise ValidationError({"status": _("The institution has closed since; its filing can only be rejected.")})
     today = timezone.localdate()
     institution = filing.institution
     if filing.kind == FilingKind.INITIAL:
@@ -624,7 +706,7 @@ def filing_approve(*, filing, actor, comment="") -> Filing:
         filing.number = filing_number_next(county=institution.street.county, year=today.year)
     source = filing.status
     filing.status = S.FILED
-    filing.decided_at, filing.decided_by, filing.decision_comment = timezone.now(), actor, comment.strip()
+    filing.decided_at, filing.decided_by, filing.decision_comment = timezone.now(), actor, comment
     for section in filing.sections.select_for_update():
         section.status = SectionStatus.ACCEPTED
         section.review_comment = ""

@@ -26,7 +26,7 @@ from luchen_care.portal.access import institution_required
 from ..forms.filing_materials import FilingMaterialForm
 from ..forms.filings import SECTION_FORMS
 from ..models import Filing, FilingKind, FilingSection, FilingStatus, InstitutionStatus, SectionKey, SectionStatus
-from ..models.filings import AWAITING_INSTITUTION, FINAL, MATERIALS_OF
+from ..models.filings import AWAITING_INSTITUTION, FINAL, MATERIALS_OF, SECTIONS_OF
 from ..services import filings as services
 from ..services.filing_documents import FILING_DOCUMENT_KINDS
 
@@ -81,6 +81,9 @@ def _what_can_open(institution, rows):
         return []
     if any(f.status == FilingStatus.FILED and f.kind != FilingKind.CLOSURE for f in own):
         return [FilingKind.CHANGE, FilingKind.CLOSURE]
+    if institution.status != InstitutionStatus.REGISTERED:
+        # Filed on paper before the platform: it files online once, or closes.
+        return [FilingKind.INITIAL, FilingKind.CLOSURE]
     return [FilingKind.INITIAL]
 
 
@@ -98,7 +101,8 @@ def filings(request):
             errors = [_("A filing of this kind cannot be started now.")]
         else:
             try:
-                filing = services.filing_open(institution=institution, actor=request.user, kind=kind)
+                reopen = request.POST.getlist("reopen") if kind == FilingKind.CHANGE else None
+                filing = services.filing_open(institution=institution, actor=request.user, kind=kind, reopen=reopen)
             except ValidationError as exc:
                 errors = _messages_of(exc)
             else:
@@ -109,6 +113,7 @@ def filings(request):
         "rows": rows,
         "institution": institution,
         "can_open": _what_can_open(institution, rows),
+        "change_sections": [(key, SectionKey(key).label) for key in SECTIONS_OF[FilingKind.CHANGE]],
         "errors": errors,
         "several": len({f.institution_id for f in rows}) > 1,
     }
@@ -165,9 +170,15 @@ def filing_withdraw(request, pk):
     """Ask first (GET, or POST without ``confirm``), then withdraw with the comment given."""
     filing = _filing_or_404(request.user, pk)
     errors = []
+    if filing.status in FINAL:
+        # Decided or withdrawn already: nothing to ask, the filing's page says where it stands.
+        messages.error(
+            request, _("A “%(status)s” filing cannot be withdrawn.") % {"status": filing.get_status_display()}
+        )
+        return redirect("registry_portal:filing", filing.pk)
     if request.method == "POST" and request.POST.get("confirm"):
         try:
-            services.filing_withdraw(filing=filing, actor=request.user, comment=request.POST.get("comment", "")[:1000])
+            services.filing_withdraw(filing=filing, actor=request.user, comment=request.POST.get("comment", ""))
         except ValidationError as exc:
             errors = _messages_of(exc)
         else:

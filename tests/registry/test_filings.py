@@ -372,3 +372,113 @@ def test_approving_the_filing_closes_the_registrations_awaiting_filing_entry(reg
     filing = filed_filing(registered, filer, health_user)
     assert filing.registration == registration
     assert list(registrations_awaiting_filing(user=health_user)) == []
+
+
+# --- what a review found: bad input is refused or kept safely, never a 500 ---
+
+
+def test_a_draft_keeps_what_was_typed_without_null_characters_and_within_the_fields_length(registered, filer):
+    filing = services.filing_open(institution=registered, actor=filer)
+    basic = services.filing_section_save(
+        section=filing.sections.get(key="basic"),
+        actor=filer,
+        data={"contact_person": "李\x00老师", "service_hours": "全天" * 200},
+        complete=False,
+    )
+    assert basic.data["contact_person"] == "李老师"
+    assert len(basic.data["service_hours"]) == 100  # the field's max_length
+    classes = services.filing_section_save(
+        section=filing.sections.get(key="classes"),
+        actor=filer,
+        data={"infant_classes": "-1", "infant_places": "9" * 30},
+        complete=False,
+    )
+    assert classes.data["infant_classes"] == "-1" and classes.data["infant_places"] == "9" * 30
+
+
+def test_a_lease_starting_near_the_year_9999_is_refused_not_a_crash(registered, filer):
+    filing = services.filing_open(institution=registered, actor=filer)
+    section = filing.sections.get(key="premises")
+    far = section_input("premises", lease_start="9998-01-01", lease_end="9999-12-31")
+    with pytest.raises(ValidationError) as refused:
+        services.filing_section_save(section=section, actor=filer, data=far)
+    assert "lease_end" in refused.value.message_dict
+
+
+def test_yes_and_no_are_read_in_any_case():
+    from registry.forms.filings import FoodSectionForm
+
+    form = FoodSectionForm(data={"serves_meals": "false"})
+    assert form.is_valid() and form.cleaned_data["serves_meals"] is False
+
+
+def test_a_withdrawal_comment_with_a_null_character_or_too_long_is_refused(registered, filer):
+    filing = services.filing_open(institution=registered, actor=filer)
+    for comment in ("撤回\x00", "长" * 2001):
+        with pytest.raises(ValidationError) as refused:
+            services.filing_withdraw(filing=filing, actor=filer, comment=comment)
+        assert "comment" in refused.value.message_dict
+    filing.refresh_from_db()
+    assert filing.status == FilingStatus.DRAFT
+
+
+def test_an_institution_that_never_filed_cannot_open_a_closure_filing(registered, filer):
+    with pytest.raises(ValidationError):
+        services.filing_open(institution=registered, actor=filer, kind=FilingKind.CLOSURE)
+    assert not Filing.objects.filter(institution=registered).exists()
+
+
+def test_a_deregistration_withdraws_the_filing_in_progress_and_opens_the_closure_filing(registered, filer, market_user):
+    from registry.services.registrations import registration_record
+
+    draft = services.filing_open(institution=registered, actor=filer)
+    registration, _created = registration_record(
+        actor=market_user,
+        source="api",
+        authority="market_regulation",
+        registration_number="DEREG-1",
+        registered_on=datetime.date.today(),
+        kind="deregistration",
+        credit_code=registered.credit_code,
+        institution_name=registered.name,
+        street_code=registered.street.code,
+        address=registered.address,
+        legal_representative=registered.legal_representative,
+    )
+    draft.refresh_from_db()
+    assert draft.status == FilingStatus.WITHDRAWN
+    assert "DEREG-1" in draft.transitions.last().comment
+    closure = Filing.objects.get(registration=registration)
+    assert closure.kind == FilingKind.CLOSURE and closure.status == FilingStatus.DRAFT
+
+
+def test_a_change_filing_reopens_the_sections_chosen_and_carries_the_materials(registered, filer, health_user):
+    from luchen_care.files.models import StoredFile
+
+    filed = filed_filing(registered, filer, health_user)
+    change = services.filing_open(institution=registered, actor=filer, kind=FilingKind.CHANGE, reopen=["fees"])
+    statuses = dict(change.sections.values_list("key", "status"))
+    assert statuses["fees"] == SectionStatus.DRAFT and statuses["basic"] == SectionStatus.ACCEPTED
+    old_safety = filed.sections.get(key="safety")
+    new_safety = change.sections.get(key="safety")
+    carried = StoredFile.objects.filter(subject_id=new_safety.pk, subject_type__model="filingsection")
+    originals = StoredFile.objects.filter(subject_id=old_safety.pk, subject_type__model="filingsection")
+    assert sorted(carried.values_list("sha256", flat=True)) == sorted(originals.values_list("sha256", flat=True))
+    assert carried.count() == 2
+    # The fees are changed and the filing resubmitted with nothing else to do.
+    fill_section(change.sections.get(key="fees"), filer, toddler_full_day="3100")
+    assert services.filing_submit(filing=change, actor=filer).status == FilingStatus.SUBMITTED
+    with pytest.raises(ValidationError):
+        services.filing_open(institution=registered, actor=filer, kind=FilingKind.CHANGE, reopen=[])
+
+
+def test_a_filing_of_an_institution_closed_since_cannot_be_approved(registered, filer, health_user):
+    from registry.services.institutions import institution_close
+
+    filing = submitted_filing(registered, filer)
+    services.filing_review_start(filing=filing, actor=health_user)
+    institution_close(institution=registered, actor=health_user, reason="停办，婴幼儿已妥善安置")
+    with pytest.raises(ValidationError):
+        services.filing_approve(filing=filing, actor=health_user)
+    filing.refresh_from_db()
+    assert filing.status == FilingStatus.UNDER_REVIEW and filing.number == ""

@@ -291,3 +291,27 @@ def test_signed_out_the_pages_ask_to_sign_in(client, registered, filer):
     filing = services.filing_open(institution=registered, actor=filer)
     response = client.get(reverse("registry_portal:filing", args=[filing.pk]))
     assert response.status_code == 302 and response["Location"].startswith(reverse("portal:login"))
+
+
+def test_a_filed_institution_chooses_the_sections_its_change_filing_reopens(browser, registered, filer, health_user):
+    from tests.registry.filing_factories import filed_filing
+
+    filed_filing(registered, filer, health_user)
+    page = browser.get(reverse("registry_portal:filings"))
+    assert 'name="reopen" value="fees"' in page.content.decode()
+    refused = browser.post(reverse("registry_portal:filings"), {"kind": "change"})
+    assert refused.status_code == 400 and Filing.objects.filter(institution=registered).count() == 1
+    opened = browser.post(reverse("registry_portal:filings"), {"kind": "change", "reopen": ["fees", "staff"]})
+    change = Filing.objects.get(institution=registered, kind="change")
+    assert opened.status_code == 302
+    statuses = dict(change.sections.values_list("key", "status"))
+    assert statuses["fees"] == statuses["staff"] == SectionStatus.DRAFT
+    assert statuses["premises"] == SectionStatus.ACCEPTED
+
+
+def test_withdrawing_a_decided_filing_is_not_offered(browser, registered, filer, health_user):
+    from tests.registry.filing_factories import filed_filing
+
+    filing = filed_filing(registered, filer, health_user)
+    page = browser.get(reverse("registry_portal:filing-withdraw", args=[filing.pk]), follow=True)
+    assert page.redirect_chain and "不能撤回" in page.content.decode()
