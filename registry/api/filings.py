@@ -194,6 +194,12 @@ class FilingOpenSerializer(serializers.Serializer):
 
     institution = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The institution's id.")
     kind = serializers.ChoiceField(choices=FilingKind.choices, default=FilingKind.INITIAL)
+    reopen = serializers.ListField(
+        child=serializers.ChoiceField(choices=SectionKey.choices),
+        required=False,
+        max_length=len(SectionKey.choices),
+        help_text="A change filing: the sections that change (the others stay as accepted, with their materials).",
+    )
 
     def validate_institution(self, value):
         user = self.context["request"].user
@@ -325,8 +331,10 @@ class FilingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def create(self, request, *args, **kwargs):
         incoming = FilingOpenSerializer(data=request.data, context=self.get_serializer_context())
         incoming.is_valid(raise_exception=True)
+        cleaned = incoming.validated_data
+        reopen = cleaned.get("reopen") if cleaned["kind"] == FilingKind.CHANGE else None
         filing = filing_open(
-            institution=incoming.validated_data["institution"], actor=request.user, kind=incoming.validated_data["kind"]
+            institution=cleaned["institution"], actor=request.user, kind=cleaned["kind"], reopen=reopen
         )
         return Response(self._fresh(request, filing), status=status.HTTP_201_CREATED)
 

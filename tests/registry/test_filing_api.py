@@ -418,3 +418,17 @@ def test_the_user_admin_grants_filing_to_an_api_client(client):
     client.force_login(superuser)
     page = client.get(reverse("admin:accounts_user_change", args=[account.pk]))
     assert page.status_code == 200 and 'name="grant_filing"' in page.content.decode()
+
+
+def test_a_change_filing_through_the_api_reopens_the_sections_named(api, filer, wuma_institution, health_user):
+    from tests.registry.filing_factories import filed_filing
+
+    filed_filing(wuma_institution, filer, health_user)
+    body = {"institution": wuma_institution.pk, "kind": "change", "reopen": ["fees"]}
+    unknown = api.post("/api/v1/filings/", {**body, "reopen": ["nonsense"]}, format="json")
+    assert "reopen" in assert_error(unknown, 400, "invalid")["fields"]
+    opened = api.post("/api/v1/filings/", body, format="json")
+    assert opened.status_code == 201, opened.content
+    statuses = {section["key"]: section["status"] for section in opened.json()["sections"]}
+    assert statuses["fees"] == "draft" and statuses["basic"] == "accepted"
+    assert opened.json()["number"]  # the number is kept
