@@ -739,11 +739,6 @@ def _closing_day(institution, closing_on, today):
     return max(min(day, today), started) if started else min(day, today)
 
 
-def registrations_filed_q():
-    """Registrations whose filing is approved (they leave "awaiting filing")."""
-    return Q(filings__status=S.FILED)
-
-
 __all__ = [
     "filing_approve",
     "filing_deadlines_recompute",
