@@ -348,6 +348,7 @@ SPECTACULAR_SETTINGS = {
         "InstitutionKindEnum": "registry.models.InstitutionKind",
         "RegistrationKindEnum": "registry.models.RegistrationKind",
         "FilingKindEnum": "registry.models.FilingKind",
+        "SectionKeyEnum": "registry.models.SectionKey",
     },
 }
 
