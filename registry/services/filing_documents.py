@@ -18,7 +18,7 @@ from luchen_care.documents.layout import Document
 from luchen_care.documents.services import DocumentKind, document_issue, issued_on_text
 from luchen_care.exchange.services import person_notice_enqueue
 
-from ..models import FilingKind, FilingStep, SectionKey, SectionStatus
+from ..models import FilingKind, FilingStep, SectionStatus
 
 FILING_RECEIPT = DocumentKind("registry.filing_receipt", gettext_lazy("Filing receipt"))
 BASIC_CONDITIONS = DocumentKind("registry.filing_basic_conditions", gettext_lazy("Notice of basic conditions"))
@@ -109,34 +109,26 @@ def notice_document(filing, transition) -> Document:
     return document
 
 
+def _issue(filing, actor, kind, document):
+    """One document about ``filing``, in its county's name, under its number (if it has one)."""
+    return document_issue(
+        actor=actor,
+        kind=kind,
+        county=filing.institution.street.county,
+        subject=filing,
+        document=document,
+        number=filing.number,
+        institution=filing.institution.name,
+    )
+
+
 def filing_approval_documents(*, filing, actor) -> list:
     """Issue the receipt and the notice of basic conditions of the approved ``filing`` (a closure
     filing: the receipt only), and tell the institution. Returns the issued documents."""
-    county = filing.institution.street.county
     with translation.override("zh-hans"):
-        issued = [
-            document_issue(
-                actor=actor,
-                kind=FILING_RECEIPT,
-                county=county,
-                subject=filing,
-                document=filing_receipt_document(filing),
-                number=filing.number,
-                institution=filing.institution.name,
-            )
-        ]
+        issued = [_issue(filing, actor, FILING_RECEIPT, filing_receipt_document(filing))]
         if filing.kind != FilingKind.CLOSURE:
-            issued.append(
-                document_issue(
-                    actor=actor,
-                    kind=BASIC_CONDITIONS,
-                    county=county,
-                    subject=filing,
-                    document=basic_conditions_document(filing),
-                    number=filing.number,
-                    institution=filing.institution.name,
-                )
-            )
+            issued.append(_issue(filing, actor, BASIC_CONDITIONS, basic_conditions_document(filing)))
         transition = filing.transitions.filter(name=FilingStep.APPROVE).order_by("-pk").first()
         _tell(
             filing,
@@ -152,15 +144,8 @@ def filing_notice_send(*, filing, transition, actor):
     """Issue the notice of a return or rejection (``transition``) and tell the institution."""
     returned = transition.name == FilingStep.RETURN
     with translation.override("zh-hans"):
-        issued = document_issue(
-            actor=actor,
-            kind=FILING_RETURN_NOTICE if returned else FILING_REJECTION_NOTICE,
-            county=filing.institution.street.county,
-            subject=filing,
-            document=notice_document(filing, transition),
-            number=filing.number,
-            institution=filing.institution.name,
-        )
+        kind = FILING_RETURN_NOTICE if returned else FILING_REJECTION_NOTICE
+        issued = _issue(filing, actor, kind, notice_document(filing, transition))
         _tell(
             filing,
             transition,
@@ -186,6 +171,3 @@ def _tell(filing, transition, *, title, text):
         destination=institution.street.county.code,
         label=institution.name,
     )
-
-
-__all__ = ["FILING_DOCUMENT_KINDS", "SectionKey"]

@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +30,7 @@ from luchen_care.files.models import StoredFile
 from luchen_care.files.services import stored_file_save
 from luchen_care.regions.models import County
 from luchen_care.workdays.calendar import Calendar, working_day_deadline
+from luchen_care.workdays.models import WorkdayOverride
 
 from ..forms.filings import SECTION_FORMS, section_data
 from ..models import (
@@ -54,6 +55,8 @@ from ..models import (
 from ..models.filings import AWAITING_BUREAU, AWAITING_INSTITUTION, MATERIALS_OF, SECTIONS_OF
 from ..models.registrations import PUSH_TIMEZONE
 from ..permissions import can_file_for, can_review_filing
+from .filing_documents import filing_approval_documents, filing_notice_send
+from .institutions import institution_close, institution_mark_filed
 
 S = FilingStatus
 FINAL_STATUSES = (S.FILED, S.REJECTED, S.WITHDRAWN)
@@ -467,10 +470,6 @@ def filing_deadlines_recompute(*, days=None, cause="", actor=None, today=None) -
     how many changed. With ``days`` (a working-day override saved, moved or deleted), those whose
     window holds one of them; without, the provisional ones and those whose window holds any override
     (the nightly job). Each keeps the rule it was counted under; a history row says why."""
-    from django.db.models import Exists, Min, OuterRef
-
-    from luchen_care.workdays.models import WorkdayOverride
-
     candidates = Filing.objects.filter(status__in=AWAITING_BUREAU, clock_started_on__isnull=False)
     if days is None:
         in_window = WorkdayOverride.objects.filter(
@@ -616,8 +615,6 @@ def filing_return(*, filing, actor, comments: dict) -> Filing:
     Sends the notice with the reasons (a document and a portal notice). Refused unless under
     review (or on-site check), and without at least one section with a comment.
     """
-    from .filing_documents import filing_notice_send
-
     filing = _locked(filing)
     _require_reviewer(actor, filing)
     _decidable(filing, _("Only a filing under review can be returned; this one is “%(status)s”."))
@@ -646,8 +643,6 @@ def filing_return(*, filing, actor, comments: dict) -> Filing:
 def filing_reject(*, filing, actor, reasons: str) -> Filing:
     """Reject ``filing`` with ``reasons`` (required): it is final; the institution may open a new one.
     Sends the notice with the reasons (a document and a portal notice)."""
-    from .filing_documents import filing_notice_send
-
     filing = _locked(filing)
     _require_reviewer(actor, filing)
     _decidable(filing, _("Only a filing under review can be rejected; this one is “%(status)s”."))
@@ -687,9 +682,6 @@ def filing_approve(*, filing, actor, comment="") -> Filing:
     Refused, and nothing changed, unless the filing is under review (or, when an on-site check is
     required, on-site check).
     """
-    from .filing_documents import filing_approval_documents
-    from .institutions import institution_close, institution_mark_filed
-
     filing = _locked(filing)
     _require_reviewer(actor, filing)
     allowed = (S.SITE_CHECK,) if filing.site_check_required else (S.UNDER_REVIEW,)
@@ -737,21 +729,3 @@ def _closing_day(institution, closing_on, today):
     day = datetime.date.fromisoformat(closing_on) if closing_on else today
     started = institution.status_since
     return max(min(day, today), started) if started else min(day, today)
-
-
-__all__ = [
-    "filing_approve",
-    "filing_deadlines_recompute",
-    "filing_material_upload",
-    "filing_number_next",
-    "filing_open",
-    "filing_reject",
-    "filing_return",
-    "filing_review_start",
-    "filing_section_save",
-    "filing_site_check_start",
-    "filing_submit",
-    "filing_withdraw",
-    "filings_open_after_registration",
-    "review_body_of",
-]

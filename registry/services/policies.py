@@ -41,10 +41,6 @@ def can_change_policy(user, policy=None) -> bool:
     return policy.county_id is not None and policy.county_id == user.county_id
 
 
-#: The push window's rule, as it was first written.
-can_change_push_window = can_change_policy
-
-
 def push_window_policy_validate(*, policy: PushWindowPolicy) -> None:
     """Check a push window as ``push_window_policy_save`` would save it; writes nothing.
 
@@ -106,25 +102,7 @@ def push_window_policy_save(*, policy: PushWindowPolicy, actor) -> PushWindowPol
     Raises ``PermissionDenied`` unless ``actor`` is the health bureau or a superuser, and
     the ``ValidationError`` of ``push_window_policy_validate`` (keyed by field).
     """
-    if policy.pk is None and not actor.is_superuser:
-        if policy.county_id is not None and policy.county_id != actor.county_id:
-            raise PermissionDenied(_("A county's health bureau enters its own county's push windows only."))
-        policy.county_id = actor.county_id  # a county's bureau enters its own county's rows
-    stored = PushWindowPolicy.objects.filter(pk=policy.pk).first() if policy.pk is not None else None
-    if not can_change_push_window(actor, stored or policy) or (stored and stored.county_id != policy.county_id):
-        raise PermissionDenied(
-            _(
-                "Only the health bureau may enter or correct its county's push windows; "
-                "the defaults are the superuser's."
-            )
-        )
-    # Rows are few and rarely written: lock them all, so two corrections are checked one after the other.
-    list(PushWindowPolicy.objects.select_for_update().values_list("pk", flat=True))
-    push_window_policy_validate(policy=policy)
-    policy.stamp(actor)
-    policy.full_clean()
-    policy.save()
-    return policy
+    return _county_policy_save(policy, actor, push_window_policy_validate)
 
 
 # --- the filing's policies: deadlines and guided fees ---------------------------------------------
@@ -196,18 +174,22 @@ def guided_fee_policy_validate(*, policy: GuidedFeePolicy) -> None:
 
 
 def _county_policy_save(policy, actor, validate):
-    """Save ``policy`` for ``actor`` as the push window is saved: a county's health bureau its own
-    county's rows, the superuser the defaults; rows locked while checked; ``validate`` first."""
+    """Save ``policy`` (a push window, filing deadline rule or guided fee range) for ``actor``: a
+    county's health bureau its own county's rows, the superuser the defaults; ``validate`` first,
+    with the rows locked, so two corrections are checked one after the other."""
     model = type(policy)
+    rules = {"rules": model._meta.verbose_name_plural}
     if policy.pk is None and not actor.is_superuser:
         if policy.county_id is not None and policy.county_id != actor.county_id:
-            raise PermissionDenied(_("A county's health bureau enters its own county's rules only."))
-        policy.county_id = actor.county_id
+            raise PermissionDenied(_("A county's health bureau enters its own county's %(rules)s only.") % rules)
+        policy.county_id = actor.county_id  # a county's bureau enters its own county's rows
     stored = model.objects.filter(pk=policy.pk).first() if policy.pk is not None else None
     if not can_change_policy(actor, stored or policy) or (stored and stored.county_id != policy.county_id):
         raise PermissionDenied(
-            _("Only the health bureau may enter or correct its county's rules; the defaults are the superuser's.")
+            _("Only the health bureau may enter or correct its county's %(rules)s; the defaults are the superuser's.")
+            % rules
         )
+    # Rows are few and rarely written: lock them all.
     list(model.objects.select_for_update().values_list("pk", flat=True))
     validate(policy=policy)
     policy.stamp(actor)
