@@ -24,6 +24,7 @@ Scope is decided by each admin's ``get_queryset`` (``visible_to``) and its
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -86,6 +87,14 @@ class CountOnceChangeList(ChangeList):
     the whole unfiltered list for "N total", Django's advice for large tables). Unfiltered and
     unsearched, the count made is the whole list's, so the page says nothing more; filtered, it says
     "N 条结果。(显示全部)"."""
+
+    def get_filters(self, request):
+        # A date-hierarchy year past what a date holds (?effective_from__year=99999999999) overflows
+        # where Django expects a ValueError: answered as any bad lookup (the list again, ?e=1).
+        try:
+            return super().get_filters(request)
+        except OverflowError as exc:
+            raise IncorrectLookupParameters(exc) from exc
 
     def get_results(self, request):
         super().get_results(request)

@@ -224,3 +224,18 @@ def test_an_action_on_a_malformed_id_is_refused_not_a_500(client, health_user, a
     assert response.status_code == 200
     with translation.override("zh-hans"):
         assert "所选编号无效，未作任何更改。" in [str(m) for m in response.context["messages"]]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/registry/pushwindowpolicy/?effective_from__year=99999999999",
+        "/admin/registry/filingdeadlinepolicy/?effective_from__year=99999999999",
+        "/admin/registry/guidedfeepolicy/?effective_from__year=99999999999&effective_from__month=1",
+        "/admin/registry/registration/?registered_on__year=99999999999",
+    ],
+)
+def test_a_date_hierarchy_year_past_any_date_is_a_bad_lookup_not_a_500(client, health_user, url):
+    client.force_login(health_user)
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
