@@ -102,11 +102,10 @@ def can_file_for(user, institution) -> bool:
     in its grant. The bureaus review; they never file in an institution's name."""
     if not (user and user.is_authenticated and user.is_active):
         return False
-    if user.role == Role.INSTITUTION and user.institution_id:
-        return Institution.objects.visible_to(user).filter(pk=institution.pk).exists()
-    if user.role == Role.API_CLIENT and getattr(user, "grant_filing", False):
-        return Institution.objects.visible_to(user).filter(pk=institution.pk).exists()
-    return False
+    files = (user.role == Role.INSTITUTION and user.institution_id) or (
+        user.role == Role.API_CLIENT and user.grant_filing
+    )
+    return bool(files) and Institution.objects.visible_to(user).filter(pk=institution.pk).exists()
 
 
 def can_review_filing(user, filing) -> bool:

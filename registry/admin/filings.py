@@ -336,6 +336,14 @@ class FilingAdmin(LogsPersonalDataPages, BureauReadOnlyAdmin, ScopedHistoryAdmin
         if not can_review_filing(request.user, filing):
             raise PermissionDenied
         page = reverse("admin:registry_filing_change", args=[filing.pk])
+        if request.method == "GET" and not review.offered(filing):
+            # A step the status does not allow (a stale link): no form to fill in, the page says why.
+            # A POST goes to the service, whose refusal says the same in its own words.
+            message = gettext("“%(step)s” cannot be taken on a “%(status)s” filing.")
+            self.message_user(
+                request, message % {"step": review.label, "status": filing.get_status_display()}, messages.ERROR
+            )
+            return HttpResponseRedirect(page)
         sections = list(filing.sections.order_by("position"))
         data = request.POST if request.method == "POST" and "apply" in request.POST else None
         form = review.form(data, sections=sections) if review.form is FilingReturnForm else review.form(data)

@@ -4,12 +4,14 @@ to reject, an optional comment on the others. The services check again (``regist
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ..models.filings import COMMENT_MAX
+
 
 class FilingStepForm(forms.Form):
     """Taking up a filing, starting its on-site check, approving it: an optional comment."""
 
     comment = forms.CharField(
-        label=_("comment"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("comment"), required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
@@ -31,7 +33,7 @@ class FilingReturnForm(forms.Form):
             self.fields[f"comment_{section.key}"] = forms.CharField(
                 label=section.get_key_display(),
                 required=False,
-                max_length=2000,
+                max_length=COMMENT_MAX,
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
         self.keys = [section.key for section in sections]

@@ -37,7 +37,7 @@ def _boolean(label, **kwargs):
     return YesNoField(
         label=label,
         choices=YES_NO,
-        coerce=lambda value: value in (True, "True", "true", "1", 1),
+        coerce=lambda value: value == "True",  # YesNoField.to_python has read every spelling
         widget=forms.RadioSelect,
         **kwargs,
     )

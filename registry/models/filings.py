@@ -47,6 +47,8 @@ class FilingStatus(models.TextChoices):
 AWAITING_BUREAU = (FilingStatus.SUBMITTED, FilingStatus.RESUBMITTED, FilingStatus.UNDER_REVIEW, FilingStatus.SITE_CHECK)
 #: Waiting for the institution: it may change sections and upload materials.
 AWAITING_INSTITUTION = (FilingStatus.DRAFT, FilingStatus.RETURNED)
+#: The longest comment, reason or answer a step keeps (a return's comment per section).
+COMMENT_MAX = 2000
 #: Decided or withdrawn: nothing changes afterwards.
 FINAL = (FilingStatus.FILED, FilingStatus.REJECTED, FilingStatus.WITHDRAWN)
 
@@ -213,9 +215,6 @@ class FilingQuerySet(ScopedQuerySet):
 
     def awaiting_bureau(self):
         return self.filter(status__in=AWAITING_BUREAU)
-
-    def awaiting_institution(self):
-        return self.filter(status__in=AWAITING_INSTITUTION)
 
     def reviewed_by(self, user):
         """The filings ``user``'s bureau reviews: nursery classes the education bureau's, the rest the

@@ -33,7 +33,7 @@ def filing_review_queue(*, user):
 
 
 def filings_awaiting_review(queryset):
-    return queryset.filter(status__in=AWAITING_BUREAU)
+    return queryset.awaiting_bureau()
 
 
 def filings_due_today(queryset, *, today=None):

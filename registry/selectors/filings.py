@@ -6,7 +6,22 @@ from django.db.models import Prefetch
 from luchen_care.documents.models import IssuedDocument
 from luchen_care.files.models import StoredFile
 
-from ..models import Filing, FilingSection
+from ..models import Filing, FilingKind, FilingSection, FilingStatus, InstitutionStatus
+from ..models.filings import FINAL
+
+
+def filing_kinds_openable(*, institution) -> list[str]:
+    """The kinds of filing ``institution`` may open now (``filing_open`` decides again): none while one
+    is open or once it is closed; a change or its closure once it has filed; otherwise its filing, and
+    its closure too when it filed on paper before the platform."""
+    filings = Filing.objects.filter(institution=institution)
+    if institution.status == InstitutionStatus.CLOSED or filings.exclude(status__in=FINAL).exists():
+        return []
+    if filings.filter(status=FilingStatus.FILED).exclude(kind=FilingKind.CLOSURE).exists():
+        return [FilingKind.CHANGE, FilingKind.CLOSURE]
+    if institution.status != InstitutionStatus.REGISTERED:
+        return [FilingKind.INITIAL, FilingKind.CLOSURE]
+    return [FilingKind.INITIAL]
 
 
 def filing_list(*, user):

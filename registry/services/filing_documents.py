@@ -122,14 +122,13 @@ def _issue(filing, actor, kind, document):
     )
 
 
-def filing_approval_documents(*, filing, actor) -> list:
+def filing_approval_documents(*, filing, transition, actor) -> list:
     """Issue the receipt and the notice of basic conditions of the approved ``filing`` (a closure
     filing: the receipt only), and tell the institution. Returns the issued documents."""
     with translation.override("zh-hans"):
         issued = [_issue(filing, actor, FILING_RECEIPT, filing_receipt_document(filing))]
         if filing.kind != FilingKind.CLOSURE:
             issued.append(_issue(filing, actor, BASIC_CONDITIONS, basic_conditions_document(filing)))
-        transition = filing.transitions.filter(name=FilingStep.APPROVE).order_by("-pk").first()
         _tell(
             filing,
             transition,
@@ -164,7 +163,7 @@ def _tell(filing, transition, *, title, text):
     institution = filing.institution
     person_notice_enqueue(
         topic=NOTICE_TOPIC,
-        subject=transition if transition is not None else filing,
+        subject=transition,
         title=title,
         text=text,
         phone=institution.contact_phone,

@@ -52,16 +52,13 @@ from ..models import (
     SectionKey,
     SectionStatus,
 )
-from ..models.filings import AWAITING_BUREAU, AWAITING_INSTITUTION, MATERIALS_OF, SECTIONS_OF
+from ..models.filings import AWAITING_BUREAU, AWAITING_INSTITUTION, COMMENT_MAX, FINAL, MATERIALS_OF, SECTIONS_OF
 from ..models.registrations import PUSH_TIMEZONE
 from ..permissions import can_file_for, can_review_filing
 from .filing_documents import filing_approval_documents, filing_notice_send
 from .institutions import institution_close, institution_mark_filed
 
 S = FilingStatus
-FINAL_STATUSES = (S.FILED, S.REJECTED, S.WITHDRAWN)
-#: The longest comment, reason or answer a step keeps (a return's comment per section).
-COMMENT_MAX = 2000
 
 
 def _text(value, field) -> str:
@@ -193,7 +190,7 @@ def filing_open(*, institution, actor, kind=FilingKind.INITIAL, registration=Non
         raise PermissionDenied(_("You may not open a filing for this institution."))
     if institution.status == InstitutionStatus.CLOSED:
         raise ValidationError(_("This institution is closed; it files nothing more."))
-    if Filing.objects.filter(institution=institution).exclude(status__in=[S.FILED, S.REJECTED, S.WITHDRAWN]).exists():
+    if Filing.objects.filter(institution=institution).exclude(status__in=FINAL).exists():
         raise ValidationError(_("This institution already has a filing in progress; finish or withdraw it first."))
     filed = (
         Filing.objects.filter(institution=institution, status=S.FILED)
@@ -262,7 +259,7 @@ def filings_open_after_registration(*, registration, actor=None) -> Filing | Non
         return None
     if institution.status == InstitutionStatus.CLOSED:
         return None
-    open_filing = Filing.objects.filter(institution=institution).exclude(status__in=FINAL_STATUSES).first()
+    open_filing = Filing.objects.filter(institution=institution).exclude(status__in=FINAL).first()
     if open_filing is not None:
         if kind == FilingKind.CHANGE or open_filing.kind == FilingKind.CLOSURE:
             # The filing in progress carries the change: the institution files what it registered.
@@ -470,7 +467,7 @@ def filing_deadlines_recompute(*, days=None, cause="", actor=None, today=None) -
     how many changed. With ``days`` (a working-day override saved, moved or deleted), those whose
     window holds one of them; without, the provisional ones and those whose window holds any override
     (the nightly job). Each keeps the rule it was counted under; a history row says why."""
-    candidates = Filing.objects.filter(status__in=AWAITING_BUREAU, clock_started_on__isnull=False)
+    candidates = Filing.objects.awaiting_bureau().filter(clock_started_on__isnull=False)
     if days is None:
         in_window = WorkdayOverride.objects.filter(
             date__gt=OuterRef("clock_started_on"), date__lte=OuterRef("notice_deadline")
@@ -705,7 +702,7 @@ def filing_approve(*, filing, actor, comment="") -> Filing:
         section._history_user = actor
         section.save(update_fields=["status", "review_comment"])
     _save(filing, actor, str(FilingStep.APPROVE.label))
-    _record(filing, step=FilingStep.APPROVE, source=source, actor=actor, comment=comment)
+    transition = _record(filing, step=FilingStep.APPROVE, source=source, actor=actor, comment=comment)
     reason = _("Filing %(number)s approved") % {"number": filing.number}
     if filing.kind == FilingKind.INITIAL and institution.status == InstitutionStatus.REGISTERED:
         institution_mark_filed(
@@ -720,7 +717,7 @@ def filing_approve(*, filing, actor, comment="") -> Filing:
             reason=_("Closure filing approved. %(count)s children placed with: %(where)s")
             % {"count": placement.get("children_count", 0), "where": placement.get("receiving_institutions") or "—"},
         )
-    filing_approval_documents(filing=filing, actor=actor)
+    filing_approval_documents(filing=filing, transition=transition, actor=actor)
     return filing
 
 

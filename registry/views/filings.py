@@ -25,8 +25,9 @@ from luchen_care.portal.access import institution_required
 
 from ..forms.filing_materials import FilingMaterialForm
 from ..forms.filings import SECTION_FORMS
-from ..models import Filing, FilingKind, FilingSection, FilingStatus, InstitutionStatus, SectionKey, SectionStatus
+from ..models import Filing, FilingKind, FilingSection, SectionKey, SectionStatus
 from ..models.filings import AWAITING_INSTITUTION, FINAL, MATERIALS_OF, SECTIONS_OF
+from ..selectors.filings import filing_kinds_openable
 from ..services import filings as services
 from ..services.filing_documents import FILING_DOCUMENT_KINDS
 
@@ -74,19 +75,6 @@ def _documents_of(filing):
 # --- the list ------------------------------------------------------------------------------------
 
 
-def _what_can_open(institution, rows):
-    """The kinds of filing the institution may open now: none while one is open or once closed."""
-    own = [f for f in rows if f.institution_id == institution.pk]
-    if institution.status == InstitutionStatus.CLOSED or any(f.status not in FINAL for f in own):
-        return []
-    if any(f.status == FilingStatus.FILED and f.kind != FilingKind.CLOSURE for f in own):
-        return [FilingKind.CHANGE, FilingKind.CLOSURE]
-    if institution.status != InstitutionStatus.REGISTERED:
-        # Filed on paper before the platform: it files online once, or closes.
-        return [FilingKind.INITIAL, FilingKind.CLOSURE]
-    return [FilingKind.INITIAL]
-
-
 @institution_required
 @require_http_methods(["GET", "POST"])
 def filings(request):
@@ -97,7 +85,7 @@ def filings(request):
     errors = []
     if request.method == "POST":
         kind = request.POST.get("kind", FilingKind.INITIAL)
-        if kind not in _what_can_open(institution, rows):
+        if kind not in filing_kinds_openable(institution=institution):
             errors = [_("A filing of this kind cannot be started now.")]
         else:
             try:
@@ -112,7 +100,7 @@ def filings(request):
         "title": _("Filing"),
         "rows": rows,
         "institution": institution,
-        "can_open": _what_can_open(institution, rows),
+        "can_open": filing_kinds_openable(institution=institution),
         "change_sections": [(key, SectionKey(key).label) for key in SECTIONS_OF[FilingKind.CHANGE]],
         "errors": errors,
         "several": len({f.institution_id for f in rows}) > 1,

@@ -450,3 +450,16 @@ def test_the_policy_file_loads_filing_deadlines_and_guided_fees_and_a_second_loa
     again = policy_rows_load(county=None, document=document, actor=superuser)
     assert again == {"guided_fees": {"created": 0, "kept": 1}, "filing_deadlines": {"created": 0, "kept": 1}}
     assert FilingDeadlinePolicy.objects.get(effective_from=datetime.date(2027, 1, 1)).site_check_required
+
+
+def test_a_stale_link_to_a_step_the_status_does_not_allow_shows_no_form(client, health_user):
+    """A withdrawn filing's approve page: back to the filing with the reason, nothing to fill in."""
+    from registry.services.filings import filing_withdraw
+
+    institution = InstitutionFactory(status=InstitutionStatus.REGISTERED)
+    filer = institution_user(institution)
+    filing = filing_withdraw(filing=submitted_filing(institution, filer), actor=filer)
+    client.force_login(health_user)
+    response = client.get(reverse("admin:registry_filing_review", args=[filing.pk, "approve"]), follow=True)
+    assert response.redirect_chain and 'id="filing-step-form"' not in response.content.decode()
+    assert "不能" in response.content.decode()
