@@ -65,11 +65,6 @@ def texts(response):
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def standalone():
     return InstitutionFactory(status=InstitutionStatus.REGISTERED, name="鹿城审查测试托育园")

@@ -41,11 +41,6 @@ LIST = "/api/v1/filings/"
 WUMA, QIDU = "330302006", "330302023"
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def detail(filing):
     return f"{LIST}{filing.pk}/"
 

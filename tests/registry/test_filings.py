@@ -37,11 +37,6 @@ from tests.registry.filing_factories import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def registered():
     return InstitutionFactory(status=InstitutionStatus.REGISTERED)
@@ -482,3 +477,65 @@ def test_a_filing_of_an_institution_closed_since_cannot_be_approved(registered, 
         services.filing_approve(filing=filing, actor=health_user)
     filing.refresh_from_db()
     assert filing.status == FilingStatus.UNDER_REVIEW and filing.number == ""
+
+
+# --- each section's own refusals (the one input declaration the portal, the API and the services share) ---
+
+
+@pytest.mark.parametrize(
+    ("key", "overrides", "field"),
+    [
+        ("classes", {"toddler_classes": "1", "toddler_places": "16"}, "toddler_places"),
+        ("classes", {"toddler_classes": "", "toddler_places": "10"}, "toddler_classes"),
+        ("classes", {"toddler_classes": "2", "toddler_places": ""}, "toddler_places"),
+        ("staff", {"total": "5", "caregivers": "6"}, "__all__"),
+        ("staff", {"all_certified": "False"}, "all_certified"),
+        ("safety", {"hygiene_rating": "fail"}, "hygiene_rating"),
+        ("safety", {"fire_safety_passed": "False"}, "fire_safety_passed"),
+        ("safety", {"hygiene_report_on": "2999-01-01"}, "hygiene_report_on"),
+        ("food", {"serves_meals": "True", "food_licence_number": " "}, "food_licence_number"),
+        ("commitment", {"signed_on": "2999-01-01"}, "signed_on"),
+        ("placement", {"receiving_institutions": ""}, "receiving_institutions"),
+        ("placement", {"families_informed": "False"}, "families_informed"),
+        ("premises", {"lease_start": "2020-01-01", "lease_end": "2024-01-01"}, "lease_end"),
+    ],
+)
+def test_each_sections_refusal_is_keyed_by_its_field(key, overrides, field):
+    from registry.forms.filings import SECTION_FORMS
+
+    form = SECTION_FORMS[key](data=section_input(key, **overrides))
+    assert not form.is_valid()
+    assert field in form.errors, form.errors
+
+
+def test_a_section_without_any_class_or_fee_is_refused_and_owned_premises_need_no_lease():
+    from registry.forms.filings import SECTION_FORMS
+
+    classes = SECTION_FORMS["classes"](data={})
+    assert not classes.is_valid() and "__all__" in classes.errors
+    fees = SECTION_FORMS["fees"](data={"includes": "保育"})
+    assert not fees.is_valid() and "__all__" in fees.errors
+    owned = SECTION_FORMS["premises"](data={"tenure": "own", "floor_area": "300", "lease_end": "2000-01-01"})
+    assert owned.is_valid() and owned.cleaned_data["lease_end"] is None
+
+
+def test_a_rejection_issues_its_notice_and_tells_the_institution(registered, filer, health_user):
+    filing = submitted_filing(registered, filer)
+    services.filing_review_start(filing=filing, actor=health_user)
+    services.filing_reject(filing=filing, actor=health_user, reasons="场地不符合要求")
+    notice = IssuedDocument.objects.get(subject_id=filing.pk, kind="registry.filing_rejection_notice")
+    import subprocess
+
+    text = subprocess.run(["pdftotext", "-", "-"], input=bytes(notice.content), capture_output=True, check=True)
+    assert "场地不符合要求" in text.stdout.decode() and notice.title == "不予备案通知书"
+    step = filing.transitions.get(name="reject")
+    assert PushDelivery.objects.filter(topic="registry.filing_decision", subject_id=step.pk).exists()
+
+
+def test_numbers_follow_on_within_the_county_and_year(filer, health_user):
+    first = InstitutionFactory(status=InstitutionStatus.REGISTERED)
+    second = InstitutionFactory(status=InstitutionStatus.REGISTERED)
+    one = filed_filing(first, institution_user(first), health_user)
+    two = filed_filing(second, institution_user(second), health_user)
+    year = one.decided_at.year
+    assert (one.number, two.number) == (f"{year}-330302-0001", f"{year}-330302-0002")

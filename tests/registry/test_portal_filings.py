@@ -22,11 +22,6 @@ from tests.registry.filing_factories import institution_user, section_input, sub
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def registered():
     return InstitutionFactory(status=InstitutionStatus.REGISTERED)
