@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # pytest-xdist processes; 0 runs the suite in this one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: run install test lint check bench-api bench-push bench-import bench-load bench-load-smoke
+.PHONY: run install test lint check bench-api bench-filings bench-push bench-import bench-load bench-load-smoke
 
 run: install
 	$(BIN)/python manage.py demo
@@ -35,6 +35,9 @@ check: install
 
 bench-api: install  ## the institutions API against a raw-SQL view on 100,000 institutions (PostgreSQL)
 	$(BIN)/python bench/institutions_api.py
+
+bench-filings: install  ## the filing review queue and the portal workbench over 10,000 filings against 100 (PostgreSQL)
+	$(BIN)/python bench/filings.py
 
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/12
 bench-push: install  ## 10,000 registrations through a real Celery worker to a loopback receiver
